@@ -1,0 +1,46 @@
+"""Money: Decimal yuan everywhere; official lists speak 万元 (10,000 yuan)."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+WAN = Decimal(10000)
+CENT = Decimal("0.01")
+MAX_WAN_PLACES = 6
+
+
+class AmountError(ValueError):
+    pass
+
+
+def wan_to_yuan(raw: object) -> Decimal:
+    """Exact conversion of a 万元 amount (text, int or Decimal) to yuan with two decimals.
+
+    Floats from spreadsheet cells go through their shortest repr, never binary arithmetic:
+    65.37 万元 is exactly 653,700.00 yuan. More than six decimals in 万元 is an error.
+    """
+    if isinstance(raw, bool):
+        raise AmountError(raw)
+    text = repr(raw) if isinstance(raw, float) else str(raw).strip().replace(",", "")
+    try:
+        wan = Decimal(text)
+    except InvalidOperation as exc:
+        raise AmountError(raw) from exc
+    if not wan.is_finite():
+        raise AmountError(raw)
+    if wan.as_tuple().exponent < -MAX_WAN_PLACES:  # type: ignore[operator]
+        raise AmountError(raw)
+    return (wan * WAN).quantize(CENT)
+
+
+def yuan_to_wan(yuan: Decimal) -> Decimal:
+    """Yuan to 万元, normalised without trailing zeros (653700.00 -> 65.37)."""
+    wan = (Decimal(yuan) / WAN).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    normal = wan.normalize()
+    # normalize() may give an exponent form such as 1E+1; fix it to plain notation.
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
+
+
+def format_wan(yuan: Decimal | None) -> str:
+    """'65.37' style text for a yuan amount, as official lists show it."""
+    if yuan is None:
+        return ""
+    return f"{yuan_to_wan(yuan):f}"

@@ -1,0 +1,24 @@
+"""The Celery app, and the one place that declares every periodic schedule.
+
+Task settings (JSON only, acks_late, soft and hard time limits, Asia/Shanghai) live in the
+Django settings under the CELERY_ prefix so each environment can change them.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Every day at 03:10 Beijing time: drop expired sessions and stale login-failure records.
+    "portal-housekeeping": {
+        "task": "portal.tasks.housekeeping",
+        "schedule": crontab(hour=3, minute=10),
+    },
+}

@@ -1,0 +1,63 @@
+import datetime as dt
+from decimal import Decimal
+
+import factory
+
+from enterprises.lib import uscc
+from enterprises.models import (
+    AnnualFigures,
+    Enterprise,
+    HighTechCertificate,
+    Street,
+    TechFirmRegistration,
+)
+
+
+def make_uscc(n: int) -> str:
+    """A valid code, different for every n."""
+    body = f"91500105{n:09d}"
+    return body + uscc.check_character(body)
+
+
+class EnterpriseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enterprise
+
+    uscc = factory.Sequence(make_uscc)
+    name = factory.Sequence(lambda n: f"重庆测试科技有限公司{n}")
+    street = factory.LazyFunction(lambda: Street.objects.order_by("sort_order").first())
+    industry = "it"
+    legal_representative = "张三"
+    contact_person = "李四"
+    contact_phone = "023-67000000"
+
+
+class TechFirmRegistrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TechFirmRegistration
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    number = factory.Sequence(lambda n: f"2024500105{n:06d}")
+    registered_on = dt.date(2024, 3, 1)
+
+
+class HighTechCertificateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HighTechCertificate
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    number = factory.Sequence(lambda n: f"GR202450{n:06d}")
+    issued_on = dt.date(2024, 11, 1)
+    kind = HighTechCertificate.Kind.NEW
+
+
+class AnnualFiguresFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AnnualFigures
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    year = 2025
+    revenue = Decimal("12000000.00")
+    rd_expenditure = Decimal("900000.00")
+    employees = 80
+    rd_staff = 20
