@@ -34,6 +34,18 @@ def uscc_error_message(exc: uscc_lib.USCCError) -> str:
     return str(USCC_MESSAGES[exc.code])
 
 
+class USCCField(models.CharField):
+    """A USCC column: input is normalised (trim, half-width, upper case) before validation."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("max_length", uscc_lib.LENGTH)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value: object) -> str | None:
+        text = super().to_python(value)
+        return uscc_lib.normalise(text) if text else text
+
+
 class Industry(models.TextChoices):
     INFORMATION_TECHNOLOGY = "it", _("Information technology")
     BIOMEDICINE = "biomedicine", _("Biomedicine")
@@ -96,7 +108,7 @@ class Enterprise(models.Model):
         ACTIVE = "active", _("In the registry")
         PENDING = "pending", _("Pending completion by staff")
 
-    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    uscc = USCCField(_("unified social credit code"), unique=True)
     uscc_override_reason = models.TextField(
         _("reason for accepting a code that fails the check"),
         blank=True,

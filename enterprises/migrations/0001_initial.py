@@ -2,6 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
+import enterprises.models
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -20,7 +21,7 @@ class Migration(migrations.Migration):
             name='Enterprise',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uscc', models.CharField(max_length=18, unique=True, verbose_name='unified social credit code')),
+                ('uscc', enterprises.models.USCCField(max_length=18, unique=True, verbose_name='unified social credit code')),
                 ('uscc_override_reason', models.TextField(blank=True, help_text='Staff only: some early pilot codes are legal but fail the check character.', verbose_name='reason for accepting a code that fails the check')),
                 ('name', models.CharField(db_index=True, max_length=200, verbose_name='enterprise name')),
                 ('status', models.CharField(choices=[('active', 'In the registry'), ('pending', 'Pending completion by staff')], db_index=True, default='active', max_length=10, verbose_name='status')),
@@ -161,7 +162,7 @@ class Migration(migrations.Migration):
             name='HistoricalEnterprise',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('uscc', models.CharField(db_index=True, max_length=18, verbose_name='unified social credit code')),
+                ('uscc', enterprises.models.USCCField(db_index=True, max_length=18, verbose_name='unified social credit code')),
                 ('uscc_override_reason', models.TextField(blank=True, help_text='Staff only: some early pilot codes are legal but fail the check character.', verbose_name='reason for accepting a code that fails the check')),
                 ('name', models.CharField(db_index=True, max_length=200, verbose_name='enterprise name')),
                 ('status', models.CharField(choices=[('active', 'In the registry'), ('pending', 'Pending completion by staff')], db_index=True, default='active', max_length=10, verbose_name='status')),
