@@ -87,3 +87,47 @@ def test_non_staff_cannot_open_admin(client):
     response = client.get(CHANGELIST)
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "model", ["techfirmregistration", "hightechcertificate", "annualfigures", "street"]
+)
+@pytest.mark.parametrize("rows", [10, 200])
+def test_other_changelists_hold_their_query_count(
+    staff_client, django_assert_max_num_queries, model, rows
+):
+    from tests.enterprises.factories import AnnualFiguresFactory
+
+    for enterprise in EnterpriseFactory.create_batch(rows):
+        TechFirmRegistrationFactory(enterprise=enterprise)
+        HighTechCertificateFactory(enterprise=enterprise)
+        AnnualFiguresFactory(enterprise=enterprise)
+    # session, user, permissions, page rows joined to their enterprise, count, filter
+    # choices (dates / years) and the request's savepoints; none per row.
+    with django_assert_max_num_queries(12):
+        response = staff_client.get(reverse(f"admin:enterprises_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_certificate_validity_filter(staff_client):
+    valid = HighTechCertificateFactory(issued_on=dt.date.today() - dt.timedelta(days=30))
+    expired = HighTechCertificateFactory(issued_on=dt.date(2019, 1, 1))
+    url = reverse("admin:enterprises_hightechcertificate_changelist")
+    content = staff_client.get(url, {"validity": "valid"}).content.decode()
+    assert valid.number in content
+    assert expired.number not in content
+    content = staff_client.get(url, {"validity": "invalid"}).content.decode()
+    assert expired.number in content
+    assert valid.number not in content
+
+
+def test_lock_action_goes_through_the_service(staff_client):
+    from enterprises.models import AnnualFigures
+    from tests.enterprises.factories import AnnualFiguresFactory
+
+    figures = AnnualFiguresFactory()
+    url = reverse("admin:enterprises_annualfigures_changelist")
+    staff_client.post(url, {"action": "lock_selected", "_selected_action": [figures.pk]})
+    figures = AnnualFigures.objects.get(pk=figures.pk)
+    assert figures.locked
+    assert figures.history.first().history_change_reason == "locked"
