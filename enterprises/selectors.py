@@ -59,3 +59,18 @@ def registry_counts_on(day: dt.date) -> dict[str, int]:
         "registered_tech_firms": Enterprise.objects.registered_on(day).count(),
         "high_tech_valid": Enterprise.objects.high_tech_on(day).count(),
     }
+
+
+def annual_figures_get_by_pk_for_user(*, user: Any, pk: int) -> AnnualFigures:
+    """One figures record by id, only if it belongs to the user's own enterprise; else 404."""
+    enterprise = enterprise_for_user(user=user)
+    record = AnnualFigures.objects.filter(enterprise=enterprise, pk=pk).first()
+    if record is None:
+        raise Http404
+    record.enterprise = enterprise  # already loaded; saves a query when the page names it
+    return record
+
+
+def annual_figure_years_for_enterprise(*, enterprise: Enterprise) -> set[int]:
+    """The years for which the enterprise has figures recorded."""
+    return set(enterprise.annual_figures.values_list("year", flat=True))

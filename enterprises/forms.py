@@ -1,0 +1,140 @@
+"""Forms of the enterprise's own pages: contact details and annual figures."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from enterprises.lib.money import wan_to_yuan, yuan_to_wan
+from enterprises.models import AnnualFigures
+
+# A mainland mobile number (11 digits starting 13–19) or a landline with its area code,
+# optionally with an extension: 13800138000, 023-67000000, 02367000000, 023-67000000-123.
+PHONE_RE = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$"
+validate_phone = RegexValidator(
+    PHONE_RE,
+    _(
+        "Enter a mobile number of 11 digits or a landline with its area code, "
+        "such as 13800138000 or 023-67000000."
+    ),
+    code="phone",
+)
+
+
+class PhoneField(forms.CharField):
+    """A Chinese phone number; spaces and full-width hyphens are tolerated and removed."""
+
+    default_validators = [validate_phone]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+        self.widget.input_type = "tel"
+        self.widget.attrs.setdefault("autocomplete", "tel")
+        self.widget.attrs.setdefault("inputmode", "tel")
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return "".join(text.replace("－", "-").replace("—", "-").split())
+
+
+class ContactForm(forms.Form):
+    """The contact fields an enterprise keeps itself (enterprises.services.CONTACT_FIELDS)."""
+
+    contact_person = forms.CharField(label=_("Contact person"), max_length=50)
+    contact_phone = PhoneField(label=_("Contact phone"))
+    contact_email = forms.EmailField(label=_("Contact email"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+
+
+class WanField(forms.DecimalField):
+    """An amount entered in 万元 (10,000 yuan) with up to 6 decimals; cleaned to yuan."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", Decimal(0))
+        # The model keeps 16 digits of yuan: just under 10^10 万元.
+        kwargs.setdefault("max_value", Decimal("9999999999.99"))
+        # 16 digits with 2 decimals in yuan is 12 integer digits in 万元 plus 6 decimals.
+        kwargs.setdefault("max_digits", 18)
+        kwargs.setdefault("decimal_places", 6)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"step": "0.000001", "inputmode": "decimal"})
+
+    def clean(self, value: Any) -> Decimal | None:
+        wan = super().clean(value)
+        return None if wan is None else wan_to_yuan(wan)
+
+
+def _count(label: Any, *, initial: int | None = None) -> forms.IntegerField:
+    return forms.IntegerField(label=label, min_value=0, max_value=10_000_000, initial=initial)
+
+
+class AnnualFiguresForm(forms.Form):
+    """One year's figures. Money is entered in 万元 and handed to the service in yuan.
+
+    `existing_years` are the years the enterprise already reported: a new record for one of
+    them is refused (edit it instead). On edit the year is fixed and not part of the form.
+    """
+
+    year = forms.IntegerField(label=_("Year"))
+    revenue = WanField(label=_("Revenue (10,000 yuan)"))
+    rd_expenditure = WanField(label=_("R&D expenditure (10,000 yuan)"))
+    employees = _count(_("Employees"))
+    rd_staff = _count(_("R&D staff"))
+    invention_patents = _count(_("Invention patents"), initial=0)
+    utility_models = _count(_("Utility model patents"), initial=0)
+    software_copyrights = _count(_("Software copyrights"), initial=0)
+    high_end_talent = _count(_("High-end talent"), initial=0)
+    new_products = _count(_("New products"), initial=0)
+
+    def __init__(
+        self,
+        *args: Any,
+        existing_years: set[int] | frozenset[int] = frozenset(),
+        instance: AnnualFigures | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.existing_years = set(existing_years)
+        self.instance = instance
+        if instance is not None:
+            initial = {name: getattr(instance, name) for name in self.figure_fields()}
+            initial["revenue"] = yuan_to_wan(instance.revenue)
+            initial["rd_expenditure"] = yuan_to_wan(instance.rd_expenditure)
+            kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            del self.fields["year"]
+        else:
+            this_year = dt.date.today().year
+            self.fields["year"] = forms.IntegerField(
+                label=_("Year"), min_value=1990, max_value=this_year, initial=this_year - 1
+            )
+            self.order_fields(["year"])
+
+    @classmethod
+    def figure_fields(cls) -> list[str]:
+        return [name for name in cls.base_fields if name != "year"]
+
+    def clean_year(self) -> int:
+        year: int = self.cleaned_data["year"]
+        if year in self.existing_years:
+            raise forms.ValidationError(
+                _("Figures for %(year)s are already recorded; edit that year instead."),
+                code="duplicate_year",
+                params={"year": year},
+            )
+        return year
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        employees, rd_staff = cleaned.get("employees"), cleaned.get("rd_staff")
+        if employees is not None and rd_staff is not None and rd_staff > employees:
+            self.add_error("rd_staff", _("R&D staff cannot exceed the number of employees."))
+        return cleaned
+
+    def figures(self) -> dict[str, Any]:
+        """The cleaned figures as keyword arguments of annual_figures_submit (amounts in yuan)."""
+        return {name: self.cleaned_data[name] for name in self.figure_fields()}

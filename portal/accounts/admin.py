@@ -1,0 +1,165 @@
+"""Staff admin for user accounts; link decisions go through portal.accounts.services."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from portal.accounts import services
+from portal.accounts.forms import RejectLinkForm
+from portal.accounts.models import User
+
+
+class PortalUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # The organisation kind is read-only here; keep the enterprise in step with it so that
+        # the database constraint never has to refuse the row.
+        kind = self.instance.organisation_kind
+        enterprise = cleaned.get("enterprise")
+        if "enterprise" in self.fields:
+            if kind == User.OrganisationKind.ENTERPRISE and enterprise is None:
+                self.add_error("enterprise", _("An enterprise account needs its enterprise."))
+            elif kind != User.OrganisationKind.ENTERPRISE and enterprise is not None:
+                self.add_error(
+                    "enterprise", _("Only an enterprise account can belong to an enterprise.")
+                )
+        return cleaned
+
+
+@admin.register(User)
+class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
+    form = PortalUserChangeForm
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "organisation",
+        "link_status",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    )
+    list_filter = ("link_status", "organisation_kind", "is_staff", "is_active", "groups")
+    list_select_related = ("enterprise",)
+    search_fields = ("username", "email", "first_name", "last_name", "phone", "enterprise__name")
+    ordering = ("-date_joined",)
+    autocomplete_fields = ("enterprise",)
+    readonly_fields = (
+        "organisation_kind",
+        "link_status",
+        "link_decided_by",
+        "link_decided_at",
+        "last_login",
+        "date_joined",
+    )
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email", "phone")}),
+        (
+            _("Organisation"),
+            {
+                "fields": (
+                    "organisation_kind",
+                    "enterprise",
+                    "link_status",
+                    "link_decided_by",
+                    "link_decided_at",
+                )
+            },
+        ),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    actions = ("approve_link", "reject_link")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).select_related("enterprise", "link_decided_by")
+
+    @admin.display(description=_("organisation"), ordering="enterprise__name")
+    def organisation(self, obj: User) -> str:
+        return str(obj.enterprise) if obj.enterprise_id else "—"
+
+    @admin.action(description=_("Approve the organisation link"), permissions=["change"])
+    def approve_link(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        done = 0
+        for user in queryset:
+            try:
+                services.user_link_approve(user=user, acting_user=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, "; ".join(_messages(exc)), messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "Approved %(count)d account; the user was notified by email.",
+                    "Approved %(count)d accounts; the users were notified by email.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Reject the organisation link"), permissions=["change"])
+    def reject_link(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+        form = RejectLinkForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            done = 0
+            for user in queryset:
+                try:
+                    services.user_link_reject(
+                        user=user, acting_user=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    self.message_user(request, "; ".join(_messages(exc)), messages.WARNING)
+                else:
+                    done += 1
+            if done:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "Rejected %(count)d account; the user was notified by email.",
+                        "Rejected %(count)d accounts; the users were notified by email.",
+                        done,
+                    )
+                    % {"count": done},
+                    messages.SUCCESS,
+                )
+            return None
+        # First step (or a missing reason): ask for the reason on an intermediate page.
+        return TemplateResponse(
+            request,
+            "accounts/admin/reject_link.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject the organisation link"),
+                "opts": self.model._meta,
+                "form": form,
+                "users": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "select_across": request.POST.get("select_across", "0"),
+            },
+        )
+
+
+def _messages(exc: ValidationError | PermissionDenied) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return exc.messages
+    return [str(exc)]

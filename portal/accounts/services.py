@@ -1,0 +1,185 @@
+"""Every write to user accounts: enterprise sign-up and staff decisions on organisation links.
+
+Each service is atomic, records the acting user in the audit trail (django-simple-history reads
+`_history_user` and `_change_reason`) and sends its emails only after the transaction commits.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from enterprises.lib import uscc as uscc_lib
+from enterprises.models import uscc_error_message
+from enterprises.services import enterprise_get_or_create_pending, enterprise_update_contact
+from portal.accounts.models import User
+from portal.accounts.roles import Role
+
+LinkStatus = User.LinkStatus
+
+# Allowed link transitions: staff decide a pending link, may reconsider a rejection and may
+# withdraw an approval (the user then sees the "not approved" page again).
+LINK_TRANSITIONS: dict[str, frozenset[str]] = {
+    LinkStatus.PENDING: frozenset({LinkStatus.APPROVED, LinkStatus.REJECTED}),
+    LinkStatus.REJECTED: frozenset({LinkStatus.APPROVED}),
+    LinkStatus.APPROVED: frozenset({LinkStatus.REJECTED}),
+}
+
+
+def normalise_email(email: str) -> str:
+    """Emails are the enterprise users' usernames, so compare them in one case."""
+    return email.strip().lower()
+
+
+def email_taken(email: str) -> bool:
+    """True when an account already uses this address as its email or username."""
+    address = normalise_email(email)
+    return (
+        User.objects.filter(email__iexact=address).exists()
+        or User.objects.filter(username__iexact=address).exists()
+    )
+
+
+@transaction.atomic
+def enterprise_user_signup(
+    *,
+    uscc: str,
+    enterprise_name: str,
+    contact_person: str,
+    phone: str,
+    email: str,
+    password: str,
+) -> User:
+    """Create an enterprise user whose link to the enterprise waits for staff approval.
+
+    The username is the email address (lower-cased), so the user logs in with it. The user can
+    log in at once but sees only the "waiting for approval" page until staff approve the link.
+    A code not yet in the registry creates a pending enterprise carrying the contact details;
+    an existing enterprise is left untouched. Raises ValidationError (nothing saved) for an
+    invalid code, a taken email or a weak password.
+    """
+    address = normalise_email(email)
+    if email_taken(address):
+        raise ValidationError({"email": _("An account with this email address already exists.")})
+    user = User(
+        username=address,
+        email=address,
+        first_name=contact_person.strip()[:150],
+        phone=phone.strip(),
+        organisation_kind=User.OrganisationKind.ENTERPRISE,
+        link_status=LinkStatus.PENDING,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    try:
+        enterprise, created = enterprise_get_or_create_pending(
+            uscc=uscc, name=enterprise_name, acting_user=None
+        )
+    except uscc_lib.USCCError as exc:
+        raise ValidationError({"uscc": uscc_error_message(exc)}) from exc
+    user.enterprise = enterprise
+    user.set_password(password)
+    user.full_clean()
+    user._change_reason = "signed up"  # type: ignore[attr-defined]
+    user.save()
+    user.groups.add(Group.objects.get(name=Role.ENTERPRISE_USER.value))
+    if created:
+        # A new pending record starts with the details the applicant gave; staff complete it.
+        enterprise_update_contact(
+            enterprise=enterprise,
+            acting_user=user,
+            contact_person=contact_person,
+            contact_phone=phone,
+            contact_email=address,
+        )
+    return user
+
+
+def _check_staff(acting_user: Any) -> None:
+    if not (
+        getattr(acting_user, "is_active", False)
+        and getattr(acting_user, "is_staff", False)
+        and acting_user.has_perm("accounts.change_user")
+    ):
+        raise PermissionDenied(_("Only bureau staff may decide on an account's organisation."))
+
+
+def _decide_link(*, user: User, acting_user: Any, to: str, note: str) -> User:
+    _check_staff(acting_user)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.organisation_kind:
+        raise ValidationError(_("This account does not belong to an organisation."))
+    if to not in LINK_TRANSITIONS.get(locked.link_status, frozenset()):
+        raise ValidationError(
+            _("The link of %(user)s is already “%(status)s”.")
+            % {"user": locked.username, "status": locked.get_link_status_display()}
+        )
+    from_status = locked.link_status
+    locked.link_status = to
+    locked.link_decided_by = acting_user
+    locked.link_decided_at = timezone.now()
+    locked._history_user = acting_user  # type: ignore[attr-defined]
+    # The history row is the status-change record: who, when, from, to, note.
+    locked._change_reason = f"link {from_status} -> {to}" + (f": {note}" if note else "")  # type: ignore[attr-defined]
+    locked.save(
+        update_fields=["link_status", "link_decided_by", "link_decided_at"],
+    )
+    return locked
+
+
+def _send_link_email(*, user_id: int, template: str, reason: str = "") -> None:
+    """Render and send a link decision email in the portal's language (Chinese)."""
+    user = User.objects.select_related("enterprise").get(pk=user_id)
+    if not user.email:
+        return
+    context = {
+        "user": user,
+        "enterprise": user.enterprise,
+        "reason": reason,
+        "login_url": settings.PORTAL_BASE_URL.rstrip("/") + reverse("login"),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"accounts/email/{template}_subject.txt", context)
+        body = render_to_string(f"accounts/email/{template}.txt", context)
+    send_mail(" ".join(subject.split()), body, None, [user.email])
+
+
+@transaction.atomic
+def user_link_approve(*, user: User, acting_user: Any) -> User:
+    """Staff approve the user's link to its organisation; the user is emailed after commit.
+
+    Locks the user row, records who decided and when, and writes a history row. Raises
+    PermissionDenied for non-staff and ValidationError when the link is not awaiting approval.
+    """
+    decided = _decide_link(user=user, acting_user=acting_user, to=LinkStatus.APPROVED, note="")
+    transaction.on_commit(
+        lambda: _send_link_email(user_id=decided.pk, template="link_approved"), robust=True
+    )
+    return decided
+
+
+@transaction.atomic
+def user_link_reject(*, user: User, acting_user: Any, reason: str) -> User:
+    """Staff reject (or withdraw) the user's link, stating why; the user is emailed the reason.
+
+    Locks the user row, records who decided and when, and writes a history row with the reason.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Please give the reason for the rejection.")})
+    decided = _decide_link(user=user, acting_user=acting_user, to=LinkStatus.REJECTED, note=reason)
+    transaction.on_commit(
+        lambda: _send_link_email(user_id=decided.pk, template="link_rejected", reason=reason),
+        robust=True,
+    )
+    return decided
