@@ -396,3 +396,55 @@ class AnnualFigures(models.Model):
             raise ValidationError(
                 {"rd_staff": _("R&D staff cannot exceed the number of employees.")}
             )
+
+
+class ImportJob(models.Model):
+    """An official list imported in the background (large files started from the admin).
+
+    The file stays in private storage; the worker updates the progress as it validates, and
+    stores the Chinese row-and-column messages when the file is refused.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Refused or failed")
+
+    resource_path = models.CharField(_("resource"), max_length=200)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    total_rows = models.PositiveIntegerField(_("rows in the file"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_rows = models.PositiveIntegerField(_("rows created"), default=0)
+    updated_rows = models.PositiveIntegerField(_("rows updated"), default=0)
+    skipped_rows = models.PositiveIntegerField(_("rows unchanged"), default=0)
+    errors = models.JSONField(_("error messages"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.file.name} ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, self.processed_rows * 100 // self.total_rows)

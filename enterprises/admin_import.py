@@ -1,0 +1,159 @@
+"""Admin wiring for official-list imports: the fast formats, background jobs, their progress.
+
+`LedgerImportAdminMixin` goes before import-export's ImportExportModelAdmin in a ModelAdmin
+whose resource_classes are LedgerResources. Small files keep the stock flow (preview with the
+Chinese row-and-column messages, then confirm); a file of more than
+settings.IMPORT_BACKGROUND_ROWS rows becomes an ImportJob run by Celery, and the user is
+taken to the job's page, which shows its progress and, if refused, its messages.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from enterprises.importing.readers import (
+    CSV,
+    XLSX,
+    FileReadError,
+    LedgerCSV,
+    LedgerXLSX,
+    read_table,
+)
+from enterprises.importing.resources import LedgerResource
+from enterprises.importing.services import import_job_create
+from enterprises.models import ImportJob
+
+
+class LedgerImportAdminMixin:
+    """Import through the ledger engine; large files in the background (see module doc)."""
+
+    import_formats = [LedgerXLSX, LedgerCSV]
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST" and self.has_import_permission(request):  # type: ignore[attr-defined]
+            form = self.create_import_form(request)  # type: ignore[attr-defined]
+            if form.is_valid():
+                job = self._start_background_import(request, form)
+                if job is not None:
+                    messages.info(
+                        request,
+                        gettext(
+                            "The list has %(rows)s rows: it is being imported in the "
+                            "background. This page shows its progress."
+                        )
+                        % {"rows": job.total_rows},
+                    )
+                    url = reverse(
+                        "admin:enterprises_importjob_change",
+                        args=[job.pk],
+                        current_app=self.admin_site.name,  # type: ignore[attr-defined]
+                    )
+                    return HttpResponseRedirect(url)
+        return super().import_action(request, **kwargs)  # type: ignore[misc]
+
+    def _start_background_import(self, request: HttpRequest, form: Any) -> ImportJob | None:
+        upload = form.cleaned_data["import_file"]
+        data = b"".join(upload.chunks())
+        upload.seek(0)
+        format_class = self.get_import_formats()[int(form.cleaned_data["format"])]  # type: ignore[attr-defined]
+        kind = {LedgerXLSX: XLSX, LedgerCSV: CSV}.get(format_class)
+        try:
+            table = read_table(data, kind=kind)
+        except FileReadError:
+            return None  # the stock flow reports it on the form
+        if len(table) <= settings.IMPORT_BACKGROUND_ROWS:
+            return None
+        resource_class = self.choose_import_resource_class(form, request)  # type: ignore[attr-defined]
+        if not issubclass(resource_class, LedgerResource):
+            return None
+        return import_job_create(
+            resource_class=resource_class,
+            file_name=upload.name,
+            data=data,
+            total_rows=len(table),
+            acting_user=request.user,
+        )
+
+    def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
+        if isinstance(e, FileReadError):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)  # type: ignore[misc]
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        # The data may have changed between preview and confirm; a refused file says why.
+        if result.has_validation_errors():
+            for row in result.invalid_rows:
+                for lines in row.error_dict.values():
+                    for line in lines:
+                        messages.error(request, line)
+            app_label, model_name = self.get_model_info()  # type: ignore[attr-defined]
+            url = reverse(
+                f"admin:{app_label}_{model_name}_import",
+                current_app=self.admin_site.name,  # type: ignore[attr-defined]
+            )
+            return HttpResponseRedirect(url)
+        return super().process_result(result, request)  # type: ignore[misc]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Background imports: read-only; jobs are created by uploading a large list."""
+
+    list_display = (
+        "original_name",
+        "resource_path",
+        "status",
+        "progress",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("status",)
+    list_select_related = ("created_by",)
+    search_fields = ("original_name",)
+    date_hierarchy = "created_at"
+    fields = (
+        "original_name",
+        "resource_path",
+        "status",
+        "progress",
+        "created_rows",
+        "updated_rows",
+        "skipped_rows",
+        "error_list",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("progress"))
+    def progress(self, job: ImportJob) -> str:
+        return format_html(
+            '<progress max="100" value="{}"></progress> {} / {} ({}%)',
+            job.progress_percent,
+            job.processed_rows,
+            job.total_rows,
+            job.progress_percent,
+        )
+
+    @admin.display(description=_("error messages"))
+    def error_list(self, job: ImportJob) -> str:
+        if not job.errors:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in job.errors))
+        )

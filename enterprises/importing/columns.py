@@ -1,0 +1,323 @@
+"""Columns of an official list: a Chinese header, the model attribute, and a cell parser.
+
+A parser turns one cell (str, float, int, bool, date or datetime, as the readers give them)
+into a Python value, or raises CellError with a Chinese message; `render` is the inverse used
+by export, so that an exported file imports back unchanged. Parsers stay cheap: 100,000 rows
+of thirteen cells go through them in about a second.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from enterprises.lib import money
+from enterprises.lib import uscc as uscc_lib
+
+from . import messages as msg
+
+# A spreadsheet runs a cell starting with one of these as a formula; export prefixes a quote.
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message is shown to staff as is."""
+
+
+def neutralise(text: str) -> str:
+    """Prefix a single quote to text a spreadsheet would run as a formula."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def unneutralise(text: str) -> str:
+    """Undo `neutralise`: a quote followed by a formula character is dropped."""
+    if text[:1] == "'" and text[1:2] in FORMULA_PREFIXES and text[1:2]:
+        return text[1:]
+    return text
+
+
+class Parser:
+    """Reads one kind of cell. `bind` lets it take limits from the model field."""
+
+    field: models.Field | None = None
+
+    def bind(self, field: models.Field | None) -> None:
+        self.field = field
+
+    def parse(self, raw: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def render(self, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class Text(Parser):
+    max_length: int | None = None
+
+    def __init__(self, *, max_length: int | None = None) -> None:
+        self.max_length = max_length
+
+    def bind(self, field: models.Field | None) -> None:
+        super().bind(field)
+        if self.max_length is None and field is not None:
+            self.max_length = getattr(field, "max_length", None)
+
+    def parse(self, raw: Any) -> str:
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)  # a phone number typed as a number
+        elif isinstance(raw, dt.datetime | dt.date):
+            raw = raw.isoformat()
+        text = str(raw).strip()
+        if text[:1] == "'":
+            text = unneutralise(text)
+        if self.max_length is not None and len(text) > self.max_length:
+            raise CellError(msg.TOO_LONG.format(limit=self.max_length))
+        return text
+
+    def render(self, value: Any) -> str:
+        return "" if value is None else neutralise(str(value))
+
+
+class USCC(Parser):
+    """A unified social credit code, normalised and check-digit validated."""
+
+    def parse(self, raw: Any) -> str:
+        text = str(raw)
+        if text[:1] == "'":
+            text = text[1:]
+        try:
+            return uscc_lib.validate(text)
+        except uscc_lib.USCCError as exc:
+            raise CellError(msg.USCC[exc.code]) from None
+
+
+class Date(Parser):
+    """An Excel date cell or YYYY-MM-DD text."""
+
+    def parse(self, raw: Any) -> dt.date:
+        if isinstance(raw, dt.datetime):
+            if raw.time() != dt.time(0):
+                raise CellError(msg.DATE)
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        if isinstance(raw, str):
+            text = raw.strip()
+            if len(text) == 10 and text[4] == "-" and text[7] == "-":
+                try:
+                    return dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+                except ValueError:
+                    pass
+        raise CellError(msg.DATE)
+
+    def render(self, value: Any) -> Any:
+        return "" if value is None else value.isoformat()
+
+
+class WanAmount(Parser):
+    """An amount in 万元, converted exactly to Decimal yuan (never through binary floats)."""
+
+    def __init__(self, *, allow_negative: bool = False) -> None:
+        self.allow_negative = allow_negative
+        self.limit = Decimal(10) ** 14
+
+    def bind(self, field: models.Field | None) -> None:
+        super().bind(field)
+        if isinstance(field, models.DecimalField):
+            self.limit = Decimal(10) ** (field.max_digits - field.decimal_places)
+
+    def parse(self, raw: Any) -> Decimal:
+        try:
+            yuan = money.wan_to_yuan(raw)
+        except money.AmountError:
+            raise CellError(msg.AMOUNT) from None
+        if yuan < 0 and not self.allow_negative:
+            raise CellError(msg.NEGATIVE)
+        if abs(yuan) >= self.limit:
+            raise CellError(msg.AMOUNT_TOO_LARGE)
+        return yuan
+
+    def render(self, value: Any) -> str:
+        return money.format_wan(value)
+
+
+class Integer(Parser):
+    def __init__(self, *, min_value: int | None = 0, max_value: int | None = None) -> None:
+        self.min_value = min_value
+        self.max_value = max_value
+
+    def bind(self, field: models.Field | None) -> None:
+        super().bind(field)
+        for validator in getattr(field, "validators", ()):
+            if isinstance(validator, MinValueValidator):
+                lim = validator.limit_value
+                self.min_value = lim if self.min_value is None else max(self.min_value, lim)
+            elif isinstance(validator, MaxValueValidator):
+                lim = validator.limit_value
+                self.max_value = lim if self.max_value is None else min(self.max_value, lim)
+
+    def parse(self, raw: Any) -> int:
+        if isinstance(raw, bool):
+            raise CellError(msg.INTEGER)
+        if isinstance(raw, int):
+            value = raw
+        elif isinstance(raw, float):
+            if not raw.is_integer():
+                raise CellError(msg.INTEGER)
+            value = int(raw)
+        else:
+            text = str(raw).strip().replace(",", "")
+            if text.endswith(".0"):
+                text = text[:-2]
+            try:
+                value = int(text)
+            except ValueError:
+                raise CellError(msg.INTEGER) from None
+        if self.min_value is not None and value < self.min_value:
+            raise CellError(msg.TOO_SMALL.format(limit=self.min_value))
+        if self.max_value is not None and value > self.max_value:
+            raise CellError(msg.TOO_LARGE.format(limit=self.max_value))
+        return value
+
+
+class Boolean(Parser):
+    """是 / 否."""
+
+    def parse(self, raw: Any) -> bool:
+        if raw is True or raw is False:
+            return raw
+        text = str(raw).strip()
+        if text == "是":
+            return True
+        if text == "否":
+            return False
+        raise CellError(msg.BOOLEAN)
+
+    def render(self, value: Any) -> str:
+        return "" if value is None else ("是" if value else "否")
+
+
+class Choice(Parser):
+    """A value chosen by its Chinese label, as the official lists write it."""
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        self.labels = dict(labels)
+        self.values = {value: label for label, value in self.labels.items()}
+
+    def parse(self, raw: Any) -> str:
+        text = str(raw).strip()
+        try:
+            return self.labels[text]
+        except KeyError:
+            raise CellError(msg.CHOICE.format(allowed="、".join(self.labels))) from None
+
+    def render(self, value: Any) -> str:
+        return self.values.get(value, "") if value not in (None, "") else ""
+
+
+class Reference(Parser):
+    """A foreign key given by the natural key of the row it points to.
+
+    Parsing only normalises the key; the resource resolves all keys of a file in one query
+    per 5,000 and reports the missing ones.
+    """
+
+    def __init__(
+        self, model: type[models.Model], key: str, *, key_parser: Parser | None = None
+    ) -> None:
+        self.model = model
+        self.key = key
+        self.key_parser = key_parser or Text()
+
+    def bind(self, field: models.Field | None) -> None:
+        super().bind(field)
+        self.key_parser.bind(self.model._meta.get_field(self.key))
+
+    def parse(self, raw: Any) -> Any:
+        return self.key_parser.parse(raw)
+
+    def render(self, value: Any) -> Any:
+        return self.key_parser.render(value)
+
+
+class EnterpriseReference(Reference):
+    """An enterprise by its USCC. A registered code passes even when it fails the check
+    (staff may have accepted it with a reason); an unknown one must at least be well formed."""
+
+    def __init__(self) -> None:
+        from enterprises.models import Enterprise
+
+        super().__init__(Enterprise, "uscc", key_parser=Text())
+
+    def parse(self, raw: Any) -> str:
+        text = str(raw)
+        if text[:1] == "'":
+            text = text[1:]
+        return uscc_lib.normalise(text)
+
+    def missing_message(self, key: str) -> str:
+        try:
+            uscc_lib.validate(key)
+        except uscc_lib.USCCError as exc:
+            return msg.USCC[exc.code]
+        return msg.UNKNOWN_ENTERPRISE.format(key=key)
+
+
+class Column:
+    """One column of an official list.
+
+    `attribute` is the model field the column fills (None for a column that is only read by
+    people, such as 企业名称 beside a USCC). `export_path` is the ORM path export reads;
+    it defaults to the attribute, or `<fk>__<natural key>` for a reference.
+    """
+
+    def __init__(
+        self,
+        header: str,
+        attribute: str | None,
+        parser: Parser,
+        *,
+        export_path: str | None = None,
+        required: bool | None = None,
+    ) -> None:
+        self.header = header
+        self.attribute = attribute
+        self.parser = parser
+        self._export_path = export_path
+        self._required = required
+        self.field: models.Field | None = None
+        self.attname: str | None = None
+        self.required = bool(required)
+        self.empty_value: Any = None
+
+    @property
+    def export_path(self) -> str | None:
+        if self._export_path:
+            return self._export_path
+        if self.attribute and isinstance(self.parser, Reference):
+            return f"{self.attribute}__{self.parser.key}"
+        return self.attribute
+
+    def bind(self, model: type[models.Model]) -> None:
+        """Take limits, the database column and the empty value from the model field."""
+        if self.attribute:
+            field = model._meta.get_field(self.attribute)
+            self.field = field  # type: ignore[assignment]
+            self.attname = field.attname  # type: ignore[union-attr]
+            has_default = field.has_default()  # type: ignore[union-attr]
+            if has_default:
+                self.empty_value = field.get_default()  # type: ignore[union-attr]
+            elif field.null:  # type: ignore[union-attr]
+                self.empty_value = None
+            elif field.blank and isinstance(field, models.CharField | models.TextField):
+                self.empty_value = ""
+            if self._required is None:
+                self.required = not (has_default or field.null or field.blank)  # type: ignore[union-attr]
+            self.parser.bind(field)  # type: ignore[arg-type]
+        else:
+            self.parser.bind(None)

@@ -1,0 +1,427 @@
+"""LedgerResource: the import/export framework for official lists, shared by every app.
+
+A subclass declares its `columns` (Chinese header, model attribute, parser) and its
+`natural_key`; the base class does the rest, the same way for `manage.py import`, the admin
+import (preview, then confirm) and the background job:
+
+1. the header row must hold exactly the declared headers, in any order;
+2. every cell is parsed in pure Python, and `clean_row` checks rules across cells;
+3. natural keys must be unique in the file, references must exist (one query per 5,000);
+4. any error refuses the whole file with "第 N 行「列」：…" messages; nothing is saved;
+5. otherwise the rows are written in one transaction with their history rows
+   (enterprises.importing.writers), rows equal to the database being skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import tablib
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+from import_export import resources
+from import_export.fields import Field
+from import_export.results import Result, RowResult
+
+from . import messages as msg
+from . import writers
+from .columns import CellError, Column, EnterpriseReference, Reference
+from .readers import Table
+
+MAX_REPORTED_ERRORS = 500
+PROGRESS_EVERY = 5000
+LOOKUP_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in a file: spreadsheet row (1 = header row), header, message."""
+
+    row: int | None
+    header: str | None
+    message: str
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return self.message
+        if self.header:
+            return msg.ROW_CELL.format(row=self.row, header=self.header, message=self.message)
+        return msg.ROW.format(row=self.row, message=self.message)
+
+
+@dataclass
+class ImportOutcome:
+    """What an import did, or why it refused the file."""
+
+    total_rows: int = 0
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+    # Per data row, in file order, when asked for (the admin preview): NEW / UPDATE / SKIP.
+    row_kinds: list[str] | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.error_count > 0
+
+    def add_error(self, row: int | None, header: str | None, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(RowError(row, header, message))
+
+    def messages(self) -> list[str]:
+        """The errors as Chinese lines, with a last line for those left out."""
+        lines = [str(error) for error in self.errors]
+        if self.error_count > len(self.errors):
+            lines.append(msg.MORE_ERRORS.format(count=self.error_count - len(self.errors)))
+        return lines
+
+
+ProgressCallback = Callable[[int], None]
+
+
+class LedgerResource(resources.ModelResource):
+    """Base class of every official-list resource. See the module docstring."""
+
+    #: the columns, in the order export writes them
+    columns: ClassVar[tuple[Column, ...]] = ()
+    #: model field names that identify a row (a unique constraint must cover exactly them)
+    natural_key: ClassVar[tuple[str, ...]] = ()
+    #: recorded as history_change_reason on the rows an import writes
+    change_reason: ClassVar[str] = "imported from official list"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # What the admin lists as "this importer will import the following fields".
+        self.fields = {
+            column.header: Field(attribute=column.attribute, column_name=column.header)
+            for column in self.bound_columns()
+        }
+
+    # ----------------------------------------------------------------------- declarations
+
+    @classmethod
+    def model(cls) -> type[models.Model]:
+        return cls._meta.model
+
+    @classmethod
+    def bound_columns(cls) -> tuple[Column, ...]:
+        """The columns bound to the model's fields (limits, empty values), once per class."""
+        bound = cls.__dict__.get("_bound_columns")
+        if bound is None:
+            for column in cls.columns:
+                column.bind(cls.model())
+            bound = cls.columns
+            cls._bound_columns = bound  # type: ignore[attr-defined]
+        return bound
+
+    @classmethod
+    def headers(cls) -> list[str]:
+        return [column.header for column in cls.columns]
+
+    def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
+        """Rules across cells of one row: {attribute: Chinese message}. Override."""
+        return {}
+
+    def derive(self, values: dict[str, Any]) -> None:
+        """Add stored values computed from the row (such as an expiry date). Override."""
+
+    # --------------------------------------------------------------------------- import
+
+    def import_table(
+        self,
+        table: Table,
+        *,
+        dry_run: bool = False,
+        acting_user: Any = None,
+        progress: ProgressCallback | None = None,
+        collect_rows: bool = False,
+    ) -> ImportOutcome:
+        """Validate and write a whole list, all or nothing.
+
+        Side effects: unless the list is refused or `dry_run` is set, creates and updates
+        rows of the resource's model and writes one history row for each ("+" or "~",
+        with `acting_user`). `progress` is called with the number of rows validated so far,
+        outside any transaction, so another connection can show it.
+        """
+        outcome = ImportOutcome(total_rows=len(table.rows), dry_run=dry_run)
+        columns = self.bound_columns()
+        positions = self._check_headers(table.headers, outcome)
+        if outcome.refused:
+            return outcome
+        parsed = self._parse_rows(table, columns, positions, outcome, progress)
+        self._check_keys(parsed, columns, outcome)
+        self._resolve_references(parsed, columns, outcome)
+        if outcome.refused:
+            return outcome
+
+        db_rows, db_columns, key = self._db_rows(parsed, columns)
+        user_id = getattr(acting_user, "pk", None)
+        try:
+            with transaction.atomic():
+                kinds = writers.write_rows(
+                    model=self.model(),
+                    rows=db_rows,
+                    columns=db_columns,
+                    key=key,
+                    acting_user_id=user_id,
+                    reason=self.change_reason,
+                    now=timezone.now(),
+                )
+                if dry_run:
+                    transaction.set_rollback(True)
+        except DatabaseError as exc:
+            # Our checks mirror the model's rules; should the database still refuse a row,
+            # the file is refused as a whole like any other error.
+            outcome.add_error(None, None, f"数据库拒绝了这些数据：{exc}")
+            return outcome
+
+        outcome.new = sum(1 for kind in kinds.values() if kind == writers.NEW)
+        outcome.updated = len(kinds) - outcome.new
+        outcome.skipped = len(db_rows) - len(kinds)
+        if collect_rows:
+            outcome.row_kinds = [
+                kinds.get(tuple(row[k] for k in key), writers.SKIP) for row in db_rows
+            ]
+        if progress:
+            progress(len(table.rows))
+        return outcome
+
+    def _check_headers(self, headers: list[str], outcome: ImportOutcome) -> dict[str, int]:
+        expected = self.headers()
+        positions: dict[str, int] = {}
+        for index, header in enumerate(headers):
+            if header in positions:
+                outcome.add_error(1, header, msg.DUPLICATE_HEADER)
+            elif header not in expected:
+                outcome.add_error(1, header or f"第 {index + 1} 列", msg.UNKNOWN_HEADER)
+            positions.setdefault(header, index)
+        for header in expected:
+            if header not in positions:
+                outcome.add_error(1, None, msg.MISSING_HEADER.format(header=header))
+        return positions
+
+    def _parse_rows(
+        self,
+        table: Table,
+        columns: tuple[Column, ...],
+        positions: dict[str, int],
+        outcome: ImportOutcome,
+        progress: ProgressCallback | None,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        width = len(table.headers)
+        specs = [
+            (
+                positions[c.header],
+                c.attribute or c.header,
+                c.parser.parse,
+                c.required,
+                c.empty_value,
+                c.header,
+            )
+            for c in columns
+        ]
+        headers_by_attribute = {c.attribute: c.header for c in columns if c.attribute}
+        clean_row = self.clean_row
+        parsed: list[tuple[int, dict[str, Any]]] = []
+        add_error = outcome.add_error
+        for offset, cells in enumerate(table.rows):
+            number = offset + 2
+            if progress and offset and offset % PROGRESS_EVERY == 0:
+                progress(offset)
+            if len(cells) < width:
+                cells = [*cells, *([""] * (width - len(cells)))]
+            elif len(cells) > width:
+                extra = [i for i in range(width, len(cells)) if _filled(cells[i])]
+                for index in extra:
+                    add_error(number, None, msg.NO_HEADER.format(column=index + 1))
+            if not any(_filled(cell) for cell in cells):
+                continue  # an empty row in the middle of a sheet carries nothing
+            values: dict[str, Any] = {}
+            ok = True
+            for index, name, parse, required, empty, header in specs:
+                raw = cells[index]
+                if raw is None or raw == "" or (raw.__class__ is str and not raw.strip()):
+                    if required:
+                        add_error(number, header, msg.REQUIRED)
+                        ok = False
+                    values[name] = empty
+                    continue
+                try:
+                    values[name] = parse(raw)
+                except CellError as exc:
+                    add_error(number, header, str(exc))
+                    ok = False
+            if ok:
+                for attribute, message in clean_row(values).items():
+                    add_error(number, headers_by_attribute.get(attribute), message)
+                    ok = False
+            if ok:
+                parsed.append((number, values))
+        return parsed
+
+    def _check_keys(
+        self,
+        parsed: list[tuple[int, dict[str, Any]]],
+        columns: tuple[Column, ...],
+        outcome: ImportOutcome,
+    ) -> None:
+        key = self.natural_key
+        header = next(c.header for c in columns if c.attribute == key[-1])
+        seen: dict[tuple, int] = {}
+        for number, values in parsed:
+            row_key = tuple(values[k] for k in key)
+            first = seen.setdefault(row_key, number)
+            if first != number:
+                outcome.add_error(number, header, msg.DUPLICATE.format(other=first))
+
+    def _resolve_references(
+        self,
+        parsed: list[tuple[int, dict[str, Any]]],
+        columns: tuple[Column, ...],
+        outcome: ImportOutcome,
+    ) -> None:
+        for column in columns:
+            parser = column.parser
+            if not isinstance(parser, Reference) or not column.attribute:
+                continue
+            name = column.attribute
+            wanted = list({v[name] for _, v in parsed if v[name] is not None})
+            found: dict[Any, int] = {}
+            manager = parser.model._default_manager
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                chunk = wanted[start : start + LOOKUP_CHUNK]
+                found.update(
+                    manager.filter(**{f"{parser.key}__in": chunk}).values_list(parser.key, "pk")
+                )
+            for number, values in parsed:
+                natural = values[name]
+                if natural is None:
+                    continue
+                pk = found.get(natural)
+                if pk is None:
+                    if isinstance(parser, EnterpriseReference):
+                        message = parser.missing_message(natural)
+                    else:
+                        message = msg.UNKNOWN_REFERENCE.format(key=natural)
+                    outcome.add_error(number, column.header, message)
+                values[name] = pk
+
+    def _db_rows(
+        self, parsed: list[tuple[int, dict[str, Any]]], columns: tuple[Column, ...]
+    ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+        model = self.model()
+        pairs = [(c.attribute, c.attname) for c in columns if c.attribute and c.attname]
+        key = [model._meta.get_field(name).attname for name in self.natural_key]
+        rows: list[dict[str, Any]] = []
+        derive = self.derive
+        for _number, values in parsed:
+            row = {attname: values[attribute] for attribute, attname in pairs}
+            derive(row)
+            rows.append(row)
+        db_columns = list(rows[0]) if rows else [attname for _a, attname in pairs]
+        return rows, db_columns, key
+
+    def import_data(  # type: ignore[override]
+        self,
+        dataset: Table | tablib.Dataset,
+        dry_run: bool = False,
+        raise_errors: bool = False,
+        use_transactions: bool | None = None,
+        collect_failed_rows: bool = False,
+        rollback_on_validation_errors: bool = False,
+        **kwargs: Any,
+    ) -> Result:
+        """django-import-export's entry point (admin preview and confirm), on our engine.
+
+        Invalid rows come back as `Result.invalid_rows` whose messages are the Chinese
+        "第 N 行「列」：…" lines; totals count new, updated and skipped rows.
+        """
+        table = dataset if isinstance(dataset, Table) else table_from_dataset(dataset)
+        outcome = self.import_table(
+            table, dry_run=dry_run, acting_user=kwargs.get("user"), collect_rows=True
+        )
+        return outcome_to_result(outcome, table)
+
+    # --------------------------------------------------------------------------- export
+
+    def get_export_headers(self, selected_fields: Any = None) -> list[str]:
+        return self.headers()
+
+    def get_user_visible_fields(self) -> list[Field]:
+        return list(self.fields.values())
+
+    def get_queryset(self) -> models.QuerySet:
+        return self.model()._default_manager.order_by("pk")
+
+    def export(self, queryset: Iterable | None = None, **kwargs: Any) -> tablib.Dataset:
+        """Every column, with the import's headers and cell forms, text formulas neutralised."""
+        columns = self.bound_columns()
+        if queryset is None:
+            queryset = self.get_queryset()
+        paths = [c.export_path for c in columns]
+        renders = [c.parser.render for c in columns]
+        dataset = tablib.Dataset(headers=self.headers())
+        rows = queryset.values_list(*paths)  # type: ignore[union-attr]
+        for row in rows.iterator(chunk_size=5000):
+            dataset.append([render(value) for render, value in zip(renders, row, strict=True)])
+        return dataset
+
+
+def _filled(cell: Any) -> bool:
+    return not (cell is None or cell == "" or (cell.__class__ is str and not cell.strip()))
+
+
+def table_from_dataset(dataset: tablib.Dataset) -> Table:
+    """A tablib Dataset (as the stock formats build) as a Table."""
+    headers = ["" if h is None else str(h).strip() for h in (dataset.headers or [])]
+    rows = [["" if cell is None else cell for cell in row] for row in dataset]
+    return Table(headers=headers, rows=rows)
+
+
+def outcome_to_result(outcome: ImportOutcome, table: Table) -> Result:
+    """An import_export Result that the stock admin templates and command understand."""
+    result = Result()
+    result.diff_headers = list(table.headers)
+    result.total_rows = outcome.total_rows
+    if outcome.refused:
+        by_row: dict[int, list[RowError]] = {}
+        for error in outcome.errors:
+            by_row.setdefault(error.row or 1, []).append(error)
+        extra = outcome.error_count - len(outcome.errors)
+        if extra:
+            last = max(by_row) if by_row else 1
+            by_row.setdefault(last, []).append(
+                RowError(None, None, msg.MORE_ERRORS.format(count=extra))
+            )
+        for number, errors in sorted(by_row.items()):
+            error_dict: dict[str, list[str]] = {}
+            for error in errors:
+                error_dict.setdefault(error.header or NON_FIELD_ERRORS, []).append(str(error))
+            cells = table.rows[number - 2] if 2 <= number < len(table.rows) + 2 else table.headers
+            row = {h: cells[i] if i < len(cells) else "" for i, h in enumerate(table.headers)}
+            result.append_invalid_row(number, row, ValidationError(error_dict))
+            result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
+        return result
+    result.totals[RowResult.IMPORT_TYPE_NEW] = outcome.new
+    result.totals[RowResult.IMPORT_TYPE_UPDATE] = outcome.updated
+    result.totals[RowResult.IMPORT_TYPE_SKIP] = outcome.skipped
+    if outcome.row_kinds is not None:
+        filled = [cells for cells in table.rows if any(_filled(c) for c in cells)]
+        for kind, cells in zip(outcome.row_kinds, filled, strict=False):
+            row_result = RowResult()
+            row_result.import_type = kind
+            row_result.diff = ["" if c is None else str(c) for c in cells]
+            result.append_row_result(row_result)
+    return result
+
+
+def today() -> dt.date:
+    return timezone.localdate()

@@ -1,0 +1,165 @@
+"""Official lists of the enterprise registry (DESIGN §5), on the shared ledger framework.
+
+Rows naming an enterprise are matched on 统一社会信用代码 alone. The 企业名称 beside it is
+there for people reading the list: it is exported, but ignored on import, because official
+lists often carry a former or abbreviated name and the code is what identifies a firm.
+A row whose code fails the check is refused: the staff override is an admin decision with a
+recorded reason, never something a file can do.
+"""
+
+import re
+from typing import Any
+
+from enterprises.importing import messages as msg
+from enterprises.importing.columns import (
+    USCC,
+    Choice,
+    Column,
+    Date,
+    EnterpriseReference,
+    Integer,
+    Reference,
+    Text,
+    WanAmount,
+)
+from enterprises.importing.resources import LedgerResource, today
+from enterprises.models import (
+    CERTIFICATE_NUMBER_RE,
+    AnnualFigures,
+    Enterprise,
+    HighTechCertificate,
+    Industry,
+    Listing,
+    Street,
+    TechFirmRegistration,
+)
+
+INDUSTRY_LABELS = {
+    "信息技术": Industry.INFORMATION_TECHNOLOGY,
+    "生物医药": Industry.BIOMEDICINE,
+    "智能制造": Industry.SMART_MANUFACTURING,
+    "节能环保": Industry.ENERGY_SAVING,
+    "新材料": Industry.NEW_MATERIALS,
+    "新能源": Industry.NEW_ENERGY,
+    "现代服务业": Industry.MODERN_SERVICES,
+    "其他": Industry.OTHER,
+}
+LISTING_LABELS = {
+    "未上市": Listing.UNLISTED,
+    "新三板挂牌": Listing.NEEQ,
+    "北交所": Listing.BSE,
+    "主板": Listing.MAIN_BOARD,
+    "科创板": Listing.STAR,
+    "创业板": Listing.CHINEXT,
+}
+CERTIFICATE_KIND_LABELS = {
+    "首次认定": HighTechCertificate.Kind.NEW,
+    "重新认定": HighTechCertificate.Kind.RENEWAL,
+}
+_CERTIFICATE_NUMBER = re.compile(CERTIFICATE_NUMBER_RE)
+
+
+def _rd_staff_check(values: dict[str, Any]) -> dict[str, str]:
+    rd_staff, employees = values.get("rd_staff"), values.get("employees")
+    if rd_staff is not None and employees is not None and rd_staff > employees:
+        return {"rd_staff": msg.RD_STAFF}
+    return {}
+
+
+class EnterpriseResource(LedgerResource):
+    columns = (
+        Column("统一社会信用代码", "uscc", USCC()),
+        Column("企业名称", "name", Text()),
+        Column("法定代表人", "legal_representative", Text()),
+        Column("所属街道", "street", Reference(Street, "name")),
+        Column("行业领域", "industry", Choice(INDUSTRY_LABELS)),
+        Column("成立日期", "founded_on", Date()),
+        Column("注册资本(万元)", "registered_capital", WanAmount()),
+        Column("从业人数", "employees", Integer()),
+        Column("研发人员数", "rd_staff", Integer()),
+        Column("上市情况", "listing", Choice(LISTING_LABELS)),
+        Column("联系人", "contact_person", Text()),
+        Column("联系电话", "contact_phone", Text()),
+        Column("地址", "address", Text()),
+    )
+    natural_key = ("uscc",)
+
+    class Meta:
+        model = Enterprise
+        fields: tuple[str, ...] = ()
+
+    def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
+        errors = _rd_staff_check(values)
+        founded_on = values.get("founded_on")
+        if founded_on and founded_on > today():
+            errors["founded_on"] = msg.FUTURE_DATE
+        return errors
+
+
+class TechFirmRegistrationResource(LedgerResource):
+    columns = (
+        Column("统一社会信用代码", "enterprise", EnterpriseReference()),
+        Column("企业名称", None, Text(max_length=200), export_path="enterprise__name"),
+        Column("入库编号", "number", Text()),
+        Column("入库日期", "registered_on", Date()),
+        Column("出库日期", "removed_on", Date()),
+    )
+    natural_key = ("number",)
+
+    class Meta:
+        model = TechFirmRegistration
+        fields: tuple[str, ...] = ()
+
+    def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
+        registered_on, removed_on = values["registered_on"], values["removed_on"]
+        if removed_on and removed_on < registered_on:
+            return {"removed_on": msg.REMOVED_BEFORE}
+        return {}
+
+
+class HighTechCertificateResource(LedgerResource):
+    columns = (
+        Column("统一社会信用代码", "enterprise", EnterpriseReference()),
+        Column("企业名称", None, Text(max_length=200), export_path="enterprise__name"),
+        Column("证书编号", "number", Text()),
+        Column("发证日期", "issued_on", Date()),
+        Column("认定类型", "kind", Choice(CERTIFICATE_KIND_LABELS)),
+    )
+    natural_key = ("number",)
+
+    class Meta:
+        model = HighTechCertificate
+        fields: tuple[str, ...] = ()
+
+    def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
+        values["number"] = values["number"].upper()
+        if not _CERTIFICATE_NUMBER.match(values["number"]):
+            return {"number": msg.CERTIFICATE_NUMBER}
+        return {}
+
+    def derive(self, values: dict[str, Any]) -> None:
+        values["expires_on"] = HighTechCertificate.expiry_for(values["issued_on"])
+
+
+class AnnualFiguresResource(LedgerResource):
+    columns = (
+        Column("统一社会信用代码", "enterprise", EnterpriseReference()),
+        Column("年度", "year", Integer()),
+        Column("营业收入(万元)", "revenue", WanAmount()),
+        Column("研发投入(万元)", "rd_expenditure", WanAmount()),
+        Column("从业人数", "employees", Integer()),
+        Column("研发人员数", "rd_staff", Integer()),
+        Column("发明专利数", "invention_patents", Integer()),
+        Column("实用新型专利数", "utility_models", Integer()),
+        Column("软件著作权数", "software_copyrights", Integer()),
+        Column("高端人才数", "high_end_talent", Integer()),
+        Column("新产品数", "new_products", Integer()),
+    )
+    natural_key = ("enterprise", "year")
+
+    class Meta:
+        model = AnnualFigures
+        fields: tuple[str, ...] = ()
+
+    def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
+        return _rd_staff_check(values)

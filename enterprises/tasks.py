@@ -1,0 +1,11 @@
+"""Celery tasks of the enterprise registry: thin, they take ids and call one service."""
+
+from celery import shared_task
+
+from enterprises.importing.services import import_job_run
+
+
+@shared_task(name="enterprises.run_import_job", acks_late=True)
+def run_import_job(job_id: int) -> None:
+    """Import the official list of ImportJob `job_id` (see import_job_run for effects)."""
+    import_job_run(job_id=job_id)
