@@ -331,6 +331,8 @@ def plan(today: dt.date) -> list[PlannedFirm]:
             employees = rng.randint(201, 900)
         if listing != Listing.UNLISTED:
             employees = max(employees, rng.randint(150, 1200))
+        if index == 0:
+            employees = 86
         road = rng.choice(STREET_PLAN[street][1])
         address = f"重庆市江北区{road}{rng.randint(1, 199)}号"
         if rng.random() < 0.6:
