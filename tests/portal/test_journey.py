@@ -11,10 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Page, expect
 
 from enterprises.models import AnnualFigures, Enterprise
 from portal.accounts.models import User
+from portal.accounts.roles import ROLE_PERMISSIONS
 from tests.conftest import body_of
 from tests.enterprises.factories import make_uscc
 from tests.portal.factories import PASSWORD, StaffFactory
@@ -24,6 +26,25 @@ USCC = make_uscc(770001)
 EMAIL = "chen.jing@jiangbei-robotics.example.cn"
 USER_PASSWORD = "Jiangbei-Robot-2026"
 ENTERPRISE_NAME = "重庆江北智造机器人有限公司"
+
+
+def ensure_roles() -> None:
+    """Recreate the role groups of the data migration.
+
+    A transactional test that ran earlier empties every table; the post-migrate signal
+    brings back content types and permissions but not the groups (Django's serialized
+    rollback collides with those recreated content types, so it is no way out).
+    """
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        if codes == ("*",):
+            group.permissions.set(Permission.objects.all())
+            continue
+        for code in codes:
+            app_label, codename = code.split(".")
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
 
 
 def shot(page: Page, name: str) -> None:
@@ -36,8 +57,9 @@ def log_out(page: Page) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_enterprise_journey_in_chinese(page: Page, smtp_server):
+    ensure_roles()
     staff = StaffFactory(username="kjj_staff")
     # A phone-sized window: the forms must work there.
     page.set_viewport_size({"width": 390, "height": 844})
