@@ -386,3 +386,42 @@ def test_password_reset_email_arrives_and_its_link_sets_a_new_password(client, s
 
 def test_enterprise_user_group_exists():
     assert Group.objects.filter(name=Role.ENTERPRISE_USER.value).exists()
+
+
+def test_user_admin_pages_open_for_staff(client):
+    client.force_login(StaffFactory())
+    user = pending_user()
+
+    assert client.get(reverse("admin:accounts_user_change", args=[user.pk])).status_code == 200
+    # Bureau staff change accounts; only the bureau admin creates them.
+    assert client.get(reverse("admin:accounts_user_add")).status_code == 403
+    client.force_login(StaffFactory(roles=[Role.BUREAU_ADMIN]))
+    assert client.get(reverse("admin:accounts_user_add")).status_code == 200
+    search = client.get(reverse("admin:accounts_user_changelist"), {"q": user.enterprise.name})
+    assert list(search.context["cl"].result_list) == [user]
+
+
+def test_admin_refuses_an_enterprise_on_a_bureau_account(client):
+    staff = StaffFactory()
+    client.force_login(staff)
+    bureau_user = UserFactory()
+    enterprise = EnterpriseFactory()
+    url = reverse("admin:accounts_user_change", args=[bureau_user.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+    data.update(
+        {
+            "groups": [],
+            "user_permissions": [],
+            "enterprise": enterprise.pk,
+            "date_joined_0": bureau_user.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": bureau_user.date_joined.strftime("%H:%M:%S"),
+        }
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.has_error("enterprise")
+    bureau_user.refresh_from_db()
+    assert bureau_user.enterprise is None
