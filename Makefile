@@ -11,9 +11,9 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test lint format bench services browser venv messages check-deploy clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --disable-pip-version-check -r requirements.lock
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.lock
 	touch $(STAMP)
 
 venv: $(STAMP)
