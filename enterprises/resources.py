@@ -22,7 +22,7 @@ from enterprises.importing.columns import (
     Text,
     WanAmount,
 )
-from enterprises.importing.resources import LedgerResource, today
+from enterprises.importing.resources import LedgerResource
 from enterprises.models import (
     CERTIFICATE_NUMBER_RE,
     AnnualFigures,
@@ -91,7 +91,7 @@ class EnterpriseResource(LedgerResource):
     def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
         errors = _rd_staff_check(values)
         founded_on = values.get("founded_on")
-        if founded_on and founded_on > today():
+        if founded_on and founded_on > self.today:
             errors["founded_on"] = msg.FUTURE_DATE
         return errors
 

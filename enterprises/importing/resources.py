@@ -126,6 +126,9 @@ class LedgerResource(resources.ModelResource):
     def headers(cls) -> list[str]:
         return [column.header for column in cls.columns]
 
+    #: the local date when the import started, for rules such as "not in the future"
+    today: dt.date
+
     def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
         """Rules across cells of one row: {attribute: Chinese message}. Override."""
         return {}
@@ -216,6 +219,7 @@ class LedgerResource(resources.ModelResource):
         outcome: ImportOutcome,
         progress: ProgressCallback | None,
     ) -> list[tuple[int, dict[str, Any]]]:
+        self.today = today()  # for clean_row: one clock read per file, not per row
         width = len(table.headers)
         specs = [
             (
@@ -242,13 +246,13 @@ class LedgerResource(resources.ModelResource):
                 extra = [i for i in range(width, len(cells)) if _filled(cells[i])]
                 for index in extra:
                     add_error(number, None, msg.NO_HEADER.format(column=index + 1))
-            if not any(_filled(cell) for cell in cells):
+            if not any(cells) and not any(_filled(cell) for cell in cells):
                 continue  # an empty row in the middle of a sheet carries nothing
             values: dict[str, Any] = {}
             ok = True
             for index, name, parse, required, empty, header in specs:
                 raw = cells[index]
-                if raw is None or raw == "" or (raw.__class__ is str and not raw.strip()):
+                if raw is None or raw == "" or (raw.__class__ is str and raw.isspace()):
                     if required:
                         add_error(number, header, msg.REQUIRED)
                         ok = False

@@ -9,10 +9,12 @@ row, which simple-history records as usual.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import uuid
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models
@@ -20,8 +22,6 @@ from django.db import connection, models
 NEW = "new"
 UPDATE = "update"
 SKIP = "skip"
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def write_rows(
@@ -55,29 +55,26 @@ def write_rows(
 
 
 def _copy_text(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    out = []
-    for row in rows:
-        cells = []
-        for name in columns:
-            value = row[name]
-            if value is None:
-                cells.append("\\N")
-            elif value.__class__ is str:
-                cells.append(value.translate(_COPY_ESCAPES))
-            elif value is True:
-                cells.append("t")
-            elif value is False:
-                cells.append("f")
-            else:
-                cells.append(str(value))
-        out.append("\t".join(cells))
-    out.append("")
-    return "\n".join(out)
+    """The rows as COPY csv, written by the csv module (C code). None and "" both become an
+    empty field, which COPY reads as NULL; the upsert turns it back into "" for the text
+    columns that allow no NULL (see _source_expression)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(
+        map(itemgetter(*columns), rows) if len(columns) > 1 else ([r[columns[0]]] for r in rows)
+    )
+    return out.getvalue()
+
+
+def _source_expression(field: models.Field, column: str) -> str:
+    if not field.null and isinstance(field, models.CharField | models.TextField):
+        return f"COALESCE(s.{column}, '')"
+    return f"s.{column}"
 
 
 def _copy_into(cursor: Any, table: str, columns: Sequence[str], text: str) -> None:
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
-    sql = f"COPY {table} ({cols}) FROM STDIN"
+    sql = f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)"
     raw = cursor.cursor
     if hasattr(raw, "copy_expert"):  # psycopg2
         raw.copy_expert(sql, io.StringIO(text))
@@ -119,7 +116,10 @@ def _write_postgresql(
 
     col_sql = ", ".join(qn(c) for c in columns)
     insert_cols = ", ".join([*(qn(c) for c in columns), *(qn(f[0]) for f in fixed)])
-    select_list = ", ".join([*(f"s.{qn(c)}" for c in columns), *(f"%s::{f[1]}" for f in fixed)])
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    select_list = ", ".join(
+        [*(_source_expression(fields[c], qn(c)) for c in columns), *(f"%s::{f[1]}" for f in fixed)]
+    )
     params: list[Any] = [f[2] for f in fixed]
     updated = [c for c in columns if c not in key]
     set_sql = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in [*updated, *auto_now])
