@@ -17,8 +17,10 @@ def trend_svg(points: list[tuple[Period, object]], *, label: str) -> SafeString:
     """A line over the months with a dot per snapshot; a gap where a month has none."""
     values = [number(value) for _, value in points]
     known = [value for value in values if value is not None]
-    low, high = (min(known), max(known)) if known else (Decimal(0), Decimal(1))
-    span = (high - low) or Decimal(1)
+    low, high = (min(known), max(known)) if known else (Decimal(0), Decimal(0))
+    if low == high:  # a flat series runs through the middle, not along the axis
+        low, high = low - 1, high + 1
+    span = high - low
     step = (WIDTH - 2 * PAD_X) / max(len(points) - 1, 1)
     plot_height = HEIGHT - PAD_TOP - PAD_BOTTOM
 
