@@ -36,6 +36,7 @@ from enterprises.models import (
     Street,
     TechFirmRegistration,
 )
+from portal import demo_statistics
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 
@@ -590,4 +591,5 @@ def seed(*, today: dt.date | None = None) -> SeedResult:
     demo_firm = Enterprise.objects.filter(uscc=firms[0].uscc).first()
     for login in LOGINS[1:]:
         result.users_created += _ensure_user(login, demo_firm, admin)
+    demo_statistics.seed(today=today, acting_user=admin)
     return result

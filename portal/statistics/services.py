@@ -196,18 +196,28 @@ def report_delivery_send(*, delivery_id: int, final_attempt: bool = True) -> str
     delivery = ReportDelivery.objects.select_related("summary").get(pk=delivery_id)
     try:
         message = report_email(delivery=delivery)
+    except Exception as exc:
+        # Nothing left: the delivery must not look half-sent. A fault here is ours, not the
+        # mail server's, so it is not retried.
+        _release(delivery_id, ReportDelivery.Status.FAILED, exc)
+        raise
+    try:
         message.send()
     except SEND_ERRORS as exc:
         status = ReportDelivery.Status.FAILED if final_attempt else ReportDelivery.Status.PENDING
-        ReportDelivery.objects.filter(pk=delivery_id, status=ReportDelivery.Status.SENDING).update(
-            status=status, last_error=f"{exc.__class__.__name__}: {exc}"[:2000]
-        )
+        _release(delivery_id, status, exc)
         logger.warning("report delivery %s failed: %s", delivery_id, exc)
         raise
     ReportDelivery.objects.filter(pk=delivery_id, status=ReportDelivery.Status.SENDING).update(
         status=ReportDelivery.Status.SENT, sent_at=timezone.now(), last_error=""
     )
     return "sent"
+
+
+def _release(delivery_id: int, status: str, exc: Exception) -> None:
+    ReportDelivery.objects.filter(pk=delivery_id, status=ReportDelivery.Status.SENDING).update(
+        status=status, last_error=f"{exc.__class__.__name__}: {exc}"[:2000]
+    )
 
 
 def report_deliveries_alert_stuck(*, older_than: dt.timedelta | None = None) -> int:
