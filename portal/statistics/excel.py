@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.statistics.formatting import change_display
 from portal.statistics.lib import number
@@ -38,7 +39,7 @@ def _cell_value(kind: Kind, value: object) -> object:
     return amount if kind == Kind.MONEY else float(amount)
 
 
-def _header(sheet, labels: list[str]) -> None:
+def _header(sheet: Worksheet, labels: list[str]) -> None:
     sheet.append(labels)
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL

@@ -40,6 +40,8 @@ def change_display(kind: Kind, change: Change | None) -> str:
     """'+12 (+3.4%)', '−3.20 万元 (−1.0%)', '0' or '—' when there is nothing to compare."""
     if change is None:
         return "—"
+    if not change.delta:
+        return "0"
     if kind == Kind.PERCENT:
         # A change of a percentage is in percentage points, not a percentage of it.
         return _("%(delta)s points") % {"delta": _signed(_grouped(change.delta, 2), change.delta)}

@@ -11,7 +11,7 @@ from django.utils import translation
 from portal.statistics.excel import report_workbook
 from portal.statistics.formatting import change_display, figure_display
 from portal.statistics.models import MonthlySummary, ReportDelivery
-from portal.statistics.selectors import SummaryWindow, summary_window
+from portal.statistics.selectors import FigureRow, SummaryWindow, summary_window
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -20,23 +20,27 @@ def report_filename(summary: MonthlySummary) -> str:
     return f"monthly-summary-{summary.period_label}.xlsx"
 
 
+def figure_context(row: FigureRow) -> dict[str, Any]:
+    """One figure ready to show: label, value, both changes and their direction, its link."""
+    return {
+        "label": row.figure.label,
+        "section": row.section.title,
+        "value": figure_display(row.figure.kind, row.value),
+        "month_on_month": change_display(row.figure.kind, row.month_on_month),
+        "year_on_year": change_display(row.figure.kind, row.year_on_year),
+        "mom_direction": row.month_on_month.direction if row.month_on_month else "none",
+        "yoy_direction": row.year_on_year.direction if row.year_on_year else "none",
+        "url": row.url,
+        "row": row,
+    }
+
+
 def headline_context(window: SummaryWindow) -> dict[str, Any]:
-    """Headline figures ready to show: label, value, both changes and their direction."""
-    rows = [
-        {
-            "label": row.figure.label,
-            "section": row.section.title,
-            "value": figure_display(row.figure.kind, row.value),
-            "month_on_month": change_display(row.figure.kind, row.month_on_month),
-            "year_on_year": change_display(row.figure.kind, row.year_on_year),
-            "mom_direction": row.month_on_month.direction if row.month_on_month else "none",
-            "yoy_direction": row.year_on_year.direction if row.year_on_year else "none",
-            "url": row.url,
-            "row": row,
-        }
-        for row in window.rows(headline_only=True)
-    ]
-    return {"summary": window.summary, "headlines": rows}
+    """The snapshot and its headline figures, for the email and the dashboard."""
+    return {
+        "summary": window.summary,
+        "headlines": [figure_context(row) for row in window.rows(headline_only=True)],
+    }
 
 
 def report_email(*, delivery: ReportDelivery) -> EmailMultiAlternatives:

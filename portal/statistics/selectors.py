@@ -61,13 +61,18 @@ class SummaryWindow:
                     continue
                 dotted = f"{section.key}.{figure.key}"
                 current = self.value(period, dotted)
+                month_on_month = year_on_year = None
+                # A label-like figure (such as the year of the district figures) has no change.
+                if figure.trend:
+                    month_on_month = change(current, self.value(period.previous(), dotted))
+                    year_on_year = change(current, self.value(period.shift(-12), dotted))
                 rows.append(
                     FigureRow(
                         section=section,
                         figure=figure,
                         value=current,
-                        month_on_month=change(current, self.value(period.previous(), dotted)),
-                        year_on_year=change(current, self.value(period.shift(-12), dotted)),
+                        month_on_month=month_on_month,
+                        year_on_year=year_on_year,
                         url=figure.url_for(period),
                         trend=[(month, self.value(month, dotted)) for month in self.months],
                     )
@@ -76,6 +81,7 @@ class SummaryWindow:
 
 
 def summary_latest() -> MonthlySummary | None:
+    """The most recent snapshot, or None before the first one (one query)."""
     return MonthlySummary.objects.order_by("-period").first()
 
 

@@ -10,9 +10,22 @@ from portal.statistics.charts import trend_svg
 from portal.statistics.excel import report_workbook
 from portal.statistics.lib import Period, PeriodError
 from portal.statistics.models import MonthlySummary
-from portal.statistics.reports import XLSX_TYPE, headline_context, report_filename
+from portal.statistics.reports import (
+    XLSX_TYPE,
+    figure_context,
+    headline_context,
+    report_filename,
+)
+from portal.statistics.sections import Section
 
 VIEW_PERMISSION = "statistics.view_monthlysummary"
+
+
+def _by_section(rows: list[selectors.FigureRow]) -> list[tuple[Section, list]]:
+    grouped: dict[str, tuple[Section, list]] = {}
+    for row in rows:
+        grouped.setdefault(row.section.key, (row.section, []))[1].append(row)
+    return list(grouped.values())
 
 
 def _summary_for(request: HttpRequest) -> MonthlySummary | None:
@@ -37,6 +50,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = headline_context(window)
     for row in context["headlines"]:
         row["chart"] = trend_svg(row["row"].trend, label=str(row["label"]))
+    # Every figure of every section, each with the link to the rows behind it.
+    context["sections"] = [
+        {"title": section.title, "figures": [figure_context(row) for row in rows]}
+        for section, rows in _by_section(window.rows())
+    ]
     months = MonthlySummary.objects.order_by("-period").values_list("period", flat=True)
     context["months"] = [str(Period.of(month)) for month in months]
     return render(request, "portal/dashboard.html", context)

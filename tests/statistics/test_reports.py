@@ -233,3 +233,16 @@ def test_staff_release_a_stuck_delivery_for_resending():
     assert services.report_delivery_release(delivery=delivery, acting_user=staff)
     assert ReportDelivery.objects.get().status == "pending"
     assert not services.report_delivery_release(delivery=delivery, acting_user=staff)
+
+
+@pytest.mark.django_db
+def test_an_english_subscriber_gets_the_report_in_english(mailoutbox):
+    _data()
+    ReportSubscriptionFactory(email="guest@example.org", language="en")
+    [delivery_id] = services.report_deliveries_prepare(period=Period.parse(PERIOD))
+    assert services.report_delivery_send(delivery_id=delivery_id) == "sent"
+    assert services.report_delivery_send(delivery_id=delivery_id) == "skipped"
+    [message] = mailoutbox
+    assert message.subject == "Science and technology in figures, 2025-10"
+    assert "Registered tech firms" in message.body
+    assert message.attachments[0][0] == "monthly-summary-2025-10.xlsx"

@@ -62,6 +62,9 @@ def test_dashboard_shows_figures_changes_links_and_inline_svg(staff_client):
     assert "<script" not in content and "cdn" not in content.lower()
     assert 'style="' not in content  # the CSP allows no inline style
     assert "?registered_on_day=2025-10-31" in content
+    # the section tables link the other figures too
+    assert "?registered_on__gte=2025-10-01&amp;registered_on__lte=2025-10-31" in content
+    assert "?high_tech_expiring_on_day=2025-10-31" in content
     assert "?high_tech_on_day=2025-10-31" in content
     assert reverse("admin:statistics_districtstatistic_changelist") in content
     assert f"{XLSX}?period=2025-10" in content

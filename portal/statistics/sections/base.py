@@ -29,7 +29,7 @@ class Figure:
     kind: Kind = Kind.COUNT
     headline: bool = False
     link: Callable[[Period], str | None] | None = None
-    trend: bool = True  # a figure such as a year is not worth a trend chart
+    trend: bool = True  # False for a label-like figure (a year): no chart, no changes
 
     def url_for(self, period: Period) -> str | None:
         return self.link(period) if self.link else None
