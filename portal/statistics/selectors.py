@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from django.http import Http404
 
+from portal.statistics import sections as registry
 from portal.statistics.lib import Change, Period, change, lookup
 from portal.statistics.models import MonthlySummary
-from portal.statistics.sections import SECTIONS, Figure, Section
+from portal.statistics.sections import Figure, Section
 
 WINDOW_MONTHS = 13
 
@@ -50,7 +51,7 @@ class SummaryWindow:
 
     def sections(self) -> list[Section]:
         """The registered sections this snapshot holds (older snapshots may lack new ones)."""
-        return [section for section in SECTIONS if section.key in self.summary.figures]
+        return [s for s in registry.SECTIONS if s.key in self.summary.figures]
 
     def rows(self, *, headline_only: bool = False) -> list[FigureRow]:
         period = self.summary.month

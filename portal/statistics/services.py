@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.statistics import sections as registry
 from portal.statistics.lib import Period
 from portal.statistics.models import (
     DistrictStatistic,
@@ -25,7 +26,6 @@ from portal.statistics.models import (
     ReportDelivery,
     ReportSubscription,
 )
-from portal.statistics.sections import SECTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def period_check(period: Period, *, today: dt.date | None = None) -> None:
 
 def monthly_summary_figures(period: Period) -> dict[str, Any]:
     """Every registered section's figures as of the period's last day (read only)."""
-    return {section.key: section.compute(period) for section in SECTIONS}
+    return {section.key: section.compute(period) for section in registry.SECTIONS}
 
 
 @transaction.atomic

@@ -155,3 +155,15 @@ def test_staff_open_the_dashboard_in_chromium(page, live_server):
     assert "入库科技型企业" in page.content()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+
+
+@pytest.mark.django_db
+def test_on_day_filters_ignore_a_malformed_day(staff_client):
+    TechFirmRegistrationFactory(registered_on=dt.date(2025, 1, 1))
+    EnterpriseFactory()
+    url = reverse("admin:enterprises_enterprise_changelist")
+    response = staff_client.get(url, {"registered_on_day": "2025-02-30"})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 2
+    response = staff_client.get(url, {"high_tech_on_day": "2025-10-31"})
+    assert response.context["cl"].result_count == 0

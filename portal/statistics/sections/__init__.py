@@ -8,10 +8,12 @@ Registering a new section (e.g. `loans` when the loans app lands):
      exactly the keys of DESIGN §5 for that section, and `SECTION = Section(key="loans", ...)`
      listing its figures (labels, kinds, headline flags, admin links);
   2. add one line `loans.SECTION,` at its place in `SECTIONS` below (and the import);
-  3. add `tests/statistics/test_section_loans.py` with each figure at its boundaries and the
-     section's query count at two data sizes.
+  3. add `tests/statistics/test_section_loans.py` with each figure at its boundaries
+     (table-driven, as test_section_enterprises.py), and raise the query budget in
+     test_services.py's query-count test by the section's queries.
 The snapshot, the command's JSON, the dashboard, the email and the xlsx report pick it up
-from here with no other change.
+from here with no other change (tests/statistics/test_sections.py shows it). Readers use
+`sections.SECTIONS` through the module, so a test may register a section with monkeypatch.
 
 Sections whose app does not exist yet (incubators, loans, subsidies, services) are left out
 of the snapshot: no figure is ever made up or hard-coded for them. Snapshots computed before
