@@ -86,9 +86,6 @@ class ServiceVisitAdmin(AuditedModelAdmin):
         saved = services.service_visit_record(acting_user=request.user, **form_values(form, obj))
         obj.pk = saved.pk
 
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        return None  # the inline is read-only
-
 
 class OverdueFilter(admin.SimpleListFilter):
     title = _("overdue")
@@ -181,9 +178,6 @@ class ServiceRequestAdmin(AuditedModelAdmin):
             return
         saved = services.service_request_register(acting_user=request.user, **values)
         obj.pk = saved.pk
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        return None  # the status changes are written by the transitions only
 
 
 class RecommendationStatusChangeInline(ReadOnlyInline):
@@ -330,6 +324,3 @@ class ProjectRecommendationAdmin(AuditedModelAdmin):
             for name in changed:
                 setattr(current, name, details[name])
             services.save_with_audit(current, acting_user=request.user, reason="admin")
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        return None

@@ -41,13 +41,14 @@ DESK_PAGE_SIZE = 50
 @enterprise_member_required
 def my_requests(request: HttpRequest) -> HttpResponse:
     enterprise = selectors.enterprise_for_user(user=request.user)
+    service_requests = list(selectors.service_requests_for_enterprise(enterprise=enterprise))
+    for item in service_requests:
+        notes = [change.note for change in item.status_changes.all() if change.note]
+        item.latest_note = notes[-1] if notes else ""  # type: ignore[attr-defined]
     return render(
         request,
         "enterprises/my_requests.html",
-        {
-            "enterprise": enterprise,
-            "service_requests": selectors.service_requests_for_enterprise(enterprise=enterprise),
-        },
+        {"enterprise": enterprise, "service_requests": service_requests},
     )
 
 

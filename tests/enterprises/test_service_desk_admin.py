@@ -1,0 +1,207 @@
+"""Service-desk admin: changelists whose query count does not grow, adds and steps that go
+through the services."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from enterprises.models import ProjectRecommendation, ServiceRequest, ServiceVisit
+from tests.enterprises.factories import (
+    DepartmentFactory,
+    EnterpriseFactory,
+    ProjectRecommendationFactory,
+    ServiceRequestFactory,
+    ServiceVisitFactory,
+)
+from tests.portal.factories import StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff():
+    return StaffFactory()
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def _rows(n: int) -> None:
+    departments = DepartmentFactory.create_batch(2)
+    staff = StaffFactory()
+    for i in range(n):
+        visit = ServiceVisitFactory(visited_on=dt.date(2025, 1, 1) + dt.timedelta(days=i))
+        ServiceRequestFactory(
+            enterprise=visit.enterprise,
+            visit=visit,
+            registered_on=visit.visited_on,
+            status="forwarded" if i % 2 else "open",
+            handling="forwarded" if i % 2 else "",
+            department=departments[i % 2] if i % 2 else None,
+            handler=staff,
+        )
+        ProjectRecommendationFactory(enterprise=visit.enterprise)
+
+
+@pytest.mark.parametrize(
+    "model", ["servicerequest", "servicevisit", "projectrecommendation", "department"]
+)
+@pytest.mark.parametrize("rows", [3, 40])
+def test_changelist_query_count_does_not_grow(
+    staff_client, django_assert_max_num_queries, model, rows
+):
+    _rows(rows)
+    # session, user, permissions via groups, rows with their named relations, filter
+    # choices (departments), count, savepoint pair, a few fixed admin lookups; none per row.
+    with django_assert_max_num_queries(12):
+        response = staff_client.get(reverse(f"admin:enterprises_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_overdue_filter(staff_client):
+    today = timezone.localdate()
+    late = ServiceRequestFactory(
+        registered_on=today - dt.timedelta(days=30), due_on=today - dt.timedelta(days=1)
+    )
+    on_time = ServiceRequestFactory(registered_on=today, due_on=today)
+    response = staff_client.get(
+        reverse("admin:enterprises_servicerequest_changelist"), {"overdue": "yes"}
+    )
+    listed = {obj.pk for obj in response.context["cl"].result_list}
+    assert listed == {late.pk}
+    assert on_time.pk not in listed
+
+
+def test_staff_record_a_visit_and_a_request_in_admin(staff_client, staff):
+    enterprise = EnterpriseFactory()
+    response = staff_client.post(
+        reverse("admin:enterprises_servicevisit_add"),
+        {
+            "enterprise": enterprise.pk,
+            "visited_on": "2025-06-03",
+            "visitors": "张科长、李干事",
+            "notes": "了解扩产计划",
+            "requests-TOTAL_FORMS": "0",
+            "requests-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    visit = ServiceVisit.objects.get()
+    assert visit.recorded_by == staff
+    assert visit.history.get().history_user == staff
+
+    response = staff_client.post(
+        reverse("admin:enterprises_servicerequest_add"),
+        {
+            "enterprise": enterprise.pk,
+            "visit": visit.pk,
+            "registered_on": "2025-06-03",
+            "category": "premises",
+            "description": "扩产需要 2000 平方米厂房",
+            "handler": "",
+            "due_on": "",
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    created = ServiceRequest.objects.get()
+    assert created.handler == staff
+    assert created.due_on == dt.date(2025, 6, 18)
+    assert created.status_changes.get().to_status == "open"
+
+
+def test_admin_change_cannot_touch_the_status(staff_client, staff):
+    service_request = ServiceRequestFactory()
+    url = reverse("admin:enterprises_servicerequest_change", args=[service_request.pk])
+    response = staff_client.post(
+        url,
+        {
+            "registered_on": "2025-03-10",
+            "category": "talent",
+            "description": service_request.description,
+            "visit": "",
+            "handler": staff.pk,
+            "due_on": "2025-04-30",
+            "status": "resolved",  # read-only: ignored
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    service_request.refresh_from_db()
+    assert (service_request.category, service_request.status) == ("talent", "open")
+    assert service_request.due_on == dt.date(2025, 4, 30)
+    assert service_request.history.latest().history_change_reason == "details corrected"
+
+
+def _recommendation_post(recommendation, **step) -> dict:
+    data = {
+        "programme": recommendation.programme,
+        "level": recommendation.level,
+        "title": recommendation.title,
+        "year": recommendation.year,
+        "notes": "",
+        "step": "",
+        "step_date": "",
+        "funding_wan": "",
+        "step_note": "",
+        "status_changes-TOTAL_FORMS": "0",
+        "status_changes-INITIAL_FORMS": "0",
+    }
+    data.update(step)
+    return data
+
+
+def test_recommendation_moves_through_its_workflow_in_admin(staff_client, staff):
+    response = staff_client.post(
+        reverse("admin:enterprises_projectrecommendation_add"),
+        {
+            "enterprise": EnterpriseFactory().pk,
+            "programme": "国家重点研发计划",
+            "level": "national",
+            "title": "工业视觉检测",
+            "year": "2025",
+            "notes": "",
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    recommendation = ProjectRecommendation.objects.get()
+    url = reverse("admin:enterprises_projectrecommendation_change", args=[recommendation.pk])
+
+    response = staff_client.post(
+        url, _recommendation_post(recommendation, step="recommend", step_date="2025-03-01")
+    )
+    assert response.status_code == 302
+    # Funding without an amount is refused at the field, and nothing changes.
+    response = staff_client.post(
+        url, _recommendation_post(recommendation, step="fund", step_date="2025-09-01")
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["funding_wan"]
+    recommendation.refresh_from_db()
+    assert recommendation.status == "recommended"
+
+    response = staff_client.post(
+        url,
+        _recommendation_post(
+            recommendation, step="fund", step_date="2025-09-01", funding_wan="300"
+        ),
+    )
+    assert response.status_code == 302
+    recommendation.refresh_from_db()
+    assert recommendation.status == "funded"
+    assert recommendation.funding_amount == 3_000_000
+    assert recommendation.decided_on == dt.date(2025, 9, 1)
+    assert list(recommendation.status_changes.values_list("to_status", flat=True)) == [
+        "preparing",
+        "recommended",
+        "funded",
+    ]
