@@ -13,7 +13,6 @@ from enterprises import services
 from enterprises.models import (
     ProjectRecommendation,
     ServiceRequest,
-    ServiceRequestStatusChange,
     ServiceVisit,
 )
 from portal.accounts.roles import Role

@@ -13,7 +13,6 @@ from enterprises.models import ServiceRequest
 from portal.accounts.roles import Role
 from tests.enterprises.factories import (
     DepartmentFactory,
-    EnterpriseFactory,
     ProjectRecommendationFactory,
     ServiceRequestFactory,
     ServiceVisitFactory,
