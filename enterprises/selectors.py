@@ -17,6 +17,7 @@ from enterprises.models import (
     ServiceVisit,
     TechFirmRegistration,
 )
+from enterprises.models.service_desk import overdue_condition
 
 
 def enterprise_for_user(*, user: Any) -> Enterprise:
@@ -172,7 +173,7 @@ def desk_age_table(*, user: Any, day: dt.date) -> list[dict[str, Any]]:
     rows = (
         ServiceRequest.objects.pending()
         .values("department_id", "department__name", "department__sort_order")
-        .annotate(total=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=day)), **bands)
+        .annotate(total=Count("pk"), overdue=Count("pk", filter=overdue_condition(day)), **bands)
         .order_by("department__sort_order", "department__name")
     )
     return [

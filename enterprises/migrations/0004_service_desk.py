@@ -179,7 +179,7 @@ class Migration(migrations.Migration):
                 ('description', models.CharField(max_length=600, verbose_name='description')),
                 ('handling', models.CharField(blank=True, choices=[('on_site', 'Answered on site'), ('forwarded', 'Forwarded to a department'), ('coordinated', 'Coordinated within the district')], max_length=20, verbose_name='handling')),
                 ('status', models.CharField(choices=[('open', 'Open'), ('forwarded', 'Forwarded'), ('resolved', 'Resolved'), ('closed', 'Closed without resolution')], db_index=True, default='open', max_length=10, verbose_name='status')),
-                ('due_on', models.DateField(db_index=True, verbose_name='due date')),
+                ('due_on', models.DateField(blank=True, db_index=True, null=True, verbose_name='due date')),
                 ('resolved_on', models.DateField(blank=True, db_index=True, null=True, verbose_name='resolution date')),
                 ('resolution_note', models.TextField(blank=True, verbose_name='resolution')),
                 ('closed_reason', models.TextField(blank=True, verbose_name='reason for closing')),
@@ -268,7 +268,7 @@ class Migration(migrations.Migration):
                 ('description', models.CharField(max_length=600, verbose_name='description')),
                 ('handling', models.CharField(blank=True, choices=[('on_site', 'Answered on site'), ('forwarded', 'Forwarded to a department'), ('coordinated', 'Coordinated within the district')], max_length=20, verbose_name='handling')),
                 ('status', models.CharField(choices=[('open', 'Open'), ('forwarded', 'Forwarded'), ('resolved', 'Resolved'), ('closed', 'Closed without resolution')], db_index=True, default='open', max_length=10, verbose_name='status')),
-                ('due_on', models.DateField(db_index=True, verbose_name='due date')),
+                ('due_on', models.DateField(blank=True, db_index=True, null=True, verbose_name='due date')),
                 ('resolved_on', models.DateField(blank=True, db_index=True, null=True, verbose_name='resolution date')),
                 ('resolution_note', models.TextField(blank=True, verbose_name='resolution')),
                 ('closed_reason', models.TextField(blank=True, verbose_name='reason for closing')),
@@ -352,6 +352,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='servicerequest',
-            constraint=models.CheckConstraint(condition=models.Q(('due_on__gte', models.F('registered_on'))), name='service_request_due_after_registered'),
+            constraint=models.CheckConstraint(condition=models.Q(('due_on__isnull', True), ('due_on__gte', models.F('registered_on')), _connector='OR'), name='service_request_due_after_registered'),
         ),
     ]

@@ -103,6 +103,15 @@ class ServiceVisit(models.Model):
             raise ValidationError({"visited_on": _("A visit cannot be dated in the future.")})
 
 
+def overdue_condition(day: dt.date) -> Q:
+    """Past the due date before `day` (for a request still pending); without a due date,
+    past the usual time limit."""
+    return Q(due_on__lt=day) | Q(
+        due_on__isnull=True,
+        registered_on__lt=day - dt.timedelta(days=SERVICE_REQUEST_DUE_DAYS),
+    )
+
+
 class ServiceRequestQuerySet(models.QuerySet):
     def collected_ytd(self, day: dt.date) -> "ServiceRequestQuerySet":
         """Requests registered from 1 January of `day`'s year up to and including `day`."""
@@ -122,7 +131,7 @@ class ServiceRequestQuerySet(models.QuerySet):
 
     def overdue_on(self, day: dt.date) -> "ServiceRequestQuerySet":
         """Requests still being handled whose due date passed before `day`."""
-        return self.pending().filter(due_on__lt=day)
+        return self.pending().filter(overdue_condition(day))
 
 
 class ServiceRequest(models.Model):
@@ -194,7 +203,9 @@ class ServiceRequest(models.Model):
         verbose_name=_("handler"),
         help_text=_("The bureau staff member following the request up."),
     )
-    due_on = models.DateField(_("due date"), db_index=True)
+    # Set by the services; ledger rows that predate the portal carry none, and for them the
+    # usual time limit applies (see effective_due_on).
+    due_on = models.DateField(_("due date"), null=True, blank=True, db_index=True)
     resolved_on = models.DateField(_("resolution date"), null=True, blank=True, db_index=True)
     resolution_note = models.TextField(_("resolution"), blank=True)
     closed_reason = models.TextField(_("reason for closing"), blank=True)
@@ -243,7 +254,7 @@ class ServiceRequest(models.Model):
                 name="service_request_open_not_forwarded",
             ),
             models.CheckConstraint(
-                condition=Q(due_on__gte=models.F("registered_on")),
+                condition=Q(due_on__isnull=True) | Q(due_on__gte=models.F("registered_on")),
                 name="service_request_due_after_registered",
             ),
         ]
@@ -268,8 +279,13 @@ class ServiceRequest(models.Model):
     def is_pending(self) -> bool:
         return self.status in self.PENDING_STATUSES
 
+    @property
+    def effective_due_on(self) -> dt.date:
+        """The due date, or the usual time limit for a ledger row that has none."""
+        return self.due_on or self.registered_on + dt.timedelta(days=SERVICE_REQUEST_DUE_DAYS)
+
     def is_overdue_on(self, day: dt.date) -> bool:
-        return self.is_pending and self.due_on < day
+        return self.is_pending and self.effective_due_on < day
 
     def age_on(self, day: dt.date) -> int:
         """Days since registration."""

@@ -395,8 +395,9 @@ def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
         ServiceRequest.objects.overdue_on(day)
         .filter(handler=handler)
         .select_related("enterprise", "department")
-        .order_by("due_on", "pk")
+        .order_by("registered_on", "pk")
     )
+    overdue.sort(key=lambda item: item.effective_due_on)
     if not overdue:
         return False
     with transaction.atomic():
@@ -406,7 +407,7 @@ def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
     if not claimed:
         return False
     for item in overdue:
-        item.days_overdue = (day - item.due_on).days  # type: ignore[attr-defined]
+        item.days_overdue = (day - item.effective_due_on).days  # type: ignore[attr-defined]
     context = {"handler": handler, "day": day, "requests": overdue}
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string("enterprises/email/overdue_digest_subject.txt", context)
