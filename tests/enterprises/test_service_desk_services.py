@@ -184,9 +184,7 @@ def test_forwarding_without_a_department_is_refused(enterprise_user, staff):
         services.service_request_forward(
             service_request=service_request, department=None, acting_user=staff
         )
-    assert caught.value.message_dict["department"] == [
-        "Choose the department the request is forwarded to."
-    ]
+    assert caught.value.message_dict["department"] == ["请选择转办的部门。"]
     service_request.refresh_from_db()
     assert service_request.status == Status.OPEN
     assert service_request.status_changes.count() == 1
@@ -243,9 +241,7 @@ def test_a_resolution_dated_before_registration_is_refused(staff):
             handling="coordinated",
             acting_user=staff,
         )
-    assert caught.value.message_dict["resolved_on"] == [
-        "The resolution date cannot be before the registration date."
-    ]
+    assert caught.value.message_dict["resolved_on"] == ["解决日期不能早于登记日期。"]
     service_request.refresh_from_db()
     assert service_request.status == Status.OPEN
 
