@@ -174,7 +174,7 @@ class Migration(migrations.Migration):
             name='ServiceRequest',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('registered_on', models.DateField(db_index=True, verbose_name='registration date')),
+                ('registered_on', models.DateField(db_index=True, verbose_name='date registered')),
                 ('category', models.CharField(choices=[('policy', 'Policy enquiry'), ('funding', 'Funding and subsidies'), ('financing', 'Loans and financing'), ('talent', 'Talent and recruitment'), ('ip', 'Intellectual property'), ('projects', 'Research projects'), ('premises', 'Premises and land'), ('market', 'Market and cooperation'), ('other', 'Other')], max_length=20, verbose_name='category')),
                 ('description', models.CharField(max_length=600, verbose_name='description')),
                 ('handling', models.CharField(blank=True, choices=[('on_site', 'Answered on site'), ('forwarded', 'Forwarded to a department'), ('coordinated', 'Coordinated within the district')], max_length=20, verbose_name='handling')),
@@ -263,7 +263,7 @@ class Migration(migrations.Migration):
             name='HistoricalServiceRequest',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('registered_on', models.DateField(db_index=True, verbose_name='registration date')),
+                ('registered_on', models.DateField(db_index=True, verbose_name='date registered')),
                 ('category', models.CharField(choices=[('policy', 'Policy enquiry'), ('funding', 'Funding and subsidies'), ('financing', 'Loans and financing'), ('talent', 'Talent and recruitment'), ('ip', 'Intellectual property'), ('projects', 'Research projects'), ('premises', 'Premises and land'), ('market', 'Market and cooperation'), ('other', 'Other')], max_length=20, verbose_name='category')),
                 ('description', models.CharField(max_length=600, verbose_name='description')),
                 ('handling', models.CharField(blank=True, choices=[('on_site', 'Answered on site'), ('forwarded', 'Forwarded to a department'), ('coordinated', 'Coordinated within the district')], max_length=20, verbose_name='handling')),

@@ -179,7 +179,7 @@ class ServiceRequest(models.Model):
         related_name="requests",
         verbose_name=_("collected at visit"),
     )
-    registered_on = models.DateField(_("registration date"), db_index=True)
+    registered_on = models.DateField(_("date registered"), db_index=True)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     description = models.CharField(_("description"), max_length=DESCRIPTION_MAX_LENGTH)
     handling = models.CharField(_("handling"), max_length=20, choices=Handling.choices, blank=True)
