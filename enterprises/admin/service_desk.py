@@ -1,5 +1,8 @@
 """Staff admin of the service desk. Saves and transitions go through the services.
 
+Visits and requests import and export their official ledgers (enterprises.resources) with
+the preview of the ledger engine.
+
 Request transitions are made on the service-desk pages (linked from each request); project
 recommendations move through their workflow from their change form, where the chosen step
 runs its service while the form is validated, so that a refusal shows at the field.
@@ -16,9 +19,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
 
 from enterprises import services
 from enterprises.admin.registry import AuditedModelAdmin, form_values, today
+from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
 from enterprises.lib.money import wan_to_yuan
 from enterprises.models import (
@@ -29,6 +34,7 @@ from enterprises.models import (
     ServiceRequestStatusChange,
     ServiceVisit,
 )
+from enterprises.resources import ServiceRequestResource, ServiceVisitResource
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -61,7 +67,8 @@ class VisitRequestInline(ReadOnlyInline):
 
 
 @admin.register(ServiceVisit)
-class ServiceVisitAdmin(AuditedModelAdmin):
+class ServiceVisitAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+    resource_classes = [ServiceVisitResource]
     list_display = ("visited_on", "enterprise", "visitors", "request_count")
     list_select_related = ("enterprise",)
     list_filter = ("visited_on",)
@@ -107,7 +114,8 @@ class StatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(AuditedModelAdmin):
+class ServiceRequestAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+    resource_classes = [ServiceRequestResource]
     list_display = (
         "id",
         "enterprise",

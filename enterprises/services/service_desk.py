@@ -3,7 +3,8 @@ and the daily overdue digest.
 
 Each transition is one service: it locks the row, checks the actor's right and the
 transition table (`ServiceRequest.TRANSITIONS`, `ProjectRecommendation.TRANSITIONS`), saves
-through `save_with_audit` and writes a status-change record. Refusals are ValidationError
+through `save_with_audit`, writes a status-change record and, once committed, emails the
+enterprise (a Celery task). Refusals are ValidationError
 (bad input, keyed by the service's argument names so forms can show them at the field) or
 PermissionDenied (wrong actor); nothing is saved in either case.
 """
@@ -19,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -218,13 +220,60 @@ def _record(
     service_request: ServiceRequest, *, from_status: str, acting_user: Any, note: str, reason: str
 ) -> None:
     save_with_audit(service_request, acting_user=acting_user, reason=reason)
-    ServiceRequestStatusChange.objects.create(
+    change = ServiceRequestStatusChange.objects.create(
         service_request=service_request,
         from_status=from_status,
         to_status=service_request.status,
         note=note,
         acting_user=_user(acting_user),
     )
+    _notify_on_commit(change)
+
+
+def _notify_on_commit(change: ServiceRequestStatusChange) -> None:
+    """Once the step is committed, tell the enterprise by email (a Celery task)."""
+    from enterprises.tasks import notify_service_request_change
+
+    transaction.on_commit(lambda: notify_service_request_change.delay(change.pk))
+
+
+def service_request_change_notify(*, change_id: int) -> int:
+    """Email the enterprise's approved, active users about one step of their request.
+
+    Returns the number of recipients; 0 when the step no longer exists or nobody of the
+    enterprise has an email address.
+    """
+    change = (
+        ServiceRequestStatusChange.objects.select_related(
+            "service_request__enterprise", "service_request__department"
+        )
+        .filter(pk=change_id)
+        .first()
+    )
+    if change is None:
+        return 0
+    service_request = change.service_request
+    recipients = sorted(
+        {
+            user.email
+            for user in service_request.enterprise.users.filter(
+                is_active=True, link_status="approved"
+            ).exclude(email="")
+        }
+    )
+    if not recipients:
+        return 0
+    path = reverse("enterprises:request_detail", args=[service_request.pk])
+    context = {
+        "change": change,
+        "service_request": service_request,
+        "url": settings.PORTAL_BASE_URL.rstrip("/") + path,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("enterprises/email/request_change_subject.txt", context)
+        body = render_to_string("enterprises/email/request_change.txt", context)
+    send_mail(" ".join(subject.split()), body, None, recipients)
+    return len(recipients)
 
 
 @transaction.atomic
@@ -333,13 +382,15 @@ def service_request_reply(
     note = note.strip()
     if not note:
         raise ValidationError({"note": _("Write the reply.")})
-    return ServiceRequestStatusChange.objects.create(
+    change = ServiceRequestStatusChange.objects.create(
         service_request=locked,
         from_status=locked.status,
         to_status=locked.status,
         note=note,
         acting_user=_user(acting_user),
     )
+    _notify_on_commit(change)
+    return change
 
 
 @transaction.atomic

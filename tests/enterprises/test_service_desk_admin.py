@@ -205,3 +205,56 @@ def test_recommendation_moves_through_its_workflow_in_admin(staff_client, staff)
         "recommended",
         "funded",
     ]
+
+
+def _upload(rows: list[list], name: str = "ledger.xlsx"):
+    import io
+
+    from enterprises.resources import ServiceRequestResource
+    from tests.enterprises.test_resources import xlsx_bytes
+
+    upload = io.BytesIO(xlsx_bytes(ServiceRequestResource.headers(), rows))
+    upload.name = name
+    return upload
+
+
+def _xlsx_format_index() -> int:
+    from django.contrib import admin as django_admin
+
+    model_admin = django_admin.site._registry[ServiceRequest]
+    formats = model_admin.get_import_formats()
+    return next(i for i, f in enumerate(formats) if f().get_extension() == "xlsx")
+
+
+def test_admin_import_of_a_request_ledger_previews_then_confirms(staff_client, staff):
+    firm = EnterpriseFactory()
+    rows = [
+        ["2022-03-08", firm.uscc, firm.name, "政策咨询", "加计扣除口径", "现场答复", "已解决",
+         "2022-03-08"],
+        ["2022-03-09", firm.uscc, firm.name, "场地用房", "扩租厂房", "转办部门", "办理中", ""],
+    ]  # fmt: skip
+    url = reverse("admin:enterprises_servicerequest_import")
+
+    bad = [*rows, ["2022-03-10", firm.uscc, firm.name, "税务", "x", "", "办理中", ""]]
+    response = staff_client.post(
+        url, {"import_file": _upload(bad), "format": _xlsx_format_index(), "resource": 0}
+    )
+    assert "第 4 行「问题类别」：不是可选值" in response.content.decode()
+    assert not ServiceRequest.objects.exists()
+
+    preview = staff_client.post(
+        url, {"import_file": _upload(rows), "format": _xlsx_format_index(), "resource": 0}
+    )
+    assert preview.context["result"].totals["new"] == 2
+    assert not ServiceRequest.objects.exists()
+    confirm = preview.context["confirm_form"]
+    response = staff_client.post(
+        reverse("admin:enterprises_servicerequest_process_import"),
+        {name: confirm[name].value() for name in confirm.fields},
+    )
+    assert response.status_code == 302
+    assert set(ServiceRequest.objects.values_list("status", flat=True)) == {
+        "resolved",
+        "forwarded",
+    }
+    assert ServiceRequest.history.filter(history_user=staff).count() == 2

@@ -10,11 +10,19 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from enterprises.models import OverdueDigest
+from enterprises import services
+from enterprises.models import Department, OverdueDigest
 from enterprises.services import overdue_digests_send
 from portal.celery import app
 from tests.conftest import body_of
 from tests.enterprises.factories import EnterpriseFactory, ServiceRequestFactory
+
+
+@pytest.fixture
+def empty_queue():
+    """Drop tasks left in this worker's Redis database by earlier transactional tests (a
+    step's notification queued without a worker to run it), before the worker starts."""
+    app.control.purge()
 
 
 def wait_for(condition, timeout: float = 30.0) -> None:
@@ -58,7 +66,7 @@ def run_in_worker_and_wait(*task_names: str) -> None:
 
 
 def test_each_handler_gets_one_digest_a_day_even_when_the_job_runs_twice(
-    celery_worker, smtp_server
+    empty_queue, celery_worker, smtp_server
 ):
     wang, li, zhao = handler("wang"), handler("li"), handler("zhao")
     no_email = handler("noemail")
@@ -133,3 +141,67 @@ def test_the_schedule_runs_the_digest_every_morning():
     entry = app.conf.beat_schedule["enterprises-overdue-digests"]
     assert entry["task"] == "enterprises.send_overdue_digests"
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({8}, {30})
+
+
+# ------------------------------------------------------- the enterprise hears of each step
+
+
+def test_each_step_emails_the_enterprise_through_the_worker(
+    empty_queue, celery_worker, smtp_server
+):
+    from portal.accounts.models import User
+
+    firm = EnterpriseFactory(name="重庆两江智能装备有限公司", street=None)
+    member = User.objects.create_user(
+        username="qiye",
+        email="chen@liangjiang.example.cn",
+        organisation_kind="enterprise",
+        enterprise=firm,
+        link_status="approved",
+    )
+    User.objects.create_user(  # still waiting for approval: hears nothing
+        username="pending",
+        email="new@liangjiang.example.cn",
+        organisation_kind="enterprise",
+        enterprise=firm,
+        link_status="pending",
+    )
+    staff = get_user_model().objects.create_superuser(username="boss", password="x")
+    department = Department.objects.create(name="区经济信息委")
+    service_request = services.service_request_raise(
+        enterprise=firm, category="premises", description="扩产需要厂房", acting_user=member
+    )
+    services.service_request_forward(
+        service_request=service_request, department=department, note="已转办", acting_user=staff
+    )
+    services.service_request_resolve(
+        service_request=service_request,
+        resolved_on=timezone.localdate(),
+        note="已协调解决厂房问题",
+        acting_user=staff,
+    )
+
+    wait_for(lambda: len(smtp_server.messages) >= 2)
+    run_in_worker_and_wait()  # anything else queued has run too
+    assert [m["X-Envelope-To"] for m in smtp_server.messages] == ["chen@liangjiang.example.cn"] * 2
+    bodies = [body_of(m) for m in smtp_server.messages]
+    assert any("已转办" in b and "区经济信息委" in b for b in bodies)
+    assert any("已协调解决厂房问题" in b for b in bodies)
+    assert all(f"/enterprise/requests/{service_request.pk}/" in b for b in bodies)
+
+
+@pytest.mark.django_db
+def test_a_step_queues_its_email_only_once_committed(django_capture_on_commit_callbacks):
+    staff = get_user_model().objects.create_superuser(username="boss", password="x")
+    service_request = ServiceRequestFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.service_request_reply(
+            service_request=service_request, note="已收到", acting_user=staff
+        )
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_a_vanished_step_sends_nothing(smtp_server):
+    assert services.service_request_change_notify(change_id=987654) == 0
+    assert smtp_server.messages == []
