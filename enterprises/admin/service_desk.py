@@ -18,6 +18,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
@@ -75,9 +76,25 @@ class ServiceVisitAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
     date_hierarchy = "visited_on"
     search_fields = ("enterprise__name", "=enterprise__uscc", "visitors")
     autocomplete_fields = ("enterprise",)
-    fields = ("enterprise", "visited_on", "visitors", "notes", "recorded_by")
-    readonly_fields = ("recorded_by",)
+    fields = ("enterprise", "visited_on", "visitors", "notes", "recorded_by", "add_request")
+    readonly_fields = ("recorded_by", "add_request")
     inlines = (VisitRequestInline,)
+
+    @admin.display(description=_("requests collected"))
+    def add_request(self, obj: ServiceVisit) -> str:
+        if obj.pk is None:
+            return "—"
+        query = urlencode(
+            {
+                "enterprise": obj.enterprise_id,
+                "visit": obj.pk,
+                "registered_on": obj.visited_on.isoformat(),
+            }
+        )
+        url = reverse("admin:enterprises_servicerequest_add")
+        return format_html(
+            '<a href="{}?{}">{}</a>', url, query, _("Register a request collected at this visit")
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(requests_collected=Count("requests"))

@@ -258,3 +258,22 @@ def test_admin_import_of_a_request_ledger_previews_then_confirms(staff_client, s
         "forwarded",
     }
     assert ServiceRequest.history.filter(history_user=staff).count() == 2
+
+
+def test_a_visit_page_offers_to_register_a_request_collected_there(staff_client):
+    visit = ServiceVisitFactory(visited_on=dt.date(2025, 6, 3))
+    page = staff_client.get(reverse("admin:enterprises_servicevisit_change", args=[visit.pk]))
+    add = reverse("admin:enterprises_servicerequest_add")
+    link = (
+        f"{add}?enterprise={visit.enterprise_id}&amp;visit={visit.pk}&amp;registered_on=2025-06-03"
+    )
+    assert link in page.content.decode()
+    form = (
+        staff_client.get(
+            add,
+            {"enterprise": visit.enterprise_id, "visit": visit.pk, "registered_on": "2025-06-03"},
+        )
+        .context["adminform"]
+        .form
+    )
+    assert form.initial["visit"] == str(visit.pk)
