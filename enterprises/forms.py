@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.lib.money import wan_to_yuan, yuan_to_wan
@@ -178,7 +179,9 @@ class ServiceRequestForwardForm(forms.Form):
 
 
 class ServiceRequestResolveForm(forms.Form):
-    resolved_on = forms.DateField(label=_("Resolution date"), required=False, widget=DateInput())
+    resolved_on = forms.DateField(
+        label=_("Resolution date"), required=False, initial=timezone.localdate, widget=DateInput()
+    )
     handling = forms.ChoiceField(
         label=_("Handling"),
         required=False,

@@ -272,6 +272,8 @@ class ServiceRequest(models.Model):
             ]
         if self.due_on and self.registered_on and self.due_on < self.registered_on:
             errors["due_on"] = [_("The due date cannot be before the registration date.")]
+        if self.visit_id and self.enterprise_id and self.visit.enterprise_id != self.enterprise_id:
+            errors["visit"] = [_("The visit was to another enterprise.")]
         if errors:
             raise ValidationError(errors)
 

@@ -277,3 +277,24 @@ def test_a_visit_page_offers_to_register_a_request_collected_there(staff_client)
         .form
     )
     assert form.initial["visit"] == str(visit.pk)
+
+
+def test_admin_refuses_a_request_pointing_to_a_visit_to_another_firm(staff_client):
+    visit = ServiceVisitFactory()
+    response = staff_client.post(
+        reverse("admin:enterprises_servicerequest_add"),
+        {
+            "enterprise": EnterpriseFactory().pk,
+            "visit": visit.pk,
+            "registered_on": "2025-06-03",
+            "category": "other",
+            "description": "别家的问题",
+            "handler": "",
+            "due_on": "",
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["visit"] == ["该次走访对应的是另一家企业。"]
+    assert not ServiceRequest.objects.exists()

@@ -167,7 +167,7 @@ def test_each_step_emails_the_enterprise_through_the_worker(
         link_status="pending",
     )
     staff = get_user_model().objects.create_superuser(username="boss", password="x")
-    department = Department.objects.create(name="区经济信息委")
+    department, _ = Department.objects.get_or_create(name="区经济信息委")
     service_request = services.service_request_raise(
         enterprise=firm, category="premises", description="扩产需要厂房", acting_user=member
     )
