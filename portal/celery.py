@@ -38,4 +38,10 @@ app.conf.beat_schedule = {
         "task": "statistics.alert_stuck_deliveries",
         "schedule": crontab(minute="*/15"),
     },
+    # Every day at 08:30 Beijing time, before office hours start: each handler gets one
+    # email listing their overdue service requests (never twice for the same day).
+    "enterprises-overdue-digests": {
+        "task": "enterprises.send_overdue_digests",
+        "schedule": crontab(hour=8, minute=30),
+    },
 }

@@ -10,7 +10,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_roles"),
-        ("statistics", "0001_initial"),
+        ("enterprises", "0005_seed_departments"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
