@@ -22,6 +22,7 @@ ENTERPRISE_KEYS = [
     "high_tech_expiring_90d",
 ]
 RD_KEYS = ["year", "expenditure", "gdp", "intensity_pct", "city_intensity_pct"]
+SERVICES_KEYS = ["visited_firms_ytd", "requests_collected_ytd", "requests_resolved_ytd"]
 
 
 def test_json_prints_the_agreed_keys_and_types(capsys):
@@ -32,6 +33,7 @@ def test_json_prints_the_agreed_keys_and_types(capsys):
     assert document["as_of"] == "2022-09-30"
     assert list(document["enterprises"]) == ENTERPRISE_KEYS
     assert list(document["rd"]) == RD_KEYS
+    assert list(document["services"]) == SERVICES_KEYS
     assert document["enterprises"]["registered_tech_firms"] == 1
     assert document["enterprises"]["registered_tech_firms_new_month"] == 1
     assert all(type(v) is int for v in document["enterprises"].values())

@@ -15,13 +15,13 @@ The snapshot, the command's JSON, the dashboard, the email and the xlsx report p
 from here with no other change (tests/statistics/test_sections.py shows it). Readers use
 `sections.SECTIONS` through the module, so a test may register a section with monkeypatch.
 
-Sections whose app does not exist yet (incubators, loans, subsidies, services) are left out
+Sections whose app does not exist yet (incubators, loans, subsidies) are left out
 of the snapshot: no figure is ever made up or hard-coded for them. Snapshots computed before
 a section was registered simply lack its key; `monthly_summary --force` (or the backfill
 command with --force) recomputes them once the app's data is in.
 """
 
-from portal.statistics.sections import enterprises, rd
+from portal.statistics.sections import enterprises, rd, services
 from portal.statistics.sections.base import Figure, Kind, Section
 
 SECTIONS: tuple[Section, ...] = (
@@ -30,7 +30,7 @@ SECTIONS: tuple[Section, ...] = (
     # loans: with the loans app (issue 4)
     # subsidies: with the subsidies app
     rd.SECTION,
-    # services: with the service desk of the enterprises app (issue 5)
+    services.SECTION,
 )
 
 __all__ = ["SECTIONS", "Figure", "Kind", "Section", "section_by_key"]
