@@ -26,6 +26,7 @@ from portal.statistics.models import (
     ReportDelivery,
     ReportSubscription,
 )
+from portal.statistics.reports import report_email
 
 logger = logging.getLogger(__name__)
 
@@ -189,8 +190,6 @@ def report_delivery_send(*, delivery_id: int, final_attempt: bool = True) -> str
     raised again for the caller to retry. Not atomic on purpose: the claim must be committed
     before the email leaves, and the result recorded after.
     """
-    from portal.statistics.reports import report_email
-
     if not report_delivery_claim(delivery_id=delivery_id):
         return "skipped"
     delivery = ReportDelivery.objects.select_related("summary").get(pk=delivery_id)
