@@ -52,8 +52,21 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "enterprises.add_importjob",
         "accounts.view_user",
         "accounts.change_user",
+        # Monthly statistics: the dashboard, district figures, report subscriptions.
+        "statistics.view_monthlysummary",
+        "statistics.change_monthlysummary",
+        *(
+            f"statistics.{verb}_{model}"
+            for model in ("districtstatistic", "reportsubscription")
+            for verb in ("view", "add", "change")
+        ),
+        "statistics.view_reportdelivery",
+        "statistics.change_reportdelivery",
     ),
-    Role.FINANCE: tuple(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
+    Role.FINANCE: (
+        *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
+        "statistics.view_monthlysummary",
+    ),
     # The desks of these roles are web pages scoped to their organisation, not admin.
     Role.BANK_OFFICER: (),
     Role.AUDITOR: (),
