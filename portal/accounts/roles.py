@@ -27,6 +27,15 @@ _REGISTRY_MODELS = (
     "hightechcertificate",
     "annualfigures",
 )
+_CARRIER_MODELS = (
+    "incubator",
+    "incubatorsite",
+    "recognition",
+    "tenancy",
+    "activity",
+    "competitionentry",
+    "readinessthreshold",
+)
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.BUREAU_ADMIN: ("*",),
     Role.BUREAU_STAFF: (
@@ -35,12 +44,20 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
             for model in _REGISTRY_MODELS
             for verb in ("view", "add", "change")
         ),
+        *(
+            f"incubators.{verb}_{model}"
+            for model in _CARRIER_MODELS
+            for verb in ("view", "add", "change")
+        ),
         "enterprises.view_importjob",
         "enterprises.add_importjob",
         "accounts.view_user",
         "accounts.change_user",
     ),
-    Role.FINANCE: tuple(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
+    Role.FINANCE: (
+        *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
+        *(f"incubators.view_{model}" for model in _CARRIER_MODELS),
+    ),
     # The desks of these roles are web pages scoped to their organisation, not admin.
     Role.BANK_OFFICER: (),
     Role.AUDITOR: (),

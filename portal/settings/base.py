@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal",
     "enterprises",
+    "incubators",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
