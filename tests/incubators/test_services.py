@@ -19,7 +19,7 @@ from tests.incubators.factories import (
 )
 from tests.portal.factories import StaffFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
