@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from import_export.admin import ImportExportMixin
 
 from enterprises.admin import AuditedInlineMixin, AuditedModelAdmin
+from enterprises.admin_import import LedgerImportAdminMixin
 from incubators import services
 from incubators.models import (
     Activity,
@@ -26,6 +28,7 @@ from incubators.models import (
     Tenancy,
     today,
 )
+from incubators.resources import IncubatorResource, TenancyResource
 
 
 class LevelTodayFilter(admin.SimpleListFilter):
@@ -103,7 +106,8 @@ class CarrierModelAdmin(AuditedModelAdmin):
 
 
 @admin.register(Incubator)
-class IncubatorAdmin(CarrierModelAdmin):
+class IncubatorAdmin(LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmin):
+    resource_classes = [IncubatorResource]
     list_display = (
         "name",
         "kind",
@@ -187,7 +191,8 @@ class RecognitionAdmin(CarrierModelAdmin):
 
 
 @admin.register(Tenancy)
-class TenancyAdmin(CarrierModelAdmin):
+class TenancyAdmin(LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmin):
+    resource_classes = [TenancyResource]
     list_display = (
         "enterprise",
         "incubator",
