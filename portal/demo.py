@@ -36,6 +36,7 @@ from enterprises.models import (
     Street,
     TechFirmRegistration,
 )
+from portal import demo_incubators
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 
@@ -72,7 +73,9 @@ LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("finance", Role.FINANCE, "后台 /admin/：查看企业库", "陈", "静", True),
     DemoLogin("bank", Role.BANK_OFFICER, "银行工作台（后续版本提供）", "刘", "洋"),
     DemoLogin("auditor", Role.AUDITOR, "审计工作台（后续版本提供）", "赵", "敏"),
-    DemoLogin("carrier", Role.CARRIER_OPERATOR, "载体工作台（后续版本提供）", "孙", "磊"),
+    DemoLogin(
+        "carrier", Role.CARRIER_OPERATOR, "载体工作台 /carrier/：在孵企业、活动、指标", "孙", "磊"
+    ),
     DemoLogin(
         "enterprise",
         Role.ENTERPRISE_USER,
@@ -443,6 +446,7 @@ class SeedResult:
     certificates_created: int = 0
     figures_created: int = 0
     users_created: int = 0
+    carriers_created: int = 0
     logins: tuple[DemoLogin, ...] = LOGINS
 
 
@@ -590,4 +594,5 @@ def seed(*, today: dt.date | None = None) -> SeedResult:
     demo_firm = Enterprise.objects.filter(uscc=firms[0].uscc).first()
     for login in LOGINS[1:]:
         result.users_created += _ensure_user(login, demo_firm, admin)
+    result.carriers_created = demo_incubators.seed(admin=admin, today=today)
     return result
