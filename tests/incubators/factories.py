@@ -79,3 +79,17 @@ class OperatorFactory(UserFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         _add_roles(self, create, (Role.CARRIER_OPERATOR,) if extracted is None else extracted)
+
+
+def ensure_thresholds() -> None:
+    """Recreate the readiness thresholds of the data migration.
+
+    A transactional test that ran earlier on the same worker empties every table, data
+    migration rows included; tests that read the thresholds call this first.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("incubators.migrations.0002_seed_thresholds")
+    migration.forwards(apps, None)

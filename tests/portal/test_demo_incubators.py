@@ -9,6 +9,7 @@ from django.utils import timezone
 from incubators.models import Activity, CompetitionEntry, Incubator, IncubatorKind, Level, Tenancy
 from portal import demo
 from portal.accounts.models import User
+from tests.incubators.factories import ensure_thresholds
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,7 @@ def test_demo_twice_creates_the_carriers_once():
 
 
 def test_demo_operator_opens_the_readiness_page_of_its_carrier(client):
+    ensure_thresholds()
     _seed()
     user = User.objects.get(username="carrier")
     assert user.incubator.name == "江北嘴科技企业孵化器"
