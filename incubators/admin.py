@@ -78,13 +78,26 @@ class RecognitionInline(AuditedInlineMixin, admin.TabularInline):
 
 
 class TenancyInline(AuditedInlineMixin, admin.TabularInline):
+    """The carrier's tenants, read-only here: a carrier may have hundreds, and each one is
+    changed on its own page (the change link), where the move-out actions are."""
+
     model = Tenancy
     fields = ("enterprise", "site", "area", "moved_in_on", "moved_out_on", "graduated")
-    autocomplete_fields = ("enterprise",)
-    show_change_link = False
+    readonly_fields = fields
+    show_change_link = True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("enterprise", "site")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("enterprise", "incubator", "site__incubator")
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 # The service that saves each kind of inline row (each locks the carrier and validates).
@@ -207,6 +220,12 @@ class TenancyAdmin(LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmin)
     autocomplete_fields = ("incubator", "enterprise")
     date_hierarchy = "moved_in_on"
     actions = ("move_out_today", "graduate_today")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "site":
+            # a site's label names its carrier: one query for all choices, not one each
+            kwargs["queryset"] = IncubatorSite.objects.select_related("incubator")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Tenancy, form: Any, change: bool) -> None:
         services.tenancy_save(tenancy=obj, acting_user=request.user)

@@ -181,3 +181,22 @@ def test_tenancy_area_above_carrier_refused_in_admin(staff_client):
     assert "carrier&#x27;s area" in response.content.decode()
     assert not Tenancy.objects.filter(incubator=incubator).exists()
     del tenancy
+
+
+@pytest.mark.parametrize("tenants", [5, 50])
+def test_change_page_query_count_does_not_grow_with_tenants(
+    staff_client, django_assert_max_num_queries, tenants
+):
+    from tests.incubators.factories import IncubatorSiteFactory
+
+    incubator = RecognitionFactory().incubator
+    site = IncubatorSiteFactory(incubator=incubator)
+    for _ in range(tenants):
+        TenancyFactory(incubator=incubator, site=site)
+    url = reverse("admin:incubators_incubator_change", args=[incubator.pk])
+    # session, user, permissions, the carrier, each inline's rows (sites, recognitions,
+    # tenancies with enterprise and site), the site choices once, history and admin lookups
+    with django_assert_max_num_queries(12):
+        response = staff_client.get(url)
+    assert response.status_code == 200
+    assert response.content.decode().count("/change/") >= tenants  # each tenancy links out

@@ -332,3 +332,43 @@ def test_admin_import_preview_shows_the_chinese_errors_then_confirm(client):
     )
     assert response.status_code == 302
     assert Incubator.objects.count() == 2 and Recognition.objects.count() == 3
+
+
+def test_export_command_writes_a_list_that_imports_back_unchanged(tmp_path, capsysbinary):
+    _import_tenancies()
+    for resource in ("IncubatorResource", "TenancyResource"):
+        dotted = f"incubators.resources.{resource}"
+        capsysbinary.readouterr()
+        call_command("export", "XLSX", dotted)
+        path = _write(tmp_path, f"{resource}.xlsx", capsysbinary.readouterr().out)
+        before = snapshot()
+        call_command("import", "--no-input", "--format", "XLSX", dotted, path)
+        assert snapshot() == before
+
+
+def test_import_process_exits_non_zero_with_the_chinese_message(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+    from django.db import connection
+
+    rows = [["北滨创新孵化中心", TENANT_A, "甲公司", "2024-06-30", "2024-06-01", 200, "否"]]
+    path = _write(tmp_path, "list.xlsx", xlsx_bytes(TENANCY_HEADERS, rows))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    command = [sys.executable, "manage.py", "import", "--no-input", "--format", "XLSX"]
+    done = subprocess.run(
+        [*command, "incubators.resources.TenancyResource", path],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "第 2 行「迁出日期」：迁出日期不能早于入驻日期" in done.stderr.decode("utf-8")
