@@ -93,3 +93,20 @@ class ActivityForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["held_on"].initial = timezone.localdate()
+
+
+class IndicatorDayForm(forms.Form):
+    """The day the desk shows indicators for (today when not given or not valid)."""
+
+    day = forms.DateField(label=_("Indicators on"), required=False, widget=DateInput())
+
+    def clean_day(self) -> Any:
+        day = self.cleaned_data["day"]
+        if day and day > timezone.localdate():
+            raise forms.ValidationError(_("Choose today or a day in the past."))
+        return day
+
+    def day_or_today(self) -> Any:
+        if self.is_valid() and self.cleaned_data["day"]:
+            return self.cleaned_data["day"]
+        return timezone.localdate()

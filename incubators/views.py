@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incubators import selectors, services
-from incubators.forms import ActivityForm, MoveOutForm, TenantAddForm
+from incubators.forms import ActivityForm, IndicatorDayForm, MoveOutForm, TenantAddForm
 from incubators.models import Incubator
 
 TREND_MONTHS = 12
@@ -46,10 +46,11 @@ def desk_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     incubator = selectors.incubator_get_for_user(user=request.user, pk=pk)
-    today = timezone.localdate()
-    trend = selectors.indicator_trend(incubator=incubator, until=today, months=TREND_MONTHS)
+    day_form = IndicatorDayForm(request.GET or None)
+    day = day_form.day_or_today()
+    trend = selectors.indicator_trend(incubator=incubator, until=day, months=TREND_MONTHS)
     current = trend[-1]
-    level = incubator.level_on(today)
+    level = incubator.level_on(day)
     readiness = selectors.readiness_for(
         incubator=incubator, indicators=current, current_level=level
     )
@@ -61,7 +62,8 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "incubators/dashboard.html",
         _context(
             incubator,
-            today=today,
+            day=day,
+            day_form=day_form,
             level=level,
             indicators=current,
             readiness=readiness,

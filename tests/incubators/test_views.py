@@ -213,3 +213,19 @@ def test_dashboard_shows_indicators_and_trend(operator_client, operator):
     assert response.context["indicators"].activities_year == 1
     assert len(response.context["trend"]) == 12
     assert response.context["readiness"].target_level == Level.NATIONAL
+
+
+def test_dashboard_shows_indicators_on_a_chosen_day(operator_client, operator):
+    incubator = operator.incubator
+    TenancyFactory(
+        incubator=incubator, moved_in_on=dt.date(2024, 1, 1), moved_out_on=dt.date(2025, 1, 1)
+    )
+    url = reverse("incubators:dashboard", args=[incubator.pk])
+    response = operator_client.get(url, {"day": "2024-06-30"})
+    assert response.context["day"] == dt.date(2024, 6, 30)
+    assert response.context["indicators"].tenants == 1
+    assert response.context["trend"][-1].day == dt.date(2024, 6, 30)
+    assert operator_client.get(url).context["indicators"].tenants == 0
+    response = operator_client.get(url, {"day": "2999-01-01"})
+    assert response.context["day"] == timezone.localdate()
+    assert "day" in response.context["day_form"].errors
