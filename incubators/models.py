@@ -125,18 +125,21 @@ class Incubator(models.Model):
 
     def clean(self) -> None:
         self.name = (self.name or "").strip()
-        if self.pk and self.area is not None:
-            largest = self.tenancies.aggregate(largest=models.Max("area"))["largest"]
-            if largest is not None and largest > self.area:
-                raise ValidationError(
-                    {
-                        "area": _(
-                            "A tenant of this carrier rents %(area)s m²; the carrier's area "
-                            "cannot be smaller."
-                        )
-                        % {"area": largest}
-                    }
-                )
+        if not self.pk or self.area is None:
+            return
+        figures = self.tenancies.aggregate(largest=models.Max("area"))
+        sites = self.sites.aggregate(total=models.Sum("area"))["total"]
+        if figures["largest"] is not None and figures["largest"] > self.area:
+            message = _(
+                "A tenant of this carrier rents %(area)s m²; the carrier's area cannot be smaller."
+            ) % {"area": figures["largest"]}
+        elif sites is not None and sites > self.area:
+            message = _(
+                "The sites together cannot be larger than the carrier's area (%(area)s m²)."
+            ) % {"area": self.area}
+        else:
+            return
+        raise ValidationError({"area": message})
 
     def level_on(self, day: dt.date) -> Level | None:
         """The highest level held on `day` (one query; use with_level_on() for lists)."""

@@ -275,3 +275,10 @@ def test_competition_entry_only_in_a_competition(staff):
     )
     services.competition_entry_save(entry=entry, acting_user=staff)
     assert entry.history.get().history_user == staff
+
+
+def test_carrier_area_cannot_shrink_below_its_sites(staff):
+    site = IncubatorSiteFactory(area=Decimal("3000"))
+    with pytest.raises(ValidationError) as exc:
+        services.incubator_update(incubator=site.incubator, acting_user=staff, area=Decimal("2999"))
+    assert "sites together" in _messages(exc)["area"][0]
