@@ -66,6 +66,37 @@ class TenantAddForm(forms.Form):
         return self.cleaned_data["name"].strip()
 
 
+class EntryForm(forms.Form):
+    """An entrant of a competition, by its code; an award goes to a finalist."""
+
+    uscc = forms.CharField(
+        label=_("Unified social credit code"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    name = forms.CharField(
+        label=_("Enterprise name"),
+        max_length=200,
+        required=False,
+        help_text=_("Needed when the enterprise is not yet in the bureau's registry."),
+    )
+    finalist = forms.BooleanField(label=_("Finalist"), required=False)
+    award = forms.CharField(label=_("Award"), max_length=100, required=False)
+    rank = forms.IntegerField(
+        label=_("Award rank"),
+        min_value=1,
+        max_value=100,
+        required=False,
+        help_text=_("1 for the first prize, and so on."),
+    )
+
+    def clean_uscc(self) -> str:
+        return uscc_lib.normalise(self.cleaned_data["uscc"])
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+
 class MoveOutForm(forms.Form):
     moved_out_on = forms.DateField(label=_("Move-out date"), widget=DateInput())
     graduated = forms.BooleanField(

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from enterprises.lib.dates import month_bounds
 from enterprises.models import AnnualFigures, HighTechCertificate, TechFirmRegistration
 from incubators.models import (
     Activity,
+    CompetitionEntry,
     Incubator,
     IncubatorKind,
     Indicator,
@@ -79,6 +80,21 @@ def tenancy_get_for_incubator(*, incubator: Incubator, pk: int) -> Tenancy:
         raise Http404
     tenancy.incubator = incubator
     return tenancy
+
+
+def activity_get_for_incubator(*, incubator: Incubator, pk: int) -> Activity:
+    """One activity this carrier organised (already checked for the user); else 404."""
+    activity = Activity.objects.filter(organiser=incubator, pk=pk).first()
+    if activity is None:
+        raise Http404
+    activity.organiser = incubator
+    return activity
+
+
+def entries_for_activity(*, activity: Activity) -> QuerySet[CompetitionEntry]:
+    return activity.entries.select_related("enterprise").order_by(
+        F("rank").asc(nulls_last=True), "-finalist", "enterprise__name"
+    )
 
 
 def activities_for_incubator(*, incubator: Incubator) -> QuerySet[Activity]:

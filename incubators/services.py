@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from enterprises.lib import uscc as uscc_lib
 from enterprises.models import Enterprise, uscc_error_message
@@ -241,6 +242,38 @@ def competition_entry_save(*, entry: CompetitionEntry, acting_user: Any) -> Comp
     """Create or change a competition entrant: finalist, award and rank."""
     save_with_audit(entry, acting_user=acting_user, reason="entry saved")
     return entry
+
+
+@transaction.atomic
+def competition_entry_add_by_uscc(
+    *,
+    activity: Activity,
+    uscc: str,
+    name: str,
+    acting_user: Any,
+    finalist: bool = False,
+    award: str = "",
+    rank: int | None = None,
+) -> tuple[CompetitionEntry, bool]:
+    """Enter an enterprise in a competition by its code; True when the enterprise is new.
+
+    Side effects: an unknown (valid) code creates a pending enterprise for staff to complete;
+    an enterprise already entered is refused. Both writes roll back together.
+    """
+    try:
+        code = uscc_lib.validate(uscc)
+    except uscc_lib.USCCError as exc:
+        raise ValidationError({"uscc": uscc_error_message(exc)}) from None
+    enterprise, created = enterprise_get_or_create_pending(
+        uscc=code, name=name, acting_user=acting_user
+    )
+    if CompetitionEntry.objects.filter(activity=activity, enterprise=enterprise).exists():
+        raise ValidationError({"uscc": _("This enterprise is already entered.")})
+    entry = CompetitionEntry(
+        activity=activity, enterprise=enterprise, finalist=finalist, award=award.strip(), rank=rank
+    )
+    save_with_audit(entry, acting_user=acting_user, reason="entered")
+    return entry, created
 
 
 @transaction.atomic

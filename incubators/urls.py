@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/tenants/<int:tenancy_pk>/move-out/", views.tenant_move_out, name="move_out"),
     path("<int:pk>/activities/", views.activity_list, name="activities"),
     path("<int:pk>/activities/add/", views.activity_add, name="activity_add"),
+    path("<int:pk>/activities/<int:activity_pk>/entries/", views.entries, name="entries"),
 ]

@@ -12,14 +12,20 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incubators import selectors, services
-from incubators.forms import ActivityForm, IndicatorDayForm, MoveOutForm, TenantAddForm
-from incubators.models import Incubator
+from incubators.forms import (
+    ActivityForm,
+    EntryForm,
+    IndicatorDayForm,
+    MoveOutForm,
+    TenantAddForm,
+)
+from incubators.models import ActivityKind, Incubator
 
 TREND_MONTHS = 12
 
@@ -172,3 +178,33 @@ def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("incubators:activities", pk=incubator.pk)
     return render(request, "incubators/activity_form.html", _context(incubator, form=form))
+
+
+@login_required
+def entries(request: HttpRequest, pk: int, activity_pk: int) -> HttpResponse:
+    """A competition's entrants, and a form to enter one more (by its code)."""
+    incubator = selectors.incubator_get_for_user(user=request.user, pk=pk)
+    activity = selectors.activity_get_for_incubator(incubator=incubator, pk=activity_pk)
+    if activity.kind != ActivityKind.COMPETITION:
+        raise Http404
+    form = EntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry, _created = services.competition_entry_add_by_uscc(
+                activity=activity, acting_user=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s was entered.") % {"name": entry.enterprise.name})
+            return redirect("incubators:entries", pk=incubator.pk, activity_pk=activity.pk)
+    return render(
+        request,
+        "incubators/entries.html",
+        _context(
+            incubator,
+            activity=activity,
+            entries=selectors.entries_for_activity(activity=activity),
+            form=form,
+        ),
+    )

@@ -229,3 +229,53 @@ def test_dashboard_shows_indicators_on_a_chosen_day(operator_client, operator):
     response = operator_client.get(url, {"day": "2999-01-01"})
     assert response.context["day"] == timezone.localdate()
     assert "day" in response.context["day_form"].errors
+
+
+def test_competition_entrants_on_the_desk(operator_client, operator):
+    from incubators.models import CompetitionEntry
+
+    competition = ActivityFactory(organiser=operator.incubator, kind="competition")
+    url = reverse("incubators:entries", args=[operator.incubator.pk, competition.pk])
+    known = EnterpriseFactory()
+    response = operator_client.post(
+        url, {"uscc": known.uscc, "finalist": "on", "award": "一等奖", "rank": "1"}
+    )
+    assert response.status_code == 302
+    response = operator_client.post(url, {"uscc": known.uscc})
+    assert "already entered" in response.content.decode()
+    new = {"uscc": make_uscc(660100), "name": "重庆参赛科技有限公司"}
+    response = operator_client.post(url, {**new, "award": "二等奖"})
+    assert "An award goes to a finalist." in response.content.decode()
+    assert not Enterprise.objects.filter(uscc=new["uscc"]).exists()  # rolled back together
+    response = operator_client.post(
+        url, {"uscc": make_uscc(660100), "name": "重庆参赛科技有限公司"}
+    )
+    assert response.status_code == 302
+    assert CompetitionEntry.objects.filter(activity=competition).count() == 2
+    assert Enterprise.objects.get(uscc=make_uscc(660100)).status == Enterprise.Status.PENDING
+    body = operator_client.get(url).content.decode()
+    assert known.name in body and "重庆参赛科技有限公司" in body
+
+
+def test_entrants_page_of_another_carrier_or_of_a_training_is_404(operator_client, operator):
+    other = ActivityFactory(kind="competition")
+    training = ActivityFactory(organiser=operator.incubator, kind="training")
+    for incubator, activity in ((operator.incubator, other), (other.organiser, other),
+                                (operator.incubator, training)):  # fmt: skip
+        url = reverse("incubators:entries", args=[incubator.pk, activity.pk])
+        assert operator_client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("entrants", [5, 50])
+def test_entrants_page_query_count_does_not_grow(
+    operator_client, operator, django_assert_max_num_queries, entrants
+):
+    from incubators.models import CompetitionEntry
+
+    competition = ActivityFactory(organiser=operator.incubator, kind="competition")
+    for _ in range(entrants):
+        CompetitionEntry.objects.create(activity=competition, enterprise=EnterpriseFactory())
+    url = reverse("incubators:entries", args=[operator.incubator.pk, competition.pk])
+    # session, user, the carrier, the activity, the entrants with their enterprises
+    with django_assert_max_num_queries(6):
+        assert operator_client.get(url).status_code == 200
