@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from enterprises.models import Enterprise
-from incubators.models import Activity, Level, Tenancy
+from incubators.models import Activity, Incubator, Level, Tenancy
 from tests.enterprises.factories import EnterpriseFactory, make_uscc
 from tests.incubators.factories import (
     ActivityFactory,
@@ -175,9 +175,10 @@ def test_record_activity(operator_client, operator):
     assert activity.recorded_by == operator
 
 
-def _fill(incubator, carriers: int) -> None:
+def _fill(incubator, carriers: int, *, recognise: bool = True) -> None:
     """`carriers` carriers in the district, each with tenants and activities."""
-    RecognitionFactory(incubator=incubator, level=Level.MUNICIPAL)
+    if recognise:
+        RecognitionFactory(incubator=incubator, level=Level.MUNICIPAL)
     for _ in range(carriers):
         other = RecognitionFactory().incubator
         TenancyFactory(incubator=other)
@@ -279,3 +280,36 @@ def test_entrants_page_query_count_does_not_grow(
     # session, user, the carrier, the activity, the entrants with their enterprises
     with django_assert_max_num_queries(6):
         assert operator_client.get(url).status_code == 200
+
+
+def test_same_query_counts_with_5_and_with_50_carriers(operator_client, operator, client):
+    """The issue's check: changelist, desk pages and indicators hold the same count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incubators import selectors
+
+    staff = StaffFactory()
+    incubator = operator.incubator
+    pages = [
+        (operator_client, reverse(f"incubators:{name}", args=[incubator.pk]))
+        for name in ("dashboard", "tenants", "activities")
+    ]
+
+    def counts() -> list[int]:
+        result = []
+        client.force_login(staff)
+        for http, url in [*pages, (client, reverse("admin:incubators_incubator_changelist"))]:
+            with CaptureQueriesContext(connection) as queries:
+                assert http.get(url).status_code == 200
+            result.append(len(queries))
+        carriers = list(Incubator.objects.all())
+        with CaptureQueriesContext(connection) as queries:
+            selectors.indicators_on(incubators=carriers, day=timezone.localdate())
+        return [*result, len(queries)]
+
+    _fill(incubator, 5)
+    with_5 = counts()
+    _fill(incubator, 45, recognise=False)
+    assert Incubator.objects.count() >= 50
+    assert counts() == with_5
