@@ -274,12 +274,15 @@ class Recognition(models.Model):
             raise ValidationError(errors)
 
 
+def resident_q(day: dt.date) -> Q:
+    """The "resident on D" rule as a condition, for filters and conditional aggregates."""
+    return Q(moved_in_on__lte=day) & (Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=day))
+
+
 class TenancyQuerySet(models.QuerySet):
     def resident_on(self, day: dt.date) -> TenancyQuerySet:
         """Moved in on or before `day` and not moved out by then (moving out on `day` is out)."""
-        return self.filter(moved_in_on__lte=day).filter(
-            Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=day)
-        )
+        return self.filter(resident_q(day))
 
     def graduated_by(self, day: dt.date) -> TenancyQuerySet:
         return self.filter(graduated=True, moved_out_on__lte=day)

@@ -27,6 +27,7 @@ from incubators.models import (
     Level,
     ReadinessThreshold,
     Tenancy,
+    resident_q,
 )
 
 THOUSAND = Decimal(1000)
@@ -64,6 +65,7 @@ def incubator_get_for_user(*, user: Any, pk: int) -> Incubator:
 
 
 def tenancies_for_incubator(*, incubator: Incubator) -> QuerySet[Tenancy]:
+    """The carrier's tenancies, current ones first, with enterprise and site (one query)."""
     return incubator.tenancies.select_related("enterprise", "site").order_by(
         "moved_out_on", "-moved_in_on", "enterprise__name"
     )
@@ -92,12 +94,14 @@ def activity_get_for_incubator(*, incubator: Incubator, pk: int) -> Activity:
 
 
 def entries_for_activity(*, activity: Activity) -> QuerySet[CompetitionEntry]:
+    """A competition's entrants, award winners by rank first, with their enterprises."""
     return activity.entries.select_related("enterprise").order_by(
         F("rank").asc(nulls_last=True), "-finalist", "enterprise__name"
     )
 
 
 def activities_for_incubator(*, incubator: Incubator) -> QuerySet[Activity]:
+    """The carrier's activities, latest first, each with its number of entrants."""
     return incubator.activities.annotate(entry_count=Count("entries")).order_by("-held_on", "title")
 
 
@@ -138,15 +142,11 @@ class CarrierIndicators:
         return Decimal(0) if value is None else Decimal(value)
 
 
-def _resident_q(day: dt.date) -> Q:
-    return Q(moved_in_on__lte=day) & (Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=day))
-
-
 def _tenancy_aggregates(days: Sequence[dt.date]) -> dict[str, Any]:
     """Conditional aggregates over tenancies, suffixed with the index of each day."""
     aggregates: dict[str, Any] = {}
     for i, day in enumerate(days):
-        resident = _resident_q(day)
+        resident = resident_q(day)
         registered = Exists(
             TechFirmRegistration.objects.registered_on(day).filter(
                 enterprise=OuterRef("enterprise_id")
