@@ -1,5 +1,6 @@
 """The operator journey in Debian's Chromium, in Chinese: log in, open the carrier desk, add a
-tenant by its code (a wrong code first), record an activity, see the indicators change.
+tenant by its code (a wrong code first), record an activity, see the indicators change, record
+the tenant's graduation.
 
 Chinese text marked `# catalog` comes from the project's zh_Hans catalog. Screenshots go to
 /tmp/shots/ for a human to look at.
@@ -97,3 +98,23 @@ def test_operator_journey_in_chinese(page: Page):
     expect(page.locator("[data-indicator=activities_year]")).to_have_text("1")
     expect(page.locator("#trend tbody tr").last).to_contain_text("1")
     shot(page, "incubators_05_indicators")
+
+    # 6. The tenant graduates today: no longer resident, counted among the graduates.
+    page.get_by_role("navigation", name="载体工作台").get_by_role(  # catalog
+        "link",
+        name="在孵企业",  # catalog
+    ).click()
+    page.get_by_role("link", name="迁出或毕业").click()  # catalog
+    page.fill("#id_moved_out_on", timezone.localdate().isoformat())
+    page.check("#id_graduated")
+    page.get_by_role("button", name="保存").click()  # catalog
+    expect(page.locator(".messages")).to_contain_text(TENANT_NAME)
+    expect(page.locator("#past-tenants")).to_contain_text(TENANT_NAME)
+    page.get_by_role("navigation", name="载体工作台").get_by_role(  # catalog
+        "link",
+        name="指标",  # catalog
+    ).click()
+    expect(page.locator("[data-indicator=tenants]")).to_have_text("0")
+    expect(page.locator("[data-indicator=graduates]")).to_have_text("1")
+    shot(page, "incubators_06_graduated")
+    assert Tenancy.objects.get().graduated
