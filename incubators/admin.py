@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 
-from enterprises.admin import AuditedInlineMixin, AuditedModelAdmin
+from enterprises.admin.registry import AuditedInlineMixin, AuditedModelAdmin
 from enterprises.admin_import import LedgerImportAdminMixin
 from incubators import services
 from incubators.models import (
@@ -168,7 +168,7 @@ class IncubatorAdmin(LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmi
     @admin.display(description=_("indicators and readiness"))
     def desk_link(self, obj: Incubator) -> str:
         url = reverse("incubators:dashboard", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Open"))
+        return format_html('<a href="{}">{}</a>', url, _("Show indicators"))
 
     def save_model(self, request: HttpRequest, obj: Incubator, form: Any, change: bool) -> None:
         services.incubator_save(incubator=obj, acting_user=request.user)

@@ -118,7 +118,7 @@ class ActivityForm(forms.Form):
         label=_("Participants"), min_value=0, max_value=1_000_000, initial=0
     )
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Activity summary"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -429,7 +429,7 @@ class Activity(models.Model):
         help_text=_("Leave empty for an activity organised by the bureau."),
     )
     participants = models.PositiveIntegerField(_("participants"), default=0)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("activity summary"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=200, verbose_name='title')),
                 ('held_on', models.DateField(db_index=True, verbose_name='date held')),
                 ('participants', models.PositiveIntegerField(default=0, verbose_name='participants')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
+                ('description', models.TextField(blank=True, verbose_name='activity summary')),
                 ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
             ],
             options={
@@ -180,7 +180,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=200, verbose_name='title')),
                 ('held_on', models.DateField(db_index=True, verbose_name='date held')),
                 ('participants', models.PositiveIntegerField(default=0, verbose_name='participants')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
+                ('description', models.TextField(blank=True, verbose_name='activity summary')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.TextField(null=True)),

@@ -27,6 +27,13 @@ _REGISTRY_MODELS = (
     "hightechcertificate",
     "annualfigures",
 )
+# The service desk: staff record visits, handle requests and recommend projects.
+_SERVICE_DESK_MODELS = ("servicevisit", "servicerequest", "department", "projectrecommendation")
+_SERVICE_DESK_RECORDS = (
+    "servicerequeststatuschange",
+    "projectrecommendationstatuschange",
+    "overduedigest",
+)
 _CARRIER_MODELS = (
     "incubator",
     "incubatorsite",
@@ -44,6 +51,12 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
             for model in _REGISTRY_MODELS
             for verb in ("view", "add", "change")
         ),
+        *(
+            f"enterprises.{verb}_{model}"
+            for model in _SERVICE_DESK_MODELS
+            for verb in ("view", "add", "change")
+        ),
+        *(f"enterprises.view_{model}" for model in _SERVICE_DESK_RECORDS),
         *(
             f"incubators.{verb}_{model}"
             for model in _CARRIER_MODELS
