@@ -127,6 +127,8 @@ def test_district_totals_count_carriers_and_distinct_tenants():
     RecognitionFactory(incubator=second, level=Level.NATIONAL, recognized_on=dt.date(2022, 1, 1))
     RecognitionFactory(incubator=second, level=Level.MUNICIPAL, recognized_on=dt.date(2020, 1, 1))
     both = EnterpriseFactory()
+    TechFirmRegistrationFactory(enterprise=both, registered_on=dt.date(2024, 1, 1))
+    HighTechCertificateFactory(enterprise=both, issued_on=D)  # issued on D counts
     TenancyFactory(incubator=first, enterprise=both, moved_in_on=dt.date(2025, 1, 1))
     TenancyFactory(incubator=second, enterprise=both, moved_in_on=dt.date(2025, 1, 1))
     TenancyFactory(incubator=unrecognised, moved_in_on=dt.date(2025, 1, 1))
@@ -137,6 +139,8 @@ def test_district_totals_count_carriers_and_distinct_tenants():
     assert totals["by_level"] == {"district": 1, "municipal": 0, "national": 1}
     assert totals["by_kind"]["maker_space"] == 1 and totals["by_kind"]["incubator"] == 1
     assert totals["area_m2"] == 9800.0
-    assert totals["tenants"] == 1
+    assert totals["tenants"] == 1  # resident in two carriers, counted once
+    assert totals["tenant_registered_tech_firms"] == 1
+    assert totals["tenant_high_tech_firms"] == 1
     assert totals["activities_month"] == 1
     assert totals["activities_ytd"] == 2

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -313,3 +314,15 @@ def test_same_query_counts_with_5_and_with_50_carriers(operator_client, operator
     _fill(incubator, 45, recognise=False)
     assert Incubator.objects.count() >= 50
     assert counts() == with_5
+
+
+def test_trend_on_a_leap_day_in_shanghai(operator_client, operator):
+    # 2024-02-28 16:30 UTC is already 29 February in Asia/Shanghai
+    with time_machine.travel(dt.datetime(2024, 2, 28, 16, 30, tzinfo=dt.UTC), tick=False):
+        response = operator_client.get(
+            reverse("incubators:dashboard", args=[operator.incubator.pk])
+        )
+    days = [figures.day for figures in response.context["trend"]]
+    assert days[-1] == dt.date(2024, 2, 29)
+    assert days[0] == dt.date(2023, 3, 31)
+    assert dt.date(2023, 4, 30) in days and dt.date(2023, 12, 31) in days
