@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -36,7 +37,30 @@ class PortalUserChangeForm(UserChangeForm):
                 self.add_error(
                     "enterprise", _("Only an enterprise account can belong to an enterprise.")
                 )
+        self._clean_incubator(cleaned)
         return cleaned
+
+    def _clean_incubator(self, cleaned: dict[str, Any]) -> None:
+        """Staff make a bureau-less, non-staff account a carrier operator by choosing its
+        carrier (the link is approved at once: staff decide it); an operator keeps one."""
+        if "incubator" not in self.fields:
+            return
+        kind = self.instance.organisation_kind
+        incubator = cleaned.get("incubator")
+        if kind == User.OrganisationKind.INCUBATOR and incubator is None:
+            self.add_error("incubator", _("A carrier operator account needs its carrier."))
+        elif incubator is not None and kind == User.OrganisationKind.NONE:
+            if cleaned.get("is_staff") or cleaned.get("enterprise") is not None:
+                self.add_error(
+                    "incubator", _("A bureau or enterprise account cannot operate a carrier.")
+                )
+            else:
+                self.instance.organisation_kind = User.OrganisationKind.INCUBATOR
+                self.instance.link_status = User.LinkStatus.APPROVED
+        elif incubator is not None and kind != User.OrganisationKind.INCUBATOR:
+            self.add_error(
+                "incubator", _("A bureau or enterprise account cannot operate a carrier.")
+            )
 
 
 @admin.register(User)
@@ -53,10 +77,10 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
         "date_joined",
     )
     list_filter = ("link_status", "organisation_kind", "is_staff", "is_active", "groups")
-    list_select_related = ("enterprise",)
+    list_select_related = ("enterprise", "incubator")
     search_fields = ("username", "email", "first_name", "last_name", "phone", "enterprise__name")
     ordering = ("-date_joined",)
-    autocomplete_fields = ("enterprise",)
+    autocomplete_fields = ("enterprise", "incubator")
     readonly_fields = (
         "organisation_kind",
         "link_status",
@@ -74,6 +98,7 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
                 "fields": (
                     "organisation_kind",
                     "enterprise",
+                    "incubator",
                     "link_status",
                     "link_decided_by",
                     "link_decided_at",
@@ -89,11 +114,22 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     actions = ("approve_link", "reject_link")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return super().get_queryset(request).select_related("enterprise", "link_decided_by")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("enterprise", "incubator", "link_decided_by")
+        )
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if obj.organisation_kind == User.OrganisationKind.INCUBATOR and not obj.link_decided_at:
+            # the form made this account a carrier operator: staff decided the link
+            obj.link_decided_by = request.user  # type: ignore[assignment]
+            obj.link_decided_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
     @admin.display(description=_("organisation"), ordering="enterprise__name")
     def organisation(self, obj: User) -> str:
-        return str(obj.enterprise) if obj.enterprise_id else "—"
+        return str(obj.organisation) if obj.organisation is not None else "—"
 
     @admin.action(description=_("Approve the organisation link"), permissions=["change"])
     def approve_link(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -20,6 +20,7 @@ class User(AbstractUser):
     class OrganisationKind(models.TextChoices):
         NONE = "", _("None (bureau)")
         ENTERPRISE = "enterprise", _("Enterprise")
+        INCUBATOR = "incubator", _("Innovation carrier")
 
     class LinkStatus(models.TextChoices):
         NONE = "", _("No organisation")
@@ -43,6 +44,14 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
         verbose_name=_("enterprise"),
+    )
+    incubator = models.ForeignKey(
+        "incubators.Incubator",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="operators",
+        verbose_name=_("innovation carrier"),
     )
     link_status = models.CharField(
         _("organisation link"),
@@ -68,8 +77,19 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(organisation_kind="") & Q(enterprise__isnull=True))
-                | (Q(organisation_kind="enterprise") & Q(enterprise__isnull=False)),
+                condition=(
+                    Q(organisation_kind="") & Q(enterprise__isnull=True) & Q(incubator__isnull=True)
+                )
+                | (
+                    Q(organisation_kind="enterprise")
+                    & Q(enterprise__isnull=False)
+                    & Q(incubator__isnull=True)
+                )
+                | (
+                    Q(organisation_kind="incubator")
+                    & Q(incubator__isnull=False)
+                    & Q(enterprise__isnull=True)
+                ),
                 name="user_organisation_matches_kind",
             ),
             models.CheckConstraint(
@@ -82,9 +102,11 @@ class User(AbstractUser):
     @property
     def organisation(self) -> models.Model | None:
         """The organisation this user acts for, approved or not."""
-        return (
-            self.enterprise if self.organisation_kind == self.OrganisationKind.ENTERPRISE else None
-        )
+        if self.organisation_kind == self.OrganisationKind.ENTERPRISE:
+            return self.enterprise
+        if self.organisation_kind == self.OrganisationKind.INCUBATOR:
+            return self.incubator
+        return None
 
     @property
     def link_approved(self) -> bool:

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "portal",
     "enterprises",
     "portal.statistics",
+    "incubators",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
