@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "enterprises",
     "portal.statistics",
     "incubators",
+    "subsidies",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
