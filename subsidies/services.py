@@ -318,6 +318,8 @@ def subsidy_claim_draft(
         created_by=_user(acting_user),
     )
     claim.full_clean(exclude=["eligible_amount"], validate_constraints=False)
+    # Paying twice for the same rent months is the more telling message, so it comes first.
+    _check_not_paid_elsewhere(claim)
     _check_not_duplicate(claim)
     _compute(claim)
     _check_not_paid_elsewhere(claim)
