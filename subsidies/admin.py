@@ -627,7 +627,7 @@ class BatchForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    paid_on = forms.DateField(label=_("Mark paid on"), required=False, widget=DateInput())
+    mark_paid_on = forms.DateField(label=_("Mark paid on"), required=False, widget=DateInput())
 
     acting_user: Any = None
 
@@ -656,9 +656,9 @@ class BatchForm(forms.ModelForm):
                 )
             for claim in cleaned.get("remove_claims") or ():
                 services.payment_batch_remove(batch=batch, claim=claim, acting_user=user)
-            if cleaned.get("paid_on"):
+            if cleaned.get("mark_paid_on"):
                 services.payment_batch_mark_paid(
-                    batch=batch, paid_on=cleaned["paid_on"], acting_user=user
+                    batch=batch, paid_on=cleaned["mark_paid_on"], acting_user=user
                 )
         except ValidationError as exc:
             self.add_error(None, exc.messages)
@@ -728,7 +728,7 @@ class PaymentBatchAdmin(AuditedModelAdmin):
         if obj.status == PaymentBatch.Status.OPEN:
             steps = ("add_claims", "remove_claims")
         elif obj.status == PaymentBatch.Status.EXPORTED:
-            steps = ("paid_on",)
+            steps = ("mark_paid_on",)
         sets: list[Any] = [(None, {"fields": self.readonly_fields})]
         if steps:
             sets.append((_("Next step"), {"fields": steps}))

@@ -203,7 +203,9 @@ def test_finance_batches_exports_and_marks_paid_in_admin(client, actors):
     claim.refresh_from_db()
     assert claim.payment_batch_id == batch.pk
     assert (
-        client.post(url, {**_inlines("claims"), "paid_on": dt.date.today().isoformat()}).status_code
+        client.post(
+            url, {**_inlines("claims"), "mark_paid_on": dt.date.today().isoformat()}
+        ).status_code
         == 302
     )
     claim.refresh_from_db()
