@@ -53,12 +53,13 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
         "date_joined",
     )
     list_filter = ("link_status", "organisation_kind", "is_staff", "is_active", "groups")
-    list_select_related = ("enterprise",)
+    list_select_related = ("enterprise", "bank")
     search_fields = ("username", "email", "first_name", "last_name", "phone", "enterprise__name")
     ordering = ("-date_joined",)
     autocomplete_fields = ("enterprise",)
     readonly_fields = (
         "organisation_kind",
+        "bank",
         "link_status",
         "link_decided_by",
         "link_decided_at",
@@ -74,6 +75,7 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
                 "fields": (
                     "organisation_kind",
                     "enterprise",
+                    "bank",
                     "link_status",
                     "link_decided_by",
                     "link_decided_at",
@@ -89,11 +91,11 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     actions = ("approve_link", "reject_link")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return super().get_queryset(request).select_related("enterprise", "link_decided_by")
+        return super().get_queryset(request).select_related("enterprise", "bank", "link_decided_by")
 
     @admin.display(description=_("organisation"), ordering="enterprise__name")
     def organisation(self, obj: User) -> str:
-        return str(obj.enterprise) if obj.enterprise_id else "—"
+        return str(obj.organisation) if obj.organisation is not None else "—"
 
     @admin.action(description=_("Approve the organisation link"), permissions=["change"])
     def approve_link(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -20,6 +20,7 @@ class User(AbstractUser):
     class OrganisationKind(models.TextChoices):
         NONE = "", _("None (bureau)")
         ENTERPRISE = "enterprise", _("Enterprise")
+        BANK = "bank", _("Partner bank")
 
     class LinkStatus(models.TextChoices):
         NONE = "", _("No organisation")
@@ -43,6 +44,14 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
         verbose_name=_("enterprise"),
+    )
+    bank = models.ForeignKey(
+        "loans.Bank",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officers",
+        verbose_name=_("partner bank"),
     )
     link_status = models.CharField(
         _("organisation link"),
@@ -68,8 +77,17 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(organisation_kind="") & Q(enterprise__isnull=True))
-                | (Q(organisation_kind="enterprise") & Q(enterprise__isnull=False)),
+                condition=(
+                    Q(organisation_kind="") & Q(enterprise__isnull=True) & Q(bank__isnull=True)
+                )
+                | (
+                    Q(organisation_kind="enterprise")
+                    & Q(enterprise__isnull=False)
+                    & Q(bank__isnull=True)
+                )
+                | (
+                    Q(organisation_kind="bank") & Q(bank__isnull=False) & Q(enterprise__isnull=True)
+                ),
                 name="user_organisation_matches_kind",
             ),
             models.CheckConstraint(
@@ -82,9 +100,11 @@ class User(AbstractUser):
     @property
     def organisation(self) -> models.Model | None:
         """The organisation this user acts for, approved or not."""
-        return (
-            self.enterprise if self.organisation_kind == self.OrganisationKind.ENTERPRISE else None
-        )
+        if self.organisation_kind == self.OrganisationKind.ENTERPRISE:
+            return self.enterprise
+        if self.organisation_kind == self.OrganisationKind.BANK:
+            return self.bank
+        return None
 
     @property
     def link_approved(self) -> bool:

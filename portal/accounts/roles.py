@@ -27,6 +27,17 @@ _REGISTRY_MODELS = (
     "hightechcertificate",
     "annualfigures",
 )
+_LOAN_POLICY_MODELS = ("bank", "creditmodel", "creditindicator", "creditgrade")
+_LOAN_RECORD_MODELS = (
+    "creditevaluation",
+    "loanapplication",
+    "loanstatuschange",
+    "loanattachment",
+    "repayment",
+    "compensationfund",
+    "fundcontribution",
+    "compensationclaim",
+)
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.BUREAU_ADMIN: ("*",),
     Role.BUREAU_STAFF: (
@@ -39,8 +50,27 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "enterprises.add_importjob",
         "accounts.view_user",
         "accounts.change_user",
+        *(
+            f"loans.{verb}_{model}"
+            for model in _LOAN_POLICY_MODELS
+            for verb in ("view", "add", "change")
+        ),
+        *(f"loans.view_{model}" for model in _LOAN_RECORD_MODELS),
+        "loans.review_loanapplication",
+        "loans.evaluate_enterprise",
+        "loans.decide_compensationclaim",
+        "loans.add_fundcontribution",
     ),
-    Role.FINANCE: tuple(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
+    Role.FINANCE: (
+        *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
+        "loans.view_bank",
+        "loans.view_loanapplication",
+        "loans.view_compensationfund",
+        "loans.view_fundcontribution",
+        "loans.add_fundcontribution",
+        "loans.view_compensationclaim",
+        "loans.pay_compensationclaim",
+    ),
     # The desks of these roles are web pages scoped to their organisation, not admin.
     Role.BANK_OFFICER: (),
     Role.AUDITOR: (),

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal",
     "enterprises",
+    "loans",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
