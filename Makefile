@@ -21,8 +21,8 @@ venv: $(STAMP)
 ## make run: venv, install, migrate, demo data, serve on http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	DJANGO_SETTINGS_MODULE=portal.settings.dev $(PY) manage.py migrate --no-input
-	DJANGO_SETTINGS_MODULE=portal.settings.dev $(PY) manage.py seed_demo
-	DJANGO_SETTINGS_MODULE=portal.settings.dev $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DJANGO_SETTINGS_MODULE=portal.settings.dev PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py seed_demo
+	DJANGO_SETTINGS_MODULE=portal.settings.dev PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: services, browser, lint, migrations check, deploy check, the whole suite
 test: $(STAMP) services browser lint check-deploy
