@@ -193,7 +193,7 @@ class CreditEvaluationAdmin(AuditedModelAdmin):
         created = services.credit_evaluation_create(
             enterprise=obj.enterprise, acting_user=request.user
         )
-        obj.pk = created.pk
+        obj.__dict__.update(created.__dict__)
 
     @admin.display(description=_("credit quota (10,000 yuan)"), ordering="quota")
     def quota_wan(self, obj: CreditEvaluation) -> str:
@@ -377,7 +377,7 @@ class FundContributionAdmin(AuditedModelAdmin):
             contributed_on=obj.contributed_on,
             note=obj.note,
         )
-        obj.pk = created.pk
+        obj.__dict__.update(created.__dict__)
 
 
 @admin.register(CompensationClaim)

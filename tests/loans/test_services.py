@@ -267,15 +267,20 @@ def test_compensation_is_80_percent_of_the_loss_within_the_quota(loss, quota, el
 
 
 def test_claim_follows_the_rule_and_refuses_more(fund):
-    loan = loan_in(S.DEFAULTED, quota=Decimal("500000"), principal_loss=Decimal("600000"))
+    loan = loan_in(
+        S.DEFAULTED,
+        quota=Decimal("500000"),
+        approved_amount=Decimal("500000"),
+        principal_loss=Decimal("450000"),
+    )
     officer = BankOfficerFactory(bank=loan.bank)
     with pytest.raises(ValidationError) as exc:
         services.compensation_claim_file(
-            application=loan, acting_user=officer, amount=Decimal("400000.01")
+            application=loan, acting_user=officer, amount=Decimal("360000.01")
         )
     assert "80%" in message(exc)
     claim = services.compensation_claim_file(application=loan, acting_user=officer)
-    assert (claim.eligible_loss, claim.amount) == (Decimal("500000"), Decimal("400000.00"))
+    assert (claim.eligible_loss, claim.amount) == (Decimal("450000"), Decimal("360000.00"))
     loan.refresh_from_db()
     assert loan.status == S.COMPENSATION_CLAIMED
 
