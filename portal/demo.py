@@ -36,6 +36,7 @@ from enterprises.models import (
     Street,
     TechFirmRegistration,
 )
+from portal import demo_loans
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 
@@ -70,7 +71,7 @@ LOGINS: tuple[DemoLogin, ...] = (
     ),
     DemoLogin("staff", Role.BUREAU_STAFF, "后台 /admin/：企业库维护、导入", "李", "晓梅", True),
     DemoLogin("finance", Role.FINANCE, "后台 /admin/：查看企业库", "陈", "静", True),
-    DemoLogin("bank", Role.BANK_OFFICER, "银行工作台（后续版本提供）", "刘", "洋"),
+    DemoLogin("bank", Role.BANK_OFFICER, "银行工作台 /loans/bank/：农商行江北支行", "刘", "洋"),
     DemoLogin("auditor", Role.AUDITOR, "审计工作台（后续版本提供）", "赵", "敏"),
     DemoLogin("carrier", Role.CARRIER_OPERATOR, "载体工作台（后续版本提供）", "孙", "磊"),
     DemoLogin(
@@ -590,4 +591,5 @@ def seed(*, today: dt.date | None = None) -> SeedResult:
     demo_firm = Enterprise.objects.filter(uscc=firms[0].uscc).first()
     for login in LOGINS[1:]:
         result.users_created += _ensure_user(login, demo_firm, admin)
+    demo_loans.seed(admin=admin, today=today, password_hash=_demo_password_hash())
     return result
