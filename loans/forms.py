@@ -97,7 +97,8 @@ class ApproveForm(NoteForm):
 
 class DisburseForm(NoteForm):
     disbursed_on = forms.DateField(
-        label=_("Disbursement date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Disbursement date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     field_order = ["disbursed_on", "note"]
 
@@ -108,7 +109,7 @@ class DisburseForm(NoteForm):
 
 class RepaymentForm(forms.Form):
     paid_on = forms.DateField(
-        label=_("Payment date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Payment date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     principal = WanField(label=_("Principal (10,000 yuan)"))
     interest = WanField(label=_("Interest (10,000 yuan)"), required=False)
