@@ -17,8 +17,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
 
 from enterprises.admin import AuditedModelAdmin
+from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.lib.money import format_wan
 from enterprises.services import save_with_audit
 from loans import services
@@ -35,6 +37,7 @@ from loans.models import (
     LoanStatusChange,
     Repayment,
 )
+from loans.resources import BankResource, LoanLedgerResource
 
 MONTHS_IN_FILTER = 24
 
@@ -97,7 +100,8 @@ def month_filter(field: str, title: Any) -> type[admin.SimpleListFilter]:
 
 
 @admin.register(Bank)
-class BankAdmin(AuditedModelAdmin):
+class BankAdmin(LedgerImportAdminMixin, ImportExportModelAdmin, AuditedModelAdmin):
+    resource_classes = [BankResource]
     list_display = (
         "name",
         "contact_person",
@@ -241,7 +245,10 @@ class RepaymentInline(admin.TabularInline):
 
 
 @admin.register(LoanApplication)
-class LoanApplicationAdmin(AuditedModelAdmin):
+class LoanApplicationAdmin(LedgerImportAdminMixin, ImportExportModelAdmin, AuditedModelAdmin):
+    # The import brings in the loan ledger that predates the portal; the export is the
+    # loan book in the same official columns.
+    resource_classes = [LoanLedgerResource]
     list_display = (
         "enterprise",
         "submitted_on",
@@ -267,6 +274,9 @@ class LoanApplicationAdmin(AuditedModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # applications come from firms, or from the loan ledger import
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("loans.import_loanledger")
 
     @admin.display(description=_("amount requested (10,000 yuan)"), ordering="requested_amount")
     def requested_wan(self, obj: LoanApplication) -> str:

@@ -381,6 +381,7 @@ class LoanApplication(models.Model):
         permissions = [
             ("review_loanapplication", _("Can review, return, reject and forward applications")),
             ("evaluate_enterprise", _("Can run credit evaluations")),
+            ("import_loanledger", _("Can import the loan ledger")),
         ]
         indexes = [models.Index(fields=["status", "bank"], name="loan_status_bank_idx")]
         constraints = [

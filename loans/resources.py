@@ -163,8 +163,19 @@ class LoanLedgerResource(LedgerResource):
                 outcome.add_error(number, "状态", SECOND_OPEN.format(other=other))
 
     def get_queryset(self) -> QuerySet:
+        return self._ledger_rows(LoanApplication.objects.all())
+
+    def export(self, queryset: Any = None, **kwargs: Any) -> Any:
+        """The loan book: applications that reached a bank, in the ledger's columns."""
+        if queryset is not None:
+            queryset = self._ledger_rows(queryset)
+        return super().export(queryset, **kwargs)
+
+    @staticmethod
+    def _ledger_rows(queryset: QuerySet) -> QuerySet:
+        # 贷款金额 and 期限 are what the bank approved, or what was asked while undecided.
         return (
-            LoanApplication.objects.filter(bank__isnull=False, submitted_on__isnull=False)
+            queryset.filter(bank__isnull=False, submitted_on__isnull=False)
             .exclude(status=S.DRAFT)
             .annotate(
                 ledger_amount=Coalesce("approved_amount", "requested_amount"),

@@ -9,7 +9,7 @@ urlpatterns = [
     path("evaluate/", views.evaluate, name="evaluate"),
     path("apply/", views.apply, name="apply"),
     path("<int:pk>/", views.application_detail, name="application_detail"),
-    path("<int:pk>/submit/", views.application_submit, name="application_submit"),
+    path("<int:pk>/edit/", views.application_edit, name="application_edit"),
     path("<int:pk>/withdraw/", views.application_withdraw, name="application_withdraw"),
     path(
         "<int:pk>/attachments/<int:attachment_pk>/",

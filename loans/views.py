@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from enterprises.lib.money import format_wan
+from enterprises.lib.money import format_wan, yuan_to_wan
 from enterprises.selectors import enterprise_for_user
 from enterprises.uploads import serve_private_file
 from enterprises.views import enterprise_member_required
@@ -142,6 +142,62 @@ def _detail_context(loan: LoanApplication, actor: Actor, **extra: Any) -> dict[s
 
 
 @enterprise_member_required
+def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a draft or returned application (and add attachments), then submit it again."""
+    loan = selectors.loan_application_get_for_user(user=request.user, pk=pk)
+    if loan.status not in (LoanStatus.DRAFT, LoanStatus.RETURNED):
+        messages.error(request, _("Only a draft or a returned application can be changed."))
+        return redirect("loans:application_detail", pk=loan.pk)
+    initial = {
+        "preferred_bank": loan.preferred_bank_id,
+        "requested_amount": yuan_to_wan(loan.requested_amount),
+        "term_months": loan.term_months,
+        "purpose": loan.purpose,
+    }
+    form = forms.ApplicationForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                services.loan_application_update(
+                    application=loan,
+                    acting_user=request.user,
+                    requested_amount=data["requested_amount"],
+                    term_months=data["term_months"],
+                    purpose=data["purpose"],
+                    preferred_bank=data["preferred_bank"],
+                    attachments=data["attachments"],
+                )
+                services.loan_application_submit(application=loan, acting_user=request.user)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Your application was submitted to the bureau."))
+            return redirect("loans:application_detail", pk=loan.pk)
+    return render(
+        request,
+        "loans/apply.html",
+        {
+            "enterprise": loan.enterprise,
+            "evaluation": loan.evaluation,
+            "quota_wan": format_wan(loan.quota),
+            "form": form,
+            "loan": loan,
+            "returned_note": next(
+                (
+                    c.note
+                    for c in reversed(list(loan.status_changes.all()))
+                    if c.to_status == "returned"
+                ),
+                "",
+            )
+            if loan.status == LoanStatus.RETURNED
+            else "",
+        },
+    )
+
+
+@enterprise_member_required
 @require_POST
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     loan = selectors.loan_application_get_for_user(user=request.user, pk=pk)
@@ -153,19 +209,6 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("The application was withdrawn."))
-    return redirect("loans:application_detail", pk=loan.pk)
-
-
-@enterprise_member_required
-@require_POST
-def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    loan = selectors.loan_application_get_for_user(user=request.user, pk=pk)
-    try:
-        services.loan_application_submit(application=loan, acting_user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Your application was submitted to the bureau."))
     return redirect("loans:application_detail", pk=loan.pk)
 
 

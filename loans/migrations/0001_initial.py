@@ -350,7 +350,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'loan application',
                 'verbose_name_plural': 'loan applications',
                 'ordering': ['-submitted_on', '-pk'],
-                'permissions': [('review_loanapplication', 'Can review, return, reject and forward applications'), ('evaluate_enterprise', 'Can run credit evaluations')],
+                'permissions': [('review_loanapplication', 'Can review, return, reject and forward applications'), ('evaluate_enterprise', 'Can run credit evaluations'), ('import_loanledger', 'Can import the loan ledger')],
             },
         ),
         migrations.CreateModel(

@@ -58,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *(f"loans.view_{model}" for model in _LOAN_RECORD_MODELS),
         "loans.review_loanapplication",
         "loans.evaluate_enterprise",
+        "loans.import_loanledger",
         "loans.decide_compensationclaim",
         "loans.add_fundcontribution",
     ),

@@ -186,3 +186,60 @@ def test_bank_list_imports_and_again_changes_nothing(tmp_path, capsys):
     run_import("--format", "CSV", BANKS, path)
     assert snapshot() == before
     assert Bank.objects.get(name="重庆农村商业银行江北支行").contact_phone == "023-67001111"
+
+
+# ------------------------------------------------------------------------- admin import
+
+
+def _post_import(client, url: str, headers, rows):
+    import io
+
+    from enterprises.admin_import import LedgerXLSX
+
+    upload = io.BytesIO(xlsx_bytes(headers, rows))
+    upload.name = "list.xlsx"
+    from loans.admin import LoanApplicationAdmin
+
+    formats = LoanApplicationAdmin(LoanApplication, None).get_import_formats()
+    index = formats.index(LedgerXLSX)
+    return client.post(url, {"import_file": upload, "format": index, "resource": 0})
+
+
+def test_staff_import_the_ledger_in_the_admin_with_a_preview(client, firms):
+    from tests.portal.factories import StaffFactory
+
+    staff = StaffFactory()
+    client.force_login(staff)
+    preview = _post_import(client, "/admin/loans/bank/import/", BANK_HEADERS, BANK_ROWS)
+    assert preview.status_code == 200
+    confirm = preview.context["confirm_form"]
+    client.post(
+        "/admin/loans/bank/process_import/",
+        {name: confirm[name].value() for name in confirm.fields},
+    )
+    assert Bank.objects.count() == 2
+
+    rows = ledger_rows(firms)
+    rows[1][8] = "已批准"
+    refused = _post_import(client, "/admin/loans/loanapplication/import/", LEDGER_HEADERS, rows)
+    assert "第 3 行「状态」：不是可选值" in refused.content.decode()
+    preview = _post_import(
+        client, "/admin/loans/loanapplication/import/", LEDGER_HEADERS, ledger_rows(firms)
+    )
+    assert preview.context["result"].totals["new"] == 4
+    assert not LoanApplication.objects.exists()
+    confirm = preview.context["confirm_form"]
+    response = client.post(
+        "/admin/loans/loanapplication/process_import/",
+        {name: confirm[name].value() for name in confirm.fields},
+    )
+    assert response.status_code == 302
+    assert LoanApplication.history.filter(history_user=staff).count() == 4
+
+
+def test_loan_book_export_of_any_selection(tmp_path, firms):
+    run_import(BANKS, write(tmp_path, "b.xlsx", xlsx_bytes(BANK_HEADERS, BANK_ROWS)))
+    run_import(LEDGER, write(tmp_path, "l.xlsx", xlsx_bytes(LEDGER_HEADERS, ledger_rows(firms))))
+    selection = LoanApplication.objects.filter(status=LoanStatus.DISBURSED)
+    dataset = LoanLedgerResource().export(queryset=selection)
+    assert [row[0] for row in dataset] == [firms[1].uscc]

@@ -267,3 +267,35 @@ def test_bank_sees_attachments_of_its_loans_only(client, officer):
     assert client.get(url).status_code == 200
     client.force_login(BankOfficerFactory(bank=BankFactory()))
     assert client.get(url).status_code == 404
+
+
+def test_returned_application_is_completed_and_submitted_again(client, firm_user):
+    loan = loan_in(S.SUBMITTED, enterprise=firm_user.enterprise)
+    services.loan_application_return(
+        application=loan, acting_user=StaffFactory(), note="请补充 2025 年审计报告"
+    )
+    url = reverse("loans:application_edit", args=[loan.pk])
+    page = client.get(url).content.decode()
+    assert "请补充 2025 年审计报告" in page
+    response = client.post(
+        url,
+        form_data(
+            requested_amount="80",
+            attachments=[SimpleUploadedFile("审计报告.pdf", PDF)],
+        ),
+    )
+    assert response.status_code == 302
+    loan.refresh_from_db()
+    assert (loan.status, loan.requested_amount) == (S.SUBMITTED, Decimal("800000.00"))
+    assert loan.attachments.get().original_name == "审计报告.pdf"
+    assert [c.to_status for c in loan.status_changes.all()][-2:] == [S.RETURNED, S.SUBMITTED]
+
+
+def test_forwarded_application_cannot_be_edited(client, firm_user):
+    loan = loan_in(S.FORWARDED, enterprise=firm_user.enterprise)
+    url = reverse("loans:application_edit", args=[loan.pk])
+    assert client.post(url, form_data(requested_amount="10")).status_code == 302
+    loan.refresh_from_db()
+    assert loan.requested_amount == Decimal("1000000.00")
+    other = loan_in(S.RETURNED)
+    assert client.get(reverse("loans:application_edit", args=[other.pk])).status_code == 404
