@@ -13,9 +13,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
@@ -38,6 +39,7 @@ from loans.models import (
     Repayment,
 )
 from loans.resources import BankResource, LoanLedgerResource
+from loans.selectors import fund_ledger_dataset
 
 MONTHS_IN_FILTER = 24
 
@@ -215,10 +217,20 @@ class CreditEvaluationAdmin(AuditedModelAdmin):
 # ------------------------------------------------------------------------- review queue
 
 
+class BankChoiceField(forms.ModelChoiceField):
+    """Every bank; a paused one says why, and the service refuses to forward to it."""
+
+    def label_from_instance(self, obj: Bank) -> str:
+        if obj.paused:
+            return gettext("%(bank)s (paused: %(why)s)") % {
+                "bank": obj.name,
+                "why": obj.paused_reason,
+            }
+        return obj.name
+
+
 class ReviewActionForm(ActionForm):
-    bank = forms.ModelChoiceField(
-        label=_("Bank"), queryset=Bank.objects.filter(paused=False), required=False
-    )
+    bank = BankChoiceField(label=_("Bank"), queryset=Bank.objects.order_by("name"), required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 
@@ -344,6 +356,19 @@ class LoanApplicationAdmin(LedgerImportAdminMixin, ImportExportModelAdmin, Audit
 class CompensationFundAdmin(AuditedModelAdmin):
     list_display = ("name", "balance", "city_share_pct", "district_share_pct")
     readonly_fields = ("balance",)
+    actions = ("download_ledger",)
+
+    @admin.action(description=_("Download the fund ledger (xlsx)"), permissions=["view"])
+    def download_ledger(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        fund = queryset.order_by("pk").first()
+        dataset = fund_ledger_dataset(fund=fund)
+        response = HttpResponse(
+            dataset.export("xlsx"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        filename = f"fund-ledger-{timezone.localdate():%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

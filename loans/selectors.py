@@ -3,20 +3,30 @@ is not the asker's own answers 404."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+import tablib
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
+from enterprises.lib.money import format_wan
 from enterprises.models import Enterprise
 from enterprises.selectors import enterprise_for_user
 from loans.models import (
     Bank,
+    CompensationClaim,
+    CompensationFund,
     CreditEvaluation,
+    FundContribution,
     LoanApplication,
     LoanAttachment,
     LoanStatus,
     LoanStatusChange,
+    Repayment,
 )
 from loans.services import is_officer_of
 
@@ -97,3 +107,149 @@ def attachment_get_for_user(*, user: Any, loan_pk: int, pk: int) -> LoanAttachme
         if attachment.pk == pk:
             return attachment
     raise Http404
+
+
+# ------------------------------------------------------------------------- statistics
+
+
+def _money_text(value: Decimal | None) -> str:
+    return f"{(value or Decimal(0)).quantize(Decimal('0.01')):f}"
+
+
+def loans_summary_on(*, day: dt.date) -> dict[str, Any]:
+    """The loans figures of the monthly summary (DESIGN §5), as of the end of `day`.
+
+    Cumulative since the first record unless named _month. Portal loans are judged by their
+    dated records (disbursement, repayments, status changes, paid claims); ledger rows, which
+    carry no such records, by their status.
+    """
+    end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    month_start = day.replace(day=1)
+    loans = LoanApplication.objects.all()
+    lent = loans.filter(disbursed_on__lte=day)
+    granted = lent.aggregate(
+        firms=Count("enterprise", distinct=True),
+        amount=Sum("approved_amount"),
+    )
+    granted_month = lent.filter(disbursed_on__gte=month_start).aggregate(
+        amount=Sum("approved_amount")
+    )
+    repaid_by_day = (
+        Repayment.objects.filter(loan=OuterRef("pk"), paid_on__lte=day)
+        .values("loan")
+        .annotate(total=Sum("principal"))
+        .values("total")
+    )
+    compensated_by_day = CompensationClaim.objects.filter(
+        loan=OuterRef("pk"), status=CompensationClaim.Status.PAID, paid_on__lte=day
+    )
+    outstanding = (
+        lent.exclude(
+            source=LoanApplication.Source.LEDGER,
+            status__in=(LoanStatus.REPAID, LoanStatus.COMPENSATED),
+        )
+        .exclude(Exists(compensated_by_day))
+        .annotate(repaid=Coalesce(Subquery(repaid_by_day), Decimal(0)))
+        .aggregate(total=Sum(F("approved_amount") - F("repaid")))
+    )
+    last_change = (
+        LoanStatusChange.objects.filter(application=OuterRef("pk"), at__lt=end)
+        .order_by("-at", "-pk")
+        .values("to_status")[:1]
+    )
+    overdue_portal = (
+        loans.filter(source=LoanApplication.Source.PORTAL)
+        .annotate(status_then=Subquery(last_change))
+        .filter(status_then=LoanStatus.OVERDUE)
+        .count()
+    )
+    overdue_ledger = loans.filter(
+        source=LoanApplication.Source.LEDGER, status=LoanStatus.OVERDUE, disbursed_on__lte=day
+    ).count()
+    paid = CompensationClaim.objects.filter(
+        status=CompensationClaim.Status.PAID, paid_on__lte=day
+    ).aggregate(total=Sum("amount"))
+    contributed = FundContribution.objects.filter(contributed_on__lte=day).aggregate(
+        total=Sum(F("city_amount") + F("district_amount"))
+    )
+    return {
+        "applicant_firms": loans.filter(submitted_on__lte=day)
+        .values("enterprise")
+        .distinct()
+        .count(),
+        "granted_firms": granted["firms"],
+        "granted_amount": _money_text(granted["amount"]),
+        "granted_amount_month": _money_text(granted_month["amount"]),
+        "outstanding_amount": _money_text(outstanding["total"]),
+        "overdue_loans": overdue_portal + overdue_ledger,
+        "compensation_paid": _money_text(paid["total"]),
+        "fund_balance": _money_text(
+            (contributed["total"] or Decimal(0)) - (paid["total"] or Decimal(0))
+        ),
+    }
+
+
+FUND_LEDGER_HEADERS = [
+    "日期",
+    "类型",
+    "市级出资(万元)",
+    "区级出资(万元)",
+    "代偿金额(万元)",
+    "合作银行",
+    "统一社会信用代码",
+    "企业名称",
+    "余额(万元)",
+    "备注",
+]
+
+
+def fund_ledger_dataset(*, fund: CompensationFund) -> tablib.Dataset:
+    """The fund's ledger in the official style: contributions (注资) and paid claims (代偿)
+    in date order, amounts in 万元, with the running balance."""
+    rows: list[tuple[dt.date, int, list[Any], Decimal, str]] = []
+    for contribution in fund.contributions.order_by("contributed_on", "pk"):
+        rows.append(
+            (
+                contribution.contributed_on,
+                0,
+                [
+                    "注资",
+                    format_wan(contribution.city_amount),
+                    format_wan(contribution.district_amount),
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
+                contribution.total,
+                contribution.note,
+            )
+        )
+    claims = fund.claims.filter(status=CompensationClaim.Status.PAID).select_related(
+        "loan__bank", "loan__enterprise"
+    )
+    for claim in claims.order_by("paid_on", "pk"):
+        loan = claim.loan
+        rows.append(
+            (
+                claim.paid_on or dt.date.min,
+                1,
+                [
+                    "代偿",
+                    "",
+                    "",
+                    format_wan(claim.amount),
+                    loan.bank.name if loan.bank else "",
+                    loan.enterprise.uscc,
+                    loan.enterprise.name,
+                ],
+                -claim.amount,
+                claim.note,
+            )
+        )
+    dataset = tablib.Dataset(headers=FUND_LEDGER_HEADERS)
+    balance = Decimal(0)
+    for day, _kind, cells, change, note in sorted(rows, key=lambda row: (row[0], row[1])):
+        balance += change
+        dataset.append([day.isoformat(), *cells, format_wan(balance), note])
+    return dataset

@@ -58,9 +58,12 @@ def test_forward_to_bank(staff_client):
 def test_forward_without_a_bank_or_to_a_paused_bank_is_refused(staff_client):
     loan = loan_in(S.SUBMITTED)
     action(staff_client, LOANS, "forward_to_bank", [loan.pk])
-    paused = BankFactory(paused=True, paused_reason="不良率过高")
+    paused = BankFactory(paused=True, paused_reason="不良率 12.00% 超过阈值 5.00%")
+    listing = staff_client.get(LOANS).content.decode()
+    assert "不良率 12.00% 超过阈值 5.00%" in listing  # staff see why before they choose
     response = action(staff_client, LOANS, "forward_to_bank", [loan.pk], bank=str(paused.pk))
     assert response.status_code == 200
+    assert "熔断" in response.content.decode()  # catalog
     loan.refresh_from_db()
     assert loan.status == S.SUBMITTED
 
