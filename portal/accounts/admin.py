@@ -36,6 +36,12 @@ class PortalUserChangeForm(UserChangeForm):
                 self.add_error(
                     "enterprise", _("Only an enterprise account can belong to an enterprise.")
                 )
+        if (
+            "bank" in self.fields
+            and kind == User.OrganisationKind.ENTERPRISE
+            and cleaned.get("bank") is not None
+        ):
+            self.add_error("bank", _("An enterprise account cannot belong to a bank."))
         return cleaned
 
 
@@ -56,10 +62,9 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     list_select_related = ("enterprise", "bank")
     search_fields = ("username", "email", "first_name", "last_name", "phone", "enterprise__name")
     ordering = ("-date_joined",)
-    autocomplete_fields = ("enterprise",)
+    autocomplete_fields = ("enterprise", "bank")
     readonly_fields = (
         "organisation_kind",
-        "bank",
         "link_status",
         "link_decided_by",
         "link_decided_at",
@@ -89,6 +94,21 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     actions = ("approve_link", "reject_link")
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if change and "bank" in form.changed_data:
+            # The bank link goes through its service (kind, approval, role) once the rest of
+            # the form, groups included, is saved with the stored link.
+            obj._new_bank = obj.bank  # type: ignore[attr-defined]
+            obj.bank = User.objects.get(pk=obj.pk).bank
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if hasattr(form.instance, "_new_bank"):
+            services.user_bank_link(
+                user=form.instance, bank=form.instance._new_bank, acting_user=request.user
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).select_related("enterprise", "bank", "link_decided_by")
