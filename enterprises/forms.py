@@ -1,4 +1,5 @@
-"""Forms of the enterprise's own pages: contact details and annual figures."""
+"""Forms of the enterprise's own pages (contact details, annual figures, requests) and of
+the staff service desk (the request transitions)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -6,10 +7,12 @@ from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.lib.money import wan_to_yuan, yuan_to_wan
-from enterprises.models import AnnualFigures
+from enterprises.models import AnnualFigures, Department, ServiceRequest
+from enterprises.models.service_desk import DESCRIPTION_MAX_LENGTH
 
 # A mainland mobile number (11 digits starting 13–19) or a landline with its area code,
 # optionally with an extension: 13800138000, 023-67000000, 02367000000, 023-67000000-123.
@@ -138,3 +141,74 @@ class AnnualFiguresForm(forms.Form):
     def figures(self) -> dict[str, Any]:
         """The cleaned figures as keyword arguments of annual_figures_submit (amounts in yuan)."""
         return {name: self.cleaned_data[name] for name in self.figure_fields()}
+
+
+# ------------------------------------------------------------------------- service desk
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(**kwargs)
+
+
+class ServiceRequestRaiseForm(forms.Form):
+    """An enterprise raises a request (enterprises.services.service_request_raise)."""
+
+    category = forms.ChoiceField(label=_("Category"), choices=ServiceRequest.Category.choices)
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Describe the problem and what you need from the bureau."),
+    )
+
+
+class ServiceRequestForwardForm(forms.Form):
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.filter(active=True),
+        required=False,
+    )
+    due_on = forms.DateField(label=_("New due date"), required=False, widget=DateInput())
+    note = forms.CharField(
+        label=_("Note to the enterprise"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ServiceRequestResolveForm(forms.Form):
+    resolved_on = forms.DateField(
+        label=_("Resolution date"), required=False, initial=timezone.localdate, widget=DateInput()
+    )
+    handling = forms.ChoiceField(
+        label=_("Handling"),
+        required=False,
+        choices=[("", "—")]
+        + [
+            (value, label)
+            for value, label in ServiceRequest.Handling.choices
+            if value != ServiceRequest.Handling.FORWARDED
+        ],
+    )
+    note = forms.CharField(
+        label=_("Resolution"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, service_request: ServiceRequest | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if service_request is not None and service_request.status != ServiceRequest.Status.OPEN:
+            del self.fields["handling"]  # a forwarded request stays "forwarded to a department"
+
+
+class ServiceRequestCloseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for closing"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ServiceRequestReplyForm(forms.Form):
+    note = forms.CharField(
+        label=_("Reply"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

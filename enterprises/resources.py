@@ -30,6 +30,8 @@ from enterprises.models import (
     HighTechCertificate,
     Industry,
     Listing,
+    ServiceRequest,
+    ServiceVisit,
     Street,
     TechFirmRegistration,
 )
@@ -163,3 +165,110 @@ class AnnualFiguresResource(LedgerResource):
 
     def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
         return _rd_staff_check(values)
+
+
+# ------------------------------------------------------------------------- service desk
+
+CATEGORY_LABELS = {
+    "政策咨询": ServiceRequest.Category.POLICY,
+    "资金补贴": ServiceRequest.Category.FUNDING,
+    "融资贷款": ServiceRequest.Category.FINANCING,
+    "人才招引": ServiceRequest.Category.TALENT,
+    "知识产权": ServiceRequest.Category.IP,
+    "科技项目": ServiceRequest.Category.PROJECTS,
+    "场地用房": ServiceRequest.Category.PREMISES,
+    "市场合作": ServiceRequest.Category.MARKET,
+    "其他": ServiceRequest.Category.OTHER,
+}
+HANDLING_LABELS = {
+    "现场答复": ServiceRequest.Handling.ON_SITE,
+    "转办部门": ServiceRequest.Handling.FORWARDED,
+    "区内协调": ServiceRequest.Handling.COORDINATED,
+}
+REQUEST_STATUS_LABELS = {
+    "办理中": ServiceRequest.Status.OPEN,
+    "已解决": ServiceRequest.Status.RESOLVED,
+    # Not in the bureau's paper ledger, which knows only the first two; the portal's own
+    # export writes it for requests closed without resolution, so they import back as such.
+    "已关闭": ServiceRequest.Status.CLOSED,
+}
+RESOLVED_ON_REQUIRED = "状态为「已解决」时必须填写解决日期"
+RESOLVED_ON_UNEXPECTED = "尚未解决的诉求不应填写解决日期"
+RESOLVED_BEFORE = "解决日期不能早于登记日期"
+
+
+class RequestStatus(Choice):
+    """办理中 covers both open and forwarded (the ledger tells them apart by 办理方式)."""
+
+    def render(self, value: Any) -> str:
+        if value == ServiceRequest.Status.FORWARDED:
+            value = ServiceRequest.Status.OPEN
+        return super().render(value)
+
+
+class ServiceVisitResource(LedgerResource):
+    columns = (
+        Column("走访日期", "visited_on", Date()),
+        Column("统一社会信用代码", "enterprise", EnterpriseReference()),
+        Column("企业名称", None, Text(max_length=200), export_path="enterprise__name"),
+        Column("走访人", "visitors", Text(), required=True),
+    )
+    natural_key = ("enterprise", "visited_on")
+
+    class Meta:
+        model = ServiceVisit
+        fields: tuple[str, ...] = ()
+
+    def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
+        if values["visited_on"] > self.today:
+            return {"visited_on": msg.FUTURE_DATE}
+        return {}
+
+
+class ServiceRequestResource(LedgerResource):
+    """Requests matched on enterprise, registration date and description.
+
+    A ledger row has no due date (the usual time limit applies), no department and no
+    resolution note: those belong to requests handled in the portal, and an import leaves
+    them as they are.
+    """
+
+    columns = (
+        Column("登记日期", "registered_on", Date()),
+        Column("统一社会信用代码", "enterprise", EnterpriseReference()),
+        Column("企业名称", None, Text(max_length=200), export_path="enterprise__name"),
+        Column("问题类别", "category", Choice(CATEGORY_LABELS)),
+        Column("问题描述", "description", Text()),
+        Column("办理方式", "handling", Choice(HANDLING_LABELS)),
+        Column("状态", "status", RequestStatus(REQUEST_STATUS_LABELS), required=True),
+        Column("解决日期", "resolved_on", Date()),
+    )
+    natural_key = ("enterprise", "registered_on", "description")
+
+    class Meta:
+        model = ServiceRequest
+        fields: tuple[str, ...] = ()
+
+    def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
+        # The portal keeps descriptions on one line; so does the natural key.
+        values["description"] = " ".join(values["description"].split())
+        registered_on, resolved_on = values["registered_on"], values["resolved_on"]
+        errors: dict[str, str] = {}
+        if registered_on > self.today:
+            errors["registered_on"] = msg.FUTURE_DATE
+        if values["status"] == ServiceRequest.Status.RESOLVED:
+            if resolved_on is None:
+                errors["resolved_on"] = RESOLVED_ON_REQUIRED
+        elif resolved_on is not None:
+            errors["resolved_on"] = RESOLVED_ON_UNEXPECTED
+        if resolved_on is not None and "resolved_on" not in errors:
+            if resolved_on < registered_on:
+                errors["resolved_on"] = RESOLVED_BEFORE
+            elif resolved_on > self.today:
+                errors["resolved_on"] = msg.FUTURE_DATE
+        if (
+            values["status"] == ServiceRequest.Status.OPEN
+            and values["handling"] == ServiceRequest.Handling.FORWARDED
+        ):
+            values["status"] = ServiceRequest.Status.FORWARDED
+        return errors

@@ -3,10 +3,21 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from enterprises.models import AnnualFigures, Enterprise, HighTechCertificate, TechFirmRegistration
+from enterprises.models import (
+    AnnualFigures,
+    Enterprise,
+    HighTechCertificate,
+    ProjectRecommendation,
+    ServiceRequest,
+    ServiceRequestStatusChange,
+    ServiceVisit,
+    TechFirmRegistration,
+)
+from enterprises.models.service_desk import overdue_condition
 
 
 def enterprise_for_user(*, user: Any) -> Enterprise:
@@ -74,3 +85,123 @@ def annual_figures_get_by_pk_for_user(*, user: Any, pk: int) -> AnnualFigures:
 def annual_figure_years_for_enterprise(*, enterprise: Enterprise) -> set[int]:
     """The years for which the enterprise has figures recorded."""
     return set(enterprise.annual_figures.values_list("year", flat=True))
+
+
+# ------------------------------------------------------------------------- service desk
+
+# Age bands of the desk's open-request table, in days since registration (upper bounds).
+AGE_BANDS: tuple[tuple[int | None, str], ...] = (
+    (7, "0–7"),
+    (15, "8–15"),
+    (30, "16–30"),
+    (None, ">30"),
+)
+
+
+def service_counts_on(day: dt.date) -> dict[str, int]:
+    """The service figures of DESIGN §5 for the year of `day`, up to `day`."""
+    return {
+        "visited_firms_ytd": ServiceVisit.objects.visited_firms_ytd(day),
+        "requests_collected_ytd": ServiceRequest.objects.requests_collected_ytd(day),
+        "requests_resolved_ytd": ServiceRequest.objects.requests_resolved_ytd(day),
+    }
+
+
+def service_requests_for_enterprise(*, enterprise: Enterprise) -> QuerySet[ServiceRequest]:
+    """The enterprise's own requests, newest first, with their replies (two queries)."""
+    return (
+        ServiceRequest.objects.filter(enterprise=enterprise)
+        .select_related("department")
+        .prefetch_related(
+            Prefetch(
+                "status_changes",
+                queryset=ServiceRequestStatusChange.objects.order_by("created_at", "pk"),
+            )
+        )
+        .order_by("-registered_on", "-pk")
+    )
+
+
+def service_request_get_for_user(*, user: Any, pk: int) -> ServiceRequest:
+    """One request of the user's own enterprise, with its replies; another's is 404."""
+    enterprise = enterprise_for_user(user=user)
+    found = service_requests_for_enterprise(enterprise=enterprise).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    found.enterprise = enterprise
+    return found
+
+
+def project_recommendations_for_enterprise(
+    *, enterprise: Enterprise
+) -> QuerySet[ProjectRecommendation]:
+    return ProjectRecommendation.objects.filter(enterprise=enterprise).order_by("-year", "title")
+
+
+def _require_desk(user: Any) -> None:
+    if not (getattr(user, "is_staff", False) and user.has_perm("enterprises.view_servicerequest")):
+        raise PermissionDenied
+
+
+def desk_pending_requests(*, user: Any, department_id: int | None = None) -> QuerySet:
+    """Requests still being handled, oldest first, for staff of the service desk."""
+    _require_desk(user)
+    requests = (
+        ServiceRequest.objects.pending()
+        .select_related("enterprise", "department", "handler")
+        .order_by("registered_on", "pk")
+    )
+    if department_id is not None:
+        requests = requests.filter(department_id=department_id or None)
+    return requests
+
+
+def desk_age_table(*, user: Any, day: dt.date) -> list[dict[str, Any]]:
+    """Pending requests counted by department (None: not forwarded) and age band, with the
+    overdue ones; one grouped query."""
+    _require_desk(user)
+    bands: dict[str, Any] = {}
+    lower = None
+    for upper, label in AGE_BANDS:
+        condition = Q()
+        if upper is not None:
+            condition &= Q(registered_on__gte=day - dt.timedelta(days=upper))
+        if lower is not None:
+            condition &= Q(registered_on__lt=day - dt.timedelta(days=lower))
+        bands[label] = Count("pk", filter=condition)
+        lower = upper
+    rows = (
+        ServiceRequest.objects.pending()
+        .values("department_id", "department__name", "department__sort_order")
+        .annotate(total=Count("pk"), overdue=Count("pk", filter=overdue_condition(day)), **bands)
+        .order_by("department__sort_order", "department__name")
+    )
+    return [
+        {
+            "department_id": row["department_id"],
+            "department": row["department__name"],
+            "bands": [row[label] for _upper, label in AGE_BANDS],
+            "total": row["total"],
+            "overdue": row["overdue"],
+        }
+        for row in rows
+    ]
+
+
+def desk_request_get(*, user: Any, pk: int) -> ServiceRequest:
+    """One request for staff of the service desk, with its steps; 404 when it does not exist."""
+    _require_desk(user)
+    found = (
+        ServiceRequest.objects.select_related("enterprise", "department", "handler", "visit")
+        .prefetch_related(
+            Prefetch(
+                "status_changes",
+                queryset=ServiceRequestStatusChange.objects.select_related("acting_user"),
+            )
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found

@@ -3,9 +3,22 @@
 from celery import shared_task
 
 from enterprises.importing.services import import_job_run
+from enterprises.services.service_desk import overdue_digests_send, service_request_change_notify
 
 
 @shared_task(name="enterprises.run_import_job", acks_late=True)
 def run_import_job(job_id: int) -> None:
     """Import the official list of ImportJob `job_id` (see import_job_run for effects)."""
     import_job_run(job_id=job_id)
+
+
+@shared_task(name="enterprises.send_overdue_digests", acks_late=True)
+def send_overdue_digests() -> int:
+    """Email each handler today's digest of their overdue requests (at most once a day)."""
+    return overdue_digests_send()
+
+
+@shared_task(name="enterprises.notify_service_request_change", acks_late=True)
+def notify_service_request_change(change_id: int) -> int:
+    """Email the enterprise about one step of its request (see service_request_change_notify)."""
+    return service_request_change_notify(change_id=change_id)

@@ -1,12 +1,16 @@
 from django.urls import path
 
-from enterprises import views
+from enterprises.views import registry, service_desk
 
 app_name = "enterprises"
 
 urlpatterns = [
-    path("", views.my_enterprise, name="my_enterprise"),
-    path("contact/", views.contact_edit, name="contact_edit"),
-    path("figures/new/", views.figures_create, name="figures_create"),
-    path("figures/<int:pk>/", views.figures_edit, name="figures_edit"),
+    path("", registry.my_enterprise, name="my_enterprise"),
+    path("contact/", registry.contact_edit, name="contact_edit"),
+    path("figures/new/", registry.figures_create, name="figures_create"),
+    path("figures/<int:pk>/", registry.figures_edit, name="figures_edit"),
+    path("requests/", service_desk.my_requests, name="my_requests"),
+    path("requests/new/", service_desk.request_create, name="request_create"),
+    path("requests/<int:pk>/", service_desk.request_detail, name="request_detail"),
+    path("projects/", service_desk.my_projects, name="my_projects"),
 ]

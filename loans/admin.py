@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from enterprises.admin import AuditedModelAdmin
+from enterprises.admin.registry import AuditedModelAdmin
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.lib.money import format_wan
 from enterprises.services import save_with_audit

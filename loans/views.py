@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from enterprises.lib.money import format_wan, yuan_to_wan
 from enterprises.selectors import enterprise_for_user
 from enterprises.uploads import serve_private_file
-from enterprises.views import enterprise_member_required
+from enterprises.views.registry import enterprise_member_required
 from loans import forms, selectors, services
 from loans.models import LoanApplication, LoanStatus
 from loans.workflow import TRANSITIONS, Actor

@@ -21,4 +21,10 @@ app.conf.beat_schedule = {
         "task": "portal.tasks.housekeeping",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Every day at 08:30 Beijing time, before office hours start: each handler gets one
+    # email listing their overdue service requests (never twice for the same day).
+    "enterprises-overdue-digests": {
+        "task": "enterprises.send_overdue_digests",
+        "schedule": crontab(hour=8, minute=30),
+    },
 }

@@ -36,7 +36,7 @@ from enterprises.models import (
     Street,
     TechFirmRegistration,
 )
-from portal import demo_loans
+from portal import demo_loans, demo_service
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 
@@ -69,7 +69,14 @@ LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(
         "admin", Role.BUREAU_ADMIN, "后台 /admin/，全部权限（超级用户）", "王", "建国", True, True
     ),
-    DemoLogin("staff", Role.BUREAU_STAFF, "后台 /admin/：企业库维护、导入", "李", "晓梅", True),
+    DemoLogin(
+        "staff",
+        Role.BUREAU_STAFF,
+        "后台 /admin/：企业库维护、导入；企业服务台 /service-desk/",
+        "李",
+        "晓梅",
+        True,
+    ),
     DemoLogin("finance", Role.FINANCE, "后台 /admin/：查看企业库", "陈", "静", True),
     DemoLogin("bank", Role.BANK_OFFICER, "银行工作台 /loans/bank/：农商行江北支行", "刘", "洋"),
     DemoLogin("auditor", Role.AUDITOR, "审计工作台（后续版本提供）", "赵", "敏"),
@@ -77,7 +84,7 @@ LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(
         "enterprise",
         Role.ENTERPRISE_USER,
-        "企业端 /enterprise/：我的企业",
+        "企业端 /enterprise/：我的企业、诉求、项目推荐",
         "周",
         "婷",
         enterprise=True,
@@ -444,6 +451,7 @@ class SeedResult:
     certificates_created: int = 0
     figures_created: int = 0
     users_created: int = 0
+    service: demo_service.ServiceSeedResult = field(default_factory=demo_service.ServiceSeedResult)
     logins: tuple[DemoLogin, ...] = LOGINS
 
 
@@ -592,4 +600,9 @@ def seed(*, today: dt.date | None = None) -> SeedResult:
     for login in LOGINS[1:]:
         result.users_created += _ensure_user(login, demo_firm, admin)
     demo_loans.seed(admin=admin, today=today, password_hash=_demo_password_hash())
+    result.service = demo_service.seed(
+        staff=User.objects.get(username="staff"),
+        enterprise_user=User.objects.get(username="enterprise"),
+        today=today,
+    )
     return result

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("enterprise/", include("enterprises.urls")),
     path("loans/", include("loans.urls")),
+    path("service-desk/", include("enterprises.desk_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

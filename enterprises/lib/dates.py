@@ -27,3 +27,8 @@ def parse_period(text: str) -> tuple[int, int]:
     if not 1 <= month <= 12:
         raise ValueError(text)
     return year, month
+
+
+def year_start(day: dt.date) -> dt.date:
+    """1 January of the year of `day` (the start of a "year to date" range)."""
+    return dt.date(day.year, 1, 1)

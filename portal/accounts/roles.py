@@ -38,6 +38,13 @@ _LOAN_RECORD_MODELS = (
     "fundcontribution",
     "compensationclaim",
 )
+# The service desk: staff record visits, handle requests and recommend projects.
+_SERVICE_DESK_MODELS = ("servicevisit", "servicerequest", "department", "projectrecommendation")
+_SERVICE_DESK_RECORDS = (
+    "servicerequeststatuschange",
+    "projectrecommendationstatuschange",
+    "overduedigest",
+)
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.BUREAU_ADMIN: ("*",),
     Role.BUREAU_STAFF: (
@@ -46,6 +53,12 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
             for model in _REGISTRY_MODELS
             for verb in ("view", "add", "change")
         ),
+        *(
+            f"enterprises.{verb}_{model}"
+            for model in _SERVICE_DESK_MODELS
+            for verb in ("view", "add", "change")
+        ),
+        *(f"enterprises.view_{model}" for model in _SERVICE_DESK_RECORDS),
         "enterprises.view_importjob",
         "enterprises.add_importjob",
         "accounts.view_user",

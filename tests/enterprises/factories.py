@@ -6,8 +6,12 @@ import factory
 from enterprises.lib import uscc
 from enterprises.models import (
     AnnualFigures,
+    Department,
     Enterprise,
     HighTechCertificate,
+    ProjectRecommendation,
+    ServiceRequest,
+    ServiceVisit,
     Street,
     TechFirmRegistration,
 )
@@ -61,3 +65,44 @@ class AnnualFiguresFactory(factory.django.DjangoModelFactory):
     rd_expenditure = Decimal("900000.00")
     employees = 80
     rd_staff = 20
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"区测试部门{n}")
+
+
+class ServiceVisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceVisit
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    visited_on = dt.date(2025, 3, 10)
+    visitors = "张三、李四"
+
+
+class ServiceRequestFactory(factory.django.DjangoModelFactory):
+    """A request row as the ledger would hold it; behaviour tests use the services instead."""
+
+    class Meta:
+        model = ServiceRequest
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    registered_on = dt.date(2025, 3, 10)
+    category = ServiceRequest.Category.POLICY
+    description = factory.Sequence(lambda n: f"咨询研发费用加计扣除政策（{n}）")
+    due_on = factory.LazyAttribute(lambda r: r.registered_on + dt.timedelta(days=15))
+
+
+class ProjectRecommendationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProjectRecommendation
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    programme = "国家重点研发计划"
+    level = ProjectRecommendation.Level.NATIONAL
+    title = factory.Sequence(lambda n: f"高性能工业视觉检测关键技术研究{n}")
+    year = 2025

@@ -9,8 +9,8 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_user_bank"),
-        ("loans", "0002_default_credit_model"),
+        ("accounts", "0003_roles"),
+        ("enterprises", "0005_seed_departments"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -1,0 +1,623 @@
+"""Every write of the service desk: visits, requests and their workflow, recommendations,
+and the daily overdue digest.
+
+Each transition is one service: it locks the row, checks the actor's right and the
+transition table (`ServiceRequest.TRANSITIONS`, `ProjectRecommendation.TRANSITIONS`), saves
+through `save_with_audit`, writes a status-change record and, once committed, emails the
+enterprise (a Celery task). Refusals are ValidationError
+(bad input, keyed by the service's argument names so forms can show them at the field) or
+PermissionDenied (wrong actor); nothing is saved in either case.
+"""
+
+import datetime as dt
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from enterprises.models import (
+    SERVICE_REQUEST_DUE_DAYS,
+    Department,
+    Enterprise,
+    OverdueDigest,
+    ProjectRecommendation,
+    ProjectRecommendationStatusChange,
+    ServiceRequest,
+    ServiceRequestStatusChange,
+    ServiceVisit,
+)
+from enterprises.services.registry import save_with_audit
+
+logger = logging.getLogger(__name__)
+
+Status = ServiceRequest.Status
+Handling = ServiceRequest.Handling
+
+# Handling a request resolved without being forwarded may have.
+DIRECT_HANDLING = (Handling.ON_SITE, Handling.COORDINATED)
+
+
+def _require_staff(acting_user: Any, permission: str) -> None:
+    if not (getattr(acting_user, "is_staff", False) and acting_user.has_perm(permission)):
+        raise PermissionDenied(_("Only bureau staff handling requests may do this."))
+
+
+def _acts_for(acting_user: Any, enterprise: Enterprise) -> bool:
+    """An enterprise user whose approved link is to `enterprise`."""
+    return (
+        getattr(acting_user, "enterprise_id", None) == enterprise.pk
+        and getattr(acting_user, "link_status", "") == "approved"
+    )
+
+
+def _user(acting_user: Any) -> Any:
+    return acting_user if getattr(acting_user, "pk", None) else None
+
+
+def _check_not_future(day: dt.date | None, field: str, message: str) -> None:
+    if day and day > timezone.localdate():
+        raise ValidationError({field: message})
+
+
+# ---------------------------------------------------------------------------------- visits
+
+
+@transaction.atomic
+def service_visit_record(
+    *,
+    enterprise: Enterprise,
+    visited_on: dt.date,
+    visitors: str,
+    acting_user: Any,
+    notes: str = "",
+) -> ServiceVisit:
+    """Record a visit of bureau staff to a firm (staff only). One visit per firm and day."""
+    _require_staff(acting_user, "enterprises.add_servicevisit")
+    visitors = visitors.strip()
+    if not visitors:
+        raise ValidationError({"visitors": _("Name the staff who went on the visit.")})
+    if ServiceVisit.objects.filter(enterprise=enterprise, visited_on=visited_on).exists():
+        raise ValidationError(
+            {"visited_on": _("A visit to this enterprise on this day is already recorded.")}
+        )
+    visit = ServiceVisit(
+        enterprise=enterprise,
+        visited_on=visited_on,
+        visitors=visitors,
+        notes=notes.strip(),
+        recorded_by=_user(acting_user),
+    )
+    save_with_audit(visit, acting_user=acting_user, reason="visit recorded")
+    return visit
+
+
+# -------------------------------------------------------------------------------- requests
+
+
+def _new_request(
+    *,
+    enterprise: Enterprise,
+    registered_on: dt.date,
+    category: str,
+    description: str,
+    acting_user: Any,
+    visit: ServiceVisit | None,
+    handler: Any,
+    due_on: dt.date | None,
+    reason: str,
+) -> ServiceRequest:
+    description = " ".join(description.split())
+    if not description:
+        raise ValidationError({"description": _("Describe the problem.")})
+    if visit is not None and visit.enterprise_id != enterprise.pk:
+        raise ValidationError({"visit": _("The visit was to another enterprise.")})
+    if ServiceRequest.objects.filter(
+        enterprise=enterprise, registered_on=registered_on, description=description
+    ).exists():
+        raise ValidationError(
+            {"description": _("The same request was already registered on this day.")}
+        )
+    service_request = ServiceRequest(
+        enterprise=enterprise,
+        visit=visit,
+        registered_on=registered_on,
+        category=category,
+        description=description,
+        handler=handler,
+        due_on=due_on or registered_on + dt.timedelta(days=SERVICE_REQUEST_DUE_DAYS),
+        raised_by=_user(acting_user),
+    )
+    save_with_audit(service_request, acting_user=acting_user, reason=reason)
+    ServiceRequestStatusChange.objects.create(
+        service_request=service_request,
+        from_status="",
+        to_status=Status.OPEN,
+        acting_user=_user(acting_user),
+    )
+    return service_request
+
+
+@transaction.atomic
+def service_request_raise(
+    *, enterprise: Enterprise, category: str, description: str, acting_user: Any
+) -> ServiceRequest:
+    """An enterprise raises a request from the portal, registered today.
+
+    Only a user acting for `enterprise` (approved link) may raise it. The request waits,
+    without a handler, for bureau staff to take it up.
+    """
+    if not _acts_for(acting_user, enterprise):
+        raise PermissionDenied(_("You may raise requests only for your own enterprise."))
+    return _new_request(
+        enterprise=enterprise,
+        registered_on=timezone.localdate(),
+        category=category,
+        description=description,
+        acting_user=acting_user,
+        visit=None,
+        handler=None,
+        due_on=None,
+        reason="raised by the enterprise",
+    )
+
+
+@transaction.atomic
+def service_request_register(
+    *,
+    enterprise: Enterprise,
+    registered_on: dt.date,
+    category: str,
+    description: str,
+    acting_user: Any,
+    visit: ServiceVisit | None = None,
+    handler: Any = None,
+    due_on: dt.date | None = None,
+) -> ServiceRequest:
+    """Staff register a request collected at a visit or by phone; they handle it by default.
+
+    The due date defaults to SERVICE_REQUEST_DUE_DAYS after registration.
+    """
+    _require_staff(acting_user, "enterprises.add_servicerequest")
+    return _new_request(
+        enterprise=enterprise,
+        registered_on=registered_on,
+        category=category,
+        description=description,
+        acting_user=acting_user,
+        visit=visit,
+        handler=handler if handler is not None else _user(acting_user),
+        due_on=due_on,
+        reason="registered by staff",
+    )
+
+
+def _lock_for(service_request: ServiceRequest, target: str, acting_user: Any) -> ServiceRequest:
+    """The request, locked, once the actor may act and the transition table allows it."""
+    _require_staff(acting_user, "enterprises.change_servicerequest")
+    locked = (
+        ServiceRequest.objects.select_for_update()
+        .select_related("enterprise")
+        .get(pk=service_request.pk)
+    )
+    if not locked.can_become(target):
+        raise ValidationError(
+            _("This request is %(status)s and can no longer become %(target)s.")
+            % {"status": locked.get_status_display(), "target": Status(target).label}
+        )
+    return locked
+
+
+def _record(
+    service_request: ServiceRequest, *, from_status: str, acting_user: Any, note: str, reason: str
+) -> None:
+    save_with_audit(service_request, acting_user=acting_user, reason=reason)
+    change = ServiceRequestStatusChange.objects.create(
+        service_request=service_request,
+        from_status=from_status,
+        to_status=service_request.status,
+        note=note,
+        acting_user=_user(acting_user),
+    )
+    _notify_on_commit(change)
+
+
+def _notify_on_commit(change: ServiceRequestStatusChange) -> None:
+    """Once the step is committed, tell the enterprise by email (a Celery task)."""
+    from enterprises.tasks import notify_service_request_change
+
+    transaction.on_commit(lambda: notify_service_request_change.delay(change.pk))
+
+
+def service_request_change_notify(*, change_id: int) -> int:
+    """Email the enterprise's approved, active users about one step of their request.
+
+    Returns the number of recipients; 0 when the step no longer exists or nobody of the
+    enterprise has an email address.
+    """
+    change = (
+        ServiceRequestStatusChange.objects.select_related(
+            "service_request__enterprise", "service_request__department"
+        )
+        .filter(pk=change_id)
+        .first()
+    )
+    if change is None:
+        return 0
+    service_request = change.service_request
+    recipients = sorted(
+        {
+            user.email
+            for user in service_request.enterprise.users.filter(
+                is_active=True, link_status="approved"
+            ).exclude(email="")
+        }
+    )
+    if not recipients:
+        return 0
+    path = reverse("enterprises:request_detail", args=[service_request.pk])
+    context = {
+        "change": change,
+        "service_request": service_request,
+        "url": settings.PORTAL_BASE_URL.rstrip("/") + path,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("enterprises/email/request_change_subject.txt", context)
+        body = render_to_string("enterprises/email/request_change.txt", context)
+    send_mail(" ".join(subject.split()), body, None, recipients)
+    return len(recipients)
+
+
+@transaction.atomic
+def service_request_forward(
+    *,
+    service_request: ServiceRequest,
+    department: Department | None,
+    acting_user: Any,
+    note: str = "",
+    due_on: dt.date | None = None,
+) -> ServiceRequest:
+    """Forward an open request to a department (staff); the acting staff becomes its handler
+    when it had none, and `due_on` (if given) replaces the due date."""
+    locked = _lock_for(service_request, Status.FORWARDED, acting_user)
+    if department is None:
+        raise ValidationError(
+            {"department": _("Choose the department the request is forwarded to.")}
+        )
+    if not department.active:
+        raise ValidationError({"department": _("This department no longer takes requests.")})
+    from_status = locked.status
+    locked.status = Status.FORWARDED
+    locked.handling = Handling.FORWARDED
+    locked.department = department
+    if due_on is not None:
+        locked.due_on = due_on
+    if locked.handler_id is None:
+        locked.handler = acting_user
+    _record(
+        locked,
+        from_status=from_status,
+        acting_user=acting_user,
+        note=note.strip(),
+        reason="forwarded",
+    )
+    return locked
+
+
+@transaction.atomic
+def service_request_resolve(
+    *,
+    service_request: ServiceRequest,
+    resolved_on: dt.date | None,
+    note: str,
+    acting_user: Any,
+    handling: str = "",
+) -> ServiceRequest:
+    """Resolve a request (staff) with the date and a note the enterprise will read.
+
+    An open request also says how it was handled (answered on site or coordinated within
+    the district); a forwarded one stays "forwarded to a department".
+    """
+    locked = _lock_for(service_request, Status.RESOLVED, acting_user)
+    note = note.strip()
+    errors: dict[str, str] = {}
+    if resolved_on is None:
+        errors["resolved_on"] = _("Enter the resolution date.")
+    elif resolved_on < locked.registered_on:
+        errors["resolved_on"] = _("The resolution date cannot be before the registration date.")
+    elif resolved_on > timezone.localdate():
+        errors["resolved_on"] = _("The resolution date cannot be in the future.")
+    if not note:
+        errors["note"] = _("Describe how the request was resolved.")
+    if locked.status == Status.OPEN and handling not in DIRECT_HANDLING:
+        errors["handling"] = _(
+            "Say whether the request was answered on site or coordinated within the district."
+        )
+    if errors:
+        raise ValidationError(errors)
+    from_status = locked.status
+    if locked.status == Status.OPEN:
+        locked.handling = handling
+    locked.status = Status.RESOLVED
+    locked.resolved_on = resolved_on
+    locked.resolution_note = note
+    if locked.handler_id is None:
+        locked.handler = acting_user
+    _record(locked, from_status=from_status, acting_user=acting_user, note=note, reason="resolved")
+    return locked
+
+
+@transaction.atomic
+def service_request_close(
+    *, service_request: ServiceRequest, reason: str, acting_user: Any
+) -> ServiceRequest:
+    """Close a request without resolving it (staff), with the reason the enterprise will read."""
+    locked = _lock_for(service_request, Status.CLOSED, acting_user)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for closing without resolution.")})
+    from_status = locked.status
+    locked.status = Status.CLOSED
+    locked.closed_reason = reason
+    _record(locked, from_status=from_status, acting_user=acting_user, note=reason, reason="closed")
+    return locked
+
+
+@transaction.atomic
+def service_request_reply(
+    *, service_request: ServiceRequest, note: str, acting_user: Any
+) -> ServiceRequestStatusChange:
+    """A staff reply to the enterprise that leaves the status as it is (recorded as a step
+    from the status to itself)."""
+    _require_staff(acting_user, "enterprises.change_servicerequest")
+    locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": _("Write the reply.")})
+    change = ServiceRequestStatusChange.objects.create(
+        service_request=locked,
+        from_status=locked.status,
+        to_status=locked.status,
+        note=note,
+        acting_user=_user(acting_user),
+    )
+    _notify_on_commit(change)
+    return change
+
+
+@transaction.atomic
+def service_request_update(
+    *, service_request: ServiceRequest, acting_user: Any, **fields: Any
+) -> ServiceRequest:
+    """Staff correct a request's details (category, description, visit, handler, due date).
+
+    The status and everything a transition sets are changed only by the transitions.
+    """
+    _require_staff(acting_user, "enterprises.change_servicerequest")
+    allowed = {"category", "description", "visit", "handler", "due_on", "registered_on"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"Not editable outside a transition: {sorted(unknown)}")
+    locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    save_with_audit(locked, acting_user=acting_user, reason="details corrected")
+    return locked
+
+
+# ----------------------------------------------------------------------- overdue digests
+
+
+def overdue_digests_send(*, day: dt.date | None = None) -> int:
+    """Email each handler with overdue requests one digest for `day` (default today).
+
+    Side effects: one OverdueDigest row and one email per handler who has an email address
+    and has not had that day's digest yet. Safe to run any number of times. Returns the
+    number of emails sent.
+    """
+    day = day or timezone.localdate()
+    handler_ids = set(
+        ServiceRequest.objects.overdue_on(day)
+        .filter(handler__isnull=False)
+        .values_list("handler_id", flat=True)
+    )
+    return sum(overdue_digest_send(handler_id=pk, day=day) for pk in sorted(handler_ids))
+
+
+def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
+    """Send one handler their overdue requests for `day`, unless that digest exists already.
+
+    The OverdueDigest row is claimed (committed) before the email goes out, so two workers
+    or a second run never send it twice. Should the SMTP server refuse the email, the claim
+    is released and the error raised, so that a retry can send it.
+    """
+    handler = get_user_model().objects.filter(pk=handler_id, is_active=True).first()
+    if handler is None or not handler.email:
+        return False
+    overdue = list(
+        ServiceRequest.objects.overdue_on(day)
+        .filter(handler=handler)
+        .select_related("enterprise", "department")
+        .order_by("registered_on", "pk")
+    )
+    overdue.sort(key=lambda item: item.effective_due_on)
+    if not overdue:
+        return False
+    with transaction.atomic():
+        digest, claimed = OverdueDigest.objects.get_or_create(
+            handler=handler, day=day, defaults={"request_count": len(overdue)}
+        )
+    if not claimed:
+        return False
+    for item in overdue:
+        item.days_overdue = (day - item.effective_due_on).days  # type: ignore[attr-defined]
+    context = {"handler": handler, "day": day, "requests": overdue}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("enterprises/email/overdue_digest_subject.txt", context)
+        body = render_to_string("enterprises/email/overdue_digest.txt", context)
+    try:
+        send_mail(" ".join(subject.split()), body, None, [handler.email])
+    except Exception:
+        logger.exception("overdue digest for user %s on %s not sent", handler_id, day)
+        OverdueDigest.objects.filter(pk=digest.pk).delete()
+        raise
+    OverdueDigest.objects.filter(pk=digest.pk).update(sent_at=timezone.now())
+    return True
+
+
+# ------------------------------------------------------------------ project recommendations
+
+
+@transaction.atomic
+def project_recommendation_create(
+    *,
+    enterprise: Enterprise,
+    programme: str,
+    level: str,
+    title: str,
+    year: int,
+    acting_user: Any,
+    notes: str = "",
+) -> ProjectRecommendation:
+    """Start preparing a firm's project for a programme (staff)."""
+    _require_staff(acting_user, "enterprises.add_projectrecommendation")
+    recommendation = ProjectRecommendation(
+        enterprise=enterprise,
+        programme=programme.strip(),
+        level=level,
+        title=title.strip(),
+        year=year,
+        notes=notes.strip(),
+    )
+    save_with_audit(recommendation, acting_user=acting_user, reason="created")
+    ProjectRecommendationStatusChange.objects.create(
+        recommendation=recommendation,
+        to_status=ProjectRecommendation.Status.PREPARING,
+        acting_user=_user(acting_user),
+    )
+    return recommendation
+
+
+def _lock_recommendation(
+    recommendation: ProjectRecommendation, target: str, acting_user: Any
+) -> ProjectRecommendation:
+    _require_staff(acting_user, "enterprises.change_projectrecommendation")
+    locked = ProjectRecommendation.objects.select_for_update().get(pk=recommendation.pk)
+    if not locked.can_become(target):
+        raise ValidationError(
+            _("This recommendation is %(status)s and can no longer become %(target)s.")
+            % {
+                "status": locked.get_status_display(),
+                "target": ProjectRecommendation.Status(target).label,
+            }
+        )
+    return locked
+
+
+def _record_recommendation(
+    recommendation: ProjectRecommendation, *, from_status: str, acting_user: Any, note: str
+) -> None:
+    save_with_audit(recommendation, acting_user=acting_user, reason=recommendation.status)
+    ProjectRecommendationStatusChange.objects.create(
+        recommendation=recommendation,
+        from_status=from_status,
+        to_status=recommendation.status,
+        note=note.strip(),
+        acting_user=_user(acting_user),
+    )
+
+
+@transaction.atomic
+def project_recommendation_recommend(
+    *,
+    recommendation: ProjectRecommendation,
+    recommended_on: dt.date,
+    acting_user: Any,
+    note: str = "",
+) -> ProjectRecommendation:
+    """The bureau puts the project forward to the programme (staff)."""
+    locked = _lock_recommendation(
+        recommendation, ProjectRecommendation.Status.RECOMMENDED, acting_user
+    )
+    _check_not_future(
+        recommended_on, "recommended_on", _("The recommendation date cannot be in the future.")
+    )
+    from_status = locked.status
+    locked.status = ProjectRecommendation.Status.RECOMMENDED
+    locked.recommended_on = recommended_on
+    _record_recommendation(locked, from_status=from_status, acting_user=acting_user, note=note)
+    return locked
+
+
+def _decide(
+    recommendation: ProjectRecommendation,
+    *,
+    target: str,
+    decided_on: dt.date,
+    acting_user: Any,
+    note: str,
+    funding_amount: Decimal | None,
+) -> ProjectRecommendation:
+    locked = _lock_recommendation(recommendation, target, acting_user)
+    _check_not_future(decided_on, "decided_on", _("The decision date cannot be in the future."))
+    if locked.recommended_on and decided_on < locked.recommended_on:
+        raise ValidationError(
+            {"decided_on": _("The decision date cannot be before the recommendation date.")}
+        )
+    from_status = locked.status
+    locked.status = target
+    locked.decided_on = decided_on
+    locked.funding_amount = funding_amount
+    _record_recommendation(locked, from_status=from_status, acting_user=acting_user, note=note)
+    return locked
+
+
+@transaction.atomic
+def project_recommendation_fund(
+    *,
+    recommendation: ProjectRecommendation,
+    funding_amount: Decimal | None,
+    decided_on: dt.date,
+    acting_user: Any,
+    note: str = "",
+) -> ProjectRecommendation:
+    """Record that the programme funded the project, with the amount in yuan (staff)."""
+    if funding_amount is None or funding_amount <= 0:
+        raise ValidationError(
+            {"funding_amount": _("Enter the funding amount granted, greater than zero.")}
+        )
+    return _decide(
+        recommendation,
+        target=ProjectRecommendation.Status.FUNDED,
+        decided_on=decided_on,
+        acting_user=acting_user,
+        note=note,
+        funding_amount=funding_amount,
+    )
+
+
+@transaction.atomic
+def project_recommendation_decline(
+    *,
+    recommendation: ProjectRecommendation,
+    decided_on: dt.date,
+    acting_user: Any,
+    note: str = "",
+) -> ProjectRecommendation:
+    """Record that the programme did not fund the project (staff)."""
+    return _decide(
+        recommendation,
+        target=ProjectRecommendation.Status.NOT_FUNDED,
+        decided_on=decided_on,
+        acting_user=acting_user,
+        note=note,
+        funding_amount=None,
+    )

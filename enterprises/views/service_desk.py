@@ -1,0 +1,195 @@
+"""Service-desk pages.
+
+The enterprise's side: raise a request, follow its own requests and the bureau's replies,
+see its project recommendations. The staff side: the desk (requests still being handled by
+age and department, overdue ones highlighted, the year's counts) and one request's page with
+its transitions. Objects come only through selectors; writes only through services.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from enterprises import selectors, services
+from enterprises.forms import (
+    ServiceRequestCloseForm,
+    ServiceRequestForwardForm,
+    ServiceRequestRaiseForm,
+    ServiceRequestReplyForm,
+    ServiceRequestResolveForm,
+)
+from enterprises.lib.money import format_wan
+from enterprises.views.registry import _add_errors, enterprise_member_required
+
+View = Callable[..., HttpResponse]
+DESK_PAGE_SIZE = 50
+
+# ----------------------------------------------------------------------- enterprise side
+
+
+@enterprise_member_required
+def my_requests(request: HttpRequest) -> HttpResponse:
+    enterprise = selectors.enterprise_for_user(user=request.user)
+    service_requests = list(selectors.service_requests_for_enterprise(enterprise=enterprise))
+    for item in service_requests:
+        notes = [change.note for change in item.status_changes.all() if change.note]
+        item.latest_note = notes[-1] if notes else ""  # type: ignore[attr-defined]
+    return render(
+        request,
+        "enterprises/my_requests.html",
+        {"enterprise": enterprise, "service_requests": service_requests},
+    )
+
+
+@enterprise_member_required
+def request_create(request: HttpRequest) -> HttpResponse:
+    enterprise = selectors.enterprise_for_user(user=request.user)
+    form = ServiceRequestRaiseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.service_request_raise(
+                enterprise=enterprise, acting_user=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Your request was registered as number %(pk)s.") % {"pk": created.pk}
+            )
+            return redirect("enterprises:request_detail", pk=created.pk)
+    return render(
+        request, "enterprises/request_form.html", {"enterprise": enterprise, "form": form}
+    )
+
+
+@enterprise_member_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    service_request = selectors.service_request_get_for_user(user=request.user, pk=pk)
+    return render(request, "enterprises/request_detail.html", {"service_request": service_request})
+
+
+@enterprise_member_required
+def my_projects(request: HttpRequest) -> HttpResponse:
+    enterprise = selectors.enterprise_for_user(user=request.user)
+    recommendations = list(selectors.project_recommendations_for_enterprise(enterprise=enterprise))
+    for item in recommendations:
+        item.funding_wan = format_wan(item.funding_amount)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "enterprises/my_projects.html",
+        {"enterprise": enterprise, "recommendations": recommendations},
+    )
+
+
+# ---------------------------------------------------------------------------- staff side
+
+
+def desk_view(view: View) -> View:
+    """Logged in; the selectors refuse anyone who is not staff of the service desk."""
+    return login_required(view)
+
+
+@desk_view
+def desk(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    department = request.GET.get("department", "")
+    department_id = (
+        int(department) if department.isdigit() else (0 if department == "none" else None)
+    )
+    pending = selectors.desk_pending_requests(user=request.user, department_id=department_id)
+    page = Paginator(pending, DESK_PAGE_SIZE).get_page(request.GET.get("page"))
+    for item in page.object_list:
+        item.age = item.age_on(today)
+        item.overdue = item.is_overdue_on(today)
+    return render(
+        request,
+        "enterprises/desk.html",
+        {
+            "today": today,
+            "page": page,
+            "age_table": selectors.desk_age_table(user=request.user, day=today),
+            "age_bands": [label for _upper, label in selectors.AGE_BANDS],
+            "counts": selectors.service_counts_on(today),
+            "department": department,
+        },
+    )
+
+
+def _transition_forms(service_request: Any, data: Any = None, bound: str = "") -> dict[str, Form]:
+    """The forms of the steps open to this request; only `bound` gets the posted data."""
+    status = service_request.status
+    forms: dict[str, Form] = {}
+
+    def make(name: str, cls: Any, **kwargs: Any) -> None:
+        forms[name] = cls(data if bound == name else None, prefix=name, **kwargs)
+
+    if service_request.can_become("forwarded"):
+        make("forward", ServiceRequestForwardForm)
+    if service_request.can_become("resolved"):
+        make("resolve", ServiceRequestResolveForm, service_request=service_request)
+    if service_request.can_become("closed"):
+        make("close", ServiceRequestCloseForm)
+    if status in service_request.PENDING_STATUSES:
+        make("reply", ServiceRequestReplyForm)
+    return forms
+
+
+@desk_view
+def desk_request(request: HttpRequest, pk: int) -> HttpResponse:
+    service_request = selectors.desk_request_get(user=request.user, pk=pk)
+    return _render_desk_request(request, service_request, _transition_forms(service_request))
+
+
+def _render_desk_request(request: HttpRequest, service_request: Any, forms: dict) -> HttpResponse:
+    today = timezone.localdate()
+    return render(
+        request,
+        "enterprises/desk_request.html",
+        {
+            "service_request": service_request,
+            "forms": forms,
+            "overdue": service_request.is_overdue_on(today),
+            "age": service_request.age_on(today),
+        },
+        status=400 if any(form.errors for form in forms.values()) else 200,
+    )
+
+
+STEP_SERVICES: dict[str, tuple[Callable[..., Any], str]] = {
+    "forward": (services.service_request_forward, gettext_lazy("The request was forwarded.")),
+    "resolve": (services.service_request_resolve, gettext_lazy("The request was resolved.")),
+    "close": (services.service_request_close, gettext_lazy("The request was closed.")),
+    "reply": (services.service_request_reply, gettext_lazy("The reply was recorded.")),
+}
+
+
+@desk_view
+@require_POST
+def desk_request_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    service_request = selectors.desk_request_get(user=request.user, pk=pk)
+    forms = _transition_forms(service_request, request.POST, bound=step)
+    form = forms.get(step)
+    if form is None or step not in STEP_SERVICES:
+        messages.error(request, _("This step is not open to the request any more."))
+        return redirect("service_desk:request_detail", pk=pk)
+    if form.is_valid():
+        service, done = STEP_SERVICES[step]
+        try:
+            service(service_request=service_request, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, str(done))
+            return redirect("service_desk:request_detail", pk=pk)
+    return _render_desk_request(request, service_request, forms)

@@ -1,0 +1,300 @@
+"""Service-desk admin: changelists whose query count does not grow, adds and steps that go
+through the services."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from enterprises.models import ProjectRecommendation, ServiceRequest, ServiceVisit
+from tests.enterprises.factories import (
+    DepartmentFactory,
+    EnterpriseFactory,
+    ProjectRecommendationFactory,
+    ServiceRequestFactory,
+    ServiceVisitFactory,
+)
+from tests.portal.factories import StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff():
+    return StaffFactory()
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def _rows(n: int) -> None:
+    departments = DepartmentFactory.create_batch(2)
+    staff = StaffFactory()
+    for i in range(n):
+        visit = ServiceVisitFactory(visited_on=dt.date(2025, 1, 1) + dt.timedelta(days=i))
+        ServiceRequestFactory(
+            enterprise=visit.enterprise,
+            visit=visit,
+            registered_on=visit.visited_on,
+            status="forwarded" if i % 2 else "open",
+            handling="forwarded" if i % 2 else "",
+            department=departments[i % 2] if i % 2 else None,
+            handler=staff,
+        )
+        ProjectRecommendationFactory(enterprise=visit.enterprise)
+
+
+@pytest.mark.parametrize(
+    "model", ["servicerequest", "servicevisit", "projectrecommendation", "department"]
+)
+@pytest.mark.parametrize("rows", [3, 40])
+def test_changelist_query_count_does_not_grow(
+    staff_client, django_assert_max_num_queries, model, rows
+):
+    _rows(rows)
+    # session, user, permissions via groups, rows with their named relations, filter
+    # choices (departments), count, savepoint pair, a few fixed admin lookups; none per row.
+    with django_assert_max_num_queries(12):
+        response = staff_client.get(reverse(f"admin:enterprises_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_overdue_filter(staff_client):
+    today = timezone.localdate()
+    late = ServiceRequestFactory(
+        registered_on=today - dt.timedelta(days=30), due_on=today - dt.timedelta(days=1)
+    )
+    on_time = ServiceRequestFactory(registered_on=today, due_on=today)
+    response = staff_client.get(
+        reverse("admin:enterprises_servicerequest_changelist"), {"overdue": "yes"}
+    )
+    listed = {obj.pk for obj in response.context["cl"].result_list}
+    assert listed == {late.pk}
+    assert on_time.pk not in listed
+
+
+def test_staff_record_a_visit_and_a_request_in_admin(staff_client, staff):
+    enterprise = EnterpriseFactory()
+    response = staff_client.post(
+        reverse("admin:enterprises_servicevisit_add"),
+        {
+            "enterprise": enterprise.pk,
+            "visited_on": "2025-06-03",
+            "visitors": "张科长、李干事",
+            "notes": "了解扩产计划",
+            "requests-TOTAL_FORMS": "0",
+            "requests-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    visit = ServiceVisit.objects.get()
+    assert visit.recorded_by == staff
+    assert visit.history.get().history_user == staff
+
+    response = staff_client.post(
+        reverse("admin:enterprises_servicerequest_add"),
+        {
+            "enterprise": enterprise.pk,
+            "visit": visit.pk,
+            "registered_on": "2025-06-03",
+            "category": "premises",
+            "description": "扩产需要 2000 平方米厂房",
+            "handler": "",
+            "due_on": "",
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    created = ServiceRequest.objects.get()
+    assert created.handler == staff
+    assert created.due_on == dt.date(2025, 6, 18)
+    assert created.status_changes.get().to_status == "open"
+
+
+def test_admin_change_cannot_touch_the_status(staff_client, staff):
+    service_request = ServiceRequestFactory()
+    url = reverse("admin:enterprises_servicerequest_change", args=[service_request.pk])
+    response = staff_client.post(
+        url,
+        {
+            "registered_on": "2025-03-10",
+            "category": "talent",
+            "description": service_request.description,
+            "visit": "",
+            "handler": staff.pk,
+            "due_on": "2025-04-30",
+            "status": "resolved",  # read-only: ignored
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    service_request.refresh_from_db()
+    assert (service_request.category, service_request.status) == ("talent", "open")
+    assert service_request.due_on == dt.date(2025, 4, 30)
+    assert service_request.history.latest().history_change_reason == "details corrected"
+
+
+def _recommendation_post(recommendation, **step) -> dict:
+    data = {
+        "programme": recommendation.programme,
+        "level": recommendation.level,
+        "title": recommendation.title,
+        "year": recommendation.year,
+        "notes": "",
+        "step": "",
+        "step_date": "",
+        "funding_wan": "",
+        "step_note": "",
+        "status_changes-TOTAL_FORMS": "0",
+        "status_changes-INITIAL_FORMS": "0",
+    }
+    data.update(step)
+    return data
+
+
+def test_recommendation_moves_through_its_workflow_in_admin(staff_client, staff):
+    response = staff_client.post(
+        reverse("admin:enterprises_projectrecommendation_add"),
+        {
+            "enterprise": EnterpriseFactory().pk,
+            "programme": "国家重点研发计划",
+            "level": "national",
+            "title": "工业视觉检测",
+            "year": "2025",
+            "notes": "",
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    recommendation = ProjectRecommendation.objects.get()
+    url = reverse("admin:enterprises_projectrecommendation_change", args=[recommendation.pk])
+
+    response = staff_client.post(
+        url, _recommendation_post(recommendation, step="recommend", step_date="2025-03-01")
+    )
+    assert response.status_code == 302
+    # Funding without an amount is refused at the field, and nothing changes.
+    response = staff_client.post(
+        url, _recommendation_post(recommendation, step="fund", step_date="2025-09-01")
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["funding_wan"]
+    recommendation.refresh_from_db()
+    assert recommendation.status == "recommended"
+
+    response = staff_client.post(
+        url,
+        _recommendation_post(
+            recommendation, step="fund", step_date="2025-09-01", funding_wan="300"
+        ),
+    )
+    assert response.status_code == 302
+    recommendation.refresh_from_db()
+    assert recommendation.status == "funded"
+    assert recommendation.funding_amount == 3_000_000
+    assert recommendation.decided_on == dt.date(2025, 9, 1)
+    assert list(recommendation.status_changes.values_list("to_status", flat=True)) == [
+        "preparing",
+        "recommended",
+        "funded",
+    ]
+
+
+def _upload(rows: list[list], name: str = "ledger.xlsx"):
+    import io
+
+    from enterprises.resources import ServiceRequestResource
+    from tests.enterprises.test_resources import xlsx_bytes
+
+    upload = io.BytesIO(xlsx_bytes(ServiceRequestResource.headers(), rows))
+    upload.name = name
+    return upload
+
+
+def _xlsx_format_index() -> int:
+    from django.contrib import admin as django_admin
+
+    model_admin = django_admin.site._registry[ServiceRequest]
+    formats = model_admin.get_import_formats()
+    return next(i for i, f in enumerate(formats) if f().get_extension() == "xlsx")
+
+
+def test_admin_import_of_a_request_ledger_previews_then_confirms(staff_client, staff):
+    firm = EnterpriseFactory()
+    rows = [
+        ["2022-03-08", firm.uscc, firm.name, "政策咨询", "加计扣除口径", "现场答复", "已解决",
+         "2022-03-08"],
+        ["2022-03-09", firm.uscc, firm.name, "场地用房", "扩租厂房", "转办部门", "办理中", ""],
+    ]  # fmt: skip
+    url = reverse("admin:enterprises_servicerequest_import")
+
+    bad = [*rows, ["2022-03-10", firm.uscc, firm.name, "税务", "x", "", "办理中", ""]]
+    response = staff_client.post(
+        url, {"import_file": _upload(bad), "format": _xlsx_format_index(), "resource": 0}
+    )
+    assert "第 4 行「问题类别」：不是可选值" in response.content.decode()
+    assert not ServiceRequest.objects.exists()
+
+    preview = staff_client.post(
+        url, {"import_file": _upload(rows), "format": _xlsx_format_index(), "resource": 0}
+    )
+    assert preview.context["result"].totals["new"] == 2
+    assert not ServiceRequest.objects.exists()
+    confirm = preview.context["confirm_form"]
+    response = staff_client.post(
+        reverse("admin:enterprises_servicerequest_process_import"),
+        {name: confirm[name].value() for name in confirm.fields},
+    )
+    assert response.status_code == 302
+    assert set(ServiceRequest.objects.values_list("status", flat=True)) == {
+        "resolved",
+        "forwarded",
+    }
+    assert ServiceRequest.history.filter(history_user=staff).count() == 2
+
+
+def test_a_visit_page_offers_to_register_a_request_collected_there(staff_client):
+    visit = ServiceVisitFactory(visited_on=dt.date(2025, 6, 3))
+    page = staff_client.get(reverse("admin:enterprises_servicevisit_change", args=[visit.pk]))
+    add = reverse("admin:enterprises_servicerequest_add")
+    link = (
+        f"{add}?enterprise={visit.enterprise_id}&amp;visit={visit.pk}&amp;registered_on=2025-06-03"
+    )
+    assert link in page.content.decode()
+    form = (
+        staff_client.get(
+            add,
+            {"enterprise": visit.enterprise_id, "visit": visit.pk, "registered_on": "2025-06-03"},
+        )
+        .context["adminform"]
+        .form
+    )
+    assert form.initial["visit"] == str(visit.pk)
+
+
+def test_admin_refuses_a_request_pointing_to_a_visit_to_another_firm(staff_client):
+    visit = ServiceVisitFactory()
+    response = staff_client.post(
+        reverse("admin:enterprises_servicerequest_add"),
+        {
+            "enterprise": EnterpriseFactory().pk,
+            "visit": visit.pk,
+            "registered_on": "2025-06-03",
+            "category": "other",
+            "description": "别家的问题",
+            "handler": "",
+            "due_on": "",
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["visit"] == ["该次走访对应的是另一家企业。"]
+    assert not ServiceRequest.objects.exists()
