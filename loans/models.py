@@ -81,7 +81,12 @@ class CreditModel(models.Model):
         verbose_name_plural = _("credit models")
         constraints = [
             models.UniqueConstraint(
-                fields=["is_active"], condition=Q(is_active=True), name="credit_model_one_active"
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="credit_model_one_active",
+                violation_error_message=_(
+                    "Only one credit model can be active: deactivate the other one first."
+                ),
             ),
         ]
 

@@ -52,6 +52,9 @@ def loans_home(request: HttpRequest) -> HttpResponse:
     applications = list(selectors.loan_applications_for_enterprise(enterprise=enterprise))
     for loan in applications:
         loan.amount_wan = format_wan(loan.approved_amount or loan.requested_amount)  # type: ignore[attr-defined]
+    grades = list(evaluation.credit_model.grades.all()) if evaluation else []
+    for grade in grades:
+        grade.quota_wan = format_wan(grade.quota)  # type: ignore[attr-defined]
     return render(
         request,
         "loans/home.html",
@@ -60,6 +63,7 @@ def loans_home(request: HttpRequest) -> HttpResponse:
             "evaluation": evaluation,
             "quota_wan": format_wan(evaluation.quota) if evaluation else "",
             "applications": applications,
+            "grades": grades,
             "has_open": any(loan.is_open for loan in applications),
         },
     )

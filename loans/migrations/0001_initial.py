@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'credit model',
                 'verbose_name_plural': 'credit models',
                 'ordering': ['-version'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='credit_model_one_active')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='credit_model_one_active', violation_error_message='Only one credit model can be active: deactivate the other one first.')],
             },
         ),
         migrations.CreateModel(

@@ -185,3 +185,41 @@ def test_bank_threshold_change_rechecks_the_breaker(staff_client):
     assert response.status_code == 302
     bank.refresh_from_db()
     assert not bank.paused
+
+
+def test_staff_evaluate_one_firm_from_the_admin(staff_client):
+    figures = AnnualFiguresFactory(invention_patents=5)
+    response = staff_client.post(
+        reverse("admin:loans_creditevaluation_add"), {"enterprise": figures.enterprise_id}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    evaluation = CreditEvaluation.objects.get()
+    assert evaluation.inputs["invention_patents"] == "5"
+    change = staff_client.get(reverse("admin:loans_creditevaluation_change", args=[evaluation.pk]))
+    assert "发明专利：5 → 20" in change.content.decode()
+
+
+def test_a_second_active_credit_model_is_refused_with_a_message(staff_client):
+    data = {
+        "version": "2",
+        "name": "新版模型",
+        "is_active": "on",
+        "notes": "",
+        **{
+            f"{prefix}-{key}": value
+            for prefix in ("indicators", "grades")
+            for key, value in {
+                "TOTAL_FORMS": "0",
+                "INITIAL_FORMS": "0",
+                "MIN_NUM_FORMS": "0",
+                "MAX_NUM_FORMS": "1000",
+            }.items()
+        },
+    }
+    response = staff_client.post(reverse("admin:loans_creditmodel_add"), data)
+    assert response.status_code == 200
+    assert "只能启用一个信用评价模型" in response.content.decode()  # catalog
+    del data["is_active"]
+    response = staff_client.post(reverse("admin:loans_creditmodel_add"), data)
+    assert response.status_code == 302
+    assert CreditModel.objects.get(version=2).history.get().history_user is not None

@@ -61,6 +61,7 @@ def test_home_explains_the_quota_indicator_by_indicator(client):
     assert "发明专利" in page and "研发投入占营业收入比例" in page and "高端人才" in page
     evaluation = user.enterprise.credit_evaluations.get()
     assert f'<strong id="quota">{evaluation.quota / 10000:.0f}</strong>' in page
+    assert "AAA" in page and "85.00" in page  # the grade table: how the score becomes a quota
 
 
 def test_apply_with_attachments_submits(client, firm_user):
@@ -144,8 +145,9 @@ def test_enterprise_pages_query_count_does_not_grow(client, firm_user, rows,
     for _ in range(rows):
         loan_in(S.REJECTED, enterprise=enterprise, submitted_on=None)
     loan = loan_in(S.DISBURSED, enterprise=enterprise)
-    # session, user, enterprise, latest evaluation, applications with banks
-    with django_assert_max_num_queries(6):
+    # session, user, enterprise, latest evaluation with its model, the model's grades,
+    # applications with banks
+    with django_assert_max_num_queries(7):
         assert client.get(reverse("loans:home")).status_code == 200
     # session, user, enterprise, the loan with firm and banks, its changes with actors,
     # attachments, repayments
