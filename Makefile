@@ -67,6 +67,7 @@ messages: $(STAMP)
 
 bench: $(STAMP) services
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) bench/import_enterprises.py
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) bench/monthly_summary.py
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -21,6 +21,23 @@ app.conf.beat_schedule = {
         "task": "portal.tasks.housekeeping",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Days 1 to 7 of every month at 02:00: snapshot the previous month (and any earlier month
+    # missed while the broker was down). Once the month exists the later days change nothing.
+    "statistics-compute-previous-month": {
+        "task": "statistics.compute_previous_month",
+        "schedule": crontab(day_of_month="1-7", hour=2, minute=0),
+    },
+    # Days 1 to 7 of every month at 08:30: email the previous month's report to every active
+    # subscriber who has not had it yet; a run missed on the 1st is caught up the next day.
+    "statistics-send-monthly-reports": {
+        "task": "statistics.send_monthly_reports",
+        "schedule": crontab(day_of_month="1-7", hour=8, minute=30),
+    },
+    # Every 15 minutes: alert the admins about report emails interrupted while sending.
+    "statistics-alert-stuck-deliveries": {
+        "task": "statistics.alert_stuck_deliveries",
+        "schedule": crontab(minute="*/15"),
+    },
     # Every day at 08:30 Beijing time, before office hours start: each handler gets one
     # email listing their overdue service requests (never twice for the same day).
     "enterprises-overdue-digests": {

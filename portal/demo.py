@@ -36,7 +36,7 @@ from enterprises.models import (
     Street,
     TechFirmRegistration,
 )
-from portal import demo_loans, demo_service
+from portal import demo_loans, demo_service, demo_statistics
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 
@@ -605,4 +605,5 @@ def seed(*, today: dt.date | None = None) -> SeedResult:
         enterprise_user=User.objects.get(username="enterprise"),
         today=today,
     )
+    demo_statistics.seed(today=today, acting_user=admin)
     return result

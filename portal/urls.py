@@ -15,6 +15,7 @@ urlpatterns = [
     path("enterprise/", include("enterprises.urls")),
     path("loans/", include("loans.urls")),
     path("service-desk/", include("enterprises.desk_urls")),
+    path("dashboard/", include("portal.statistics.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -102,6 +102,62 @@ class HighTechTodayFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OnDayFilter(admin.SimpleListFilter):
+    """A state on a given day, ?<parameter>=YYYY-MM-DD (the links of the monthly figures)."""
+
+    def day(self) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(self.value() or "")
+        except ValueError:
+            return None
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        day = self.day()
+        if day is not None:
+            return [(day.isoformat(), day.isoformat())]
+        return [(today().isoformat(), _("Today"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        day = self.day()
+        return queryset if day is None else self.filter_on(queryset, day)
+
+    def filter_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
+        raise NotImplementedError
+
+
+class RegisteredOnDayFilter(OnDayFilter):
+    title = _("registered tech firm on day")
+    parameter_name = "registered_on_day"
+
+    def filter_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
+        return queryset.filter(pk__in=Enterprise.objects.registered_on(day).values("pk"))
+
+
+class HighTechOnDayFilter(OnDayFilter):
+    title = _("high-tech enterprise on day")
+    parameter_name = "high_tech_on_day"
+
+    def filter_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
+        return queryset.filter(pk__in=Enterprise.objects.high_tech_on(day).values("pk"))
+
+
+class HighTechExpiringOnDayFilter(OnDayFilter):
+    """High-tech on the day, with no valid certificate lasting beyond 90 days after it."""
+
+    title = _("high-tech status ending within 90 days of day")
+    parameter_name = "high_tech_expiring_on_day"
+
+    def filter_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
+        horizon = day + dt.timedelta(days=EXPIRY_WARNING_DAYS)
+        valid = HighTechCertificate.objects.valid_on(day)
+        lasting = valid.filter(expires_on__gt=horizon).filter(
+            Q(revoked_on__isnull=True) | Q(revoked_on__gt=horizon)
+        )
+        return queryset.filter(pk__in=valid.values("enterprise")).exclude(
+            pk__in=lasting.values("enterprise")
+        )
+
+
 class TechFirmRegistrationInline(AuditedInlineMixin, admin.TabularInline):
     model = TechFirmRegistration
     fields = ("number", "registered_on", "removed_on")
@@ -162,6 +218,9 @@ class EnterpriseAdmin(AuditedModelAdmin):
         RegisteredTodayFilter,
         HighTechTodayFilter,
         "listing",
+        RegisteredOnDayFilter,
+        HighTechOnDayFilter,
+        HighTechExpiringOnDayFilter,
     )
     search_fields = ("name", "=uscc", "uscc")
     inlines = (TechFirmRegistrationInline, HighTechCertificateInline, AnnualFiguresInline)

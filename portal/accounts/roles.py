@@ -74,9 +74,20 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "loans.import_loanledger",
         "loans.decide_compensationclaim",
         "loans.add_fundcontribution",
+        # Monthly statistics: the dashboard, district figures, report subscriptions.
+        "statistics.view_monthlysummary",
+        "statistics.change_monthlysummary",
+        *(
+            f"statistics.{verb}_{model}"
+            for model in ("districtstatistic", "reportsubscription")
+            for verb in ("view", "add", "change")
+        ),
+        "statistics.view_reportdelivery",
+        "statistics.change_reportdelivery",
     ),
     Role.FINANCE: (
         *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
+        "statistics.view_monthlysummary",
         "loans.view_bank",
         "loans.view_loanapplication",
         "loans.view_compensationfund",

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "portal",
     "enterprises",
     "loans",
+    "portal.statistics",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -132,6 +133,8 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="科技局服务平台 <noreply@kjj.example.cn>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who gets mail_admins alerts (such as report emails stuck half-way): comma-separated addresses.
+ADMINS = [(address, address) for address in env.list("ADMINS", default=[])]
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # Celery: without a broker, tasks run in-process (dev); production requires Redis.
@@ -149,6 +152,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = False
+
+# Monthly report emails: SMTP failures are retried REPORT_MAX_RETRIES times, waiting
+# REPORT_RETRY_BACKOFF seconds doubled at each try; a delivery still "sending" after
+# REPORT_DELIVERY_STUCK_AFTER seconds is reported to the admins instead of being resent.
+REPORT_RETRY_BACKOFF = env.int("REPORT_RETRY_BACKOFF", default=60)
+REPORT_MAX_RETRIES = env.int("REPORT_MAX_RETRIES", default=6)
+REPORT_DELIVERY_STUCK_AFTER = env.int("REPORT_DELIVERY_STUCK_AFTER", default=60 * 60)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

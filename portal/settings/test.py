@@ -17,6 +17,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CELERY_TASK_ALWAYS_EAGER = False
+ADMINS = [("科技局系统管理员", "admin@kjj.example.cn")]
+REPORT_RETRY_BACKOFF = 1
 
 # Each pytest-xdist worker gets its own Redis database so that one worker's Celery test
 # worker never takes another's tasks (their tasks point at different test databases).

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_service_desk_roles'),
+        ('accounts', '0005_statistics_roles'),
         ('auth', '0012_alter_user_first_name_max_length'),
         ('enterprises', '0003_importjob'),
         ('loans', '0001_initial'),

@@ -1,0 +1,270 @@
+"""Every write of the statistics: snapshots, district figures and the report deliveries.
+
+Snapshots are computed by the registered sections (portal.statistics.sections.SECTIONS);
+deliveries are claimed with a conditional UPDATE before any email leaves, so a retried,
+duplicated or concurrent task never sends the same month twice to the same address.
+"""
+
+import datetime as dt
+import logging
+import smtplib
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import mail_admins
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.statistics import sections as registry
+from portal.statistics.lib import Period
+from portal.statistics.models import (
+    DistrictStatistic,
+    MonthlySummary,
+    ReportDelivery,
+    ReportSubscription,
+)
+from portal.statistics.reports import report_email
+
+logger = logging.getLogger(__name__)
+
+# Errors of the mail transport that are worth a retry (server down, refused, timed out).
+SEND_ERRORS: tuple[type[Exception], ...] = (smtplib.SMTPException, OSError)
+
+
+def _user_or_none(acting_user: Any) -> Any:
+    return acting_user if getattr(acting_user, "pk", None) else None
+
+
+def period_check(period: Period, *, today: dt.date | None = None) -> None:
+    """Refuse a month that has not ended yet: its figures as of its last day do not exist."""
+    today = today or timezone.localdate()
+    if period.first_day > today:
+        raise ValidationError(
+            _("The month %(period)s is in the future.") % {"period": period}, code="future"
+        )
+    if period.last_day >= today:
+        raise ValidationError(
+            _("The month %(period)s is not over yet; it can be computed from %(day)s.")
+            % {"period": period, "day": (period.last_day + dt.timedelta(days=1)).isoformat()},
+            code="not_over",
+        )
+
+
+def monthly_summary_figures(period: Period) -> dict[str, Any]:
+    """Every registered section's figures as of the period's last day (read only)."""
+    return {section.key: section.compute(period) for section in registry.SECTIONS}
+
+
+@transaction.atomic
+def monthly_summary_compute(
+    *, period: Period, force: bool = False, acting_user: Any = None
+) -> MonthlySummary:
+    """The snapshot of `period`: computed and saved when missing, else returned as it is.
+
+    With `force` an existing snapshot is recomputed in place; its history keeps the replaced
+    version. Refuses a month that is not over. Safe to run twice or concurrently: the month
+    is unique and the existing row is locked while it is replaced.
+    """
+    period_check(period)
+    existing = MonthlySummary.objects.select_for_update().filter(period=period.first_day).first()
+    if existing is not None and not force:
+        return existing
+    summary = existing or MonthlySummary(period=period.first_day)
+    summary.as_of = period.last_day
+    summary.figures = monthly_summary_figures(period)
+    summary.computed_at = timezone.now()
+    summary.computed_by = _user_or_none(acting_user)
+    summary._history_user = summary.computed_by  # type: ignore[attr-defined]
+    summary._change_reason = "recomputed" if existing else "computed"  # type: ignore[attr-defined]
+    # The database holds the unique month and the check constraints; no extra round trips.
+    summary.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            summary.save()
+    except IntegrityError:
+        # Another process created the month between our read and our insert: theirs stands.
+        return MonthlySummary.objects.get(period=period.first_day)
+    return summary
+
+
+def monthly_summary_backfill(
+    *, first: Period, last: Period, force: bool = False, acting_user: Any = None
+) -> list[MonthlySummary]:
+    """Compute every month from `first` to `last` inclusive, each in its own transaction."""
+    if last < first:
+        raise ValidationError(_("The first month must not come after the last month."))
+    period_check(last)
+    return [
+        monthly_summary_compute(period=period, force=force, acting_user=acting_user)
+        for period in first.months_until(last)
+    ]
+
+
+def monthly_summary_catch_up(*, period: Period, months: int = 12) -> list[MonthlySummary]:
+    """Compute `period` and any month of the `months` before it that has no snapshot yet.
+
+    The schedule calls this, so a month missed while the broker was down is filled in by the
+    next run. Existing snapshots are left alone.
+    """
+    wanted = period.shift(-months).months_until(period)
+    have = set(
+        MonthlySummary.objects.filter(
+            period__gte=wanted[0].first_day, period__lte=period.first_day
+        ).values_list("period", flat=True)
+    )
+    return [
+        monthly_summary_compute(period=month) for month in wanted if month.first_day not in have
+    ]
+
+
+@transaction.atomic
+def district_statistic_save(*, statistic: DistrictStatistic, acting_user: Any) -> DistrictStatistic:
+    """Validate and save a year's district figures, recording who entered them."""
+    statistic.full_clean()
+    statistic._history_user = _user_or_none(acting_user)  # type: ignore[attr-defined]
+    statistic.save()
+    return statistic
+
+
+@transaction.atomic
+def report_subscription_save(
+    *, subscription: ReportSubscription, acting_user: Any
+) -> ReportSubscription:
+    """Validate and save a subscription (address lower-cased), recording who changed it."""
+    subscription.full_clean()
+    subscription._history_user = _user_or_none(acting_user)  # type: ignore[attr-defined]
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def report_deliveries_prepare(*, period: Period) -> list[int]:
+    """One pending delivery of `period` per active subscription; returns the pending ids.
+
+    Computes the month first when its snapshot is missing (the compute run was missed).
+    Existing deliveries of the month are kept as they are (the unique month-and-recipient key
+    makes a second run add nothing), so running it twice is harmless.
+    """
+    summary = monthly_summary_compute(period=period)
+    deliveries = {}
+    for subscription in ReportSubscription.objects.filter(active=True).select_related("user"):
+        recipient = subscription.recipient
+        if recipient and (subscription.user is None or subscription.user.is_active):
+            deliveries.setdefault(
+                recipient,
+                ReportDelivery(
+                    summary=summary,
+                    subscription=subscription,
+                    recipient=recipient,
+                    language=subscription.language,
+                ),
+            )
+    ReportDelivery.objects.bulk_create(deliveries.values(), ignore_conflicts=True)
+    return list(
+        ReportDelivery.objects.filter(
+            summary=summary, status=ReportDelivery.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+
+
+def report_delivery_claim(*, delivery_id: int) -> bool:
+    """Take a pending delivery for sending with one conditional UPDATE; False if taken/done."""
+    claimed = ReportDelivery.objects.filter(
+        pk=delivery_id, status=ReportDelivery.Status.PENDING
+    ).update(
+        status=ReportDelivery.Status.SENDING,
+        claimed_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
+    return claimed == 1
+
+
+def report_delivery_send(*, delivery_id: int, final_attempt: bool = True) -> str:
+    """Claim delivery `delivery_id`, build the email with its xlsx report and send it.
+
+    Returns 'sent', or 'skipped' when another run has it or it is done. On an SMTP error the
+    claim is released (back to pending, or failed on the final attempt) and the error is
+    raised again for the caller to retry. Not atomic on purpose: the claim must be committed
+    before the email leaves, and the result recorded after.
+    """
+    if not report_delivery_claim(delivery_id=delivery_id):
+        return "skipped"
+    delivery = ReportDelivery.objects.select_related("summary").get(pk=delivery_id)
+    try:
+        message = report_email(delivery=delivery)
+    except Exception as exc:
+        # Nothing left: the delivery must not look half-sent. A fault here is ours, not the
+        # mail server's, so it is not retried.
+        _release(delivery_id, ReportDelivery.Status.FAILED, exc)
+        raise
+    try:
+        message.send()
+    except SEND_ERRORS as exc:
+        status = ReportDelivery.Status.FAILED if final_attempt else ReportDelivery.Status.PENDING
+        _release(delivery_id, status, exc)
+        logger.warning("report delivery %s failed: %s", delivery_id, exc)
+        raise
+    ReportDelivery.objects.filter(pk=delivery_id, status=ReportDelivery.Status.SENDING).update(
+        status=ReportDelivery.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return "sent"
+
+
+def _release(delivery_id: int, status: str, exc: Exception) -> None:
+    ReportDelivery.objects.filter(pk=delivery_id, status=ReportDelivery.Status.SENDING).update(
+        status=status, last_error=f"{exc.__class__.__name__}: {exc}"[:2000]
+    )
+
+
+def report_deliveries_alert_stuck(*, older_than: dt.timedelta | None = None) -> int:
+    """Mark deliveries left in 'sending' past the timeout as stuck and alert the admins once.
+
+    They are not resent: the worker may have died after the email left. Staff look, then
+    release them for another try from the admin. Returns how many were marked.
+    """
+    timeout = older_than or dt.timedelta(seconds=settings.REPORT_DELIVERY_STUCK_AFTER)
+    cutoff = timezone.now() - timeout
+    stuck = []
+    for delivery in ReportDelivery.objects.filter(
+        status=ReportDelivery.Status.SENDING, claimed_at__lt=cutoff
+    ).select_related("summary"):
+        # Conditional: a delivery finishing right now, or marked by a parallel run, is left.
+        marked = ReportDelivery.objects.filter(
+            pk=delivery.pk, status=ReportDelivery.Status.SENDING
+        ).update(status=ReportDelivery.Status.STUCK)
+        if marked:
+            stuck.append(delivery)
+    if stuck:
+        lines = "\n".join(
+            f"- {d.summary.period_label} → {d.recipient} "
+            f"({_('claimed at')} {timezone.localtime(d.claimed_at):%Y-%m-%d %H:%M})"
+            for d in stuck
+        )
+        mail_admins(
+            _("%(count)d monthly report emails were interrupted while sending")
+            % {"count": len(stuck)},
+            _(
+                "These report emails were claimed for sending but never confirmed as sent. "
+                "They may or may not have reached the recipient, so they are not resent "
+                "automatically. Check with the recipients, then release them for resending "
+                "in the admin (Report deliveries).\n\n%(lines)s"
+            )
+            % {"lines": lines},
+        )
+    return len(stuck)
+
+
+@transaction.atomic
+def report_delivery_release(*, delivery: ReportDelivery, acting_user: Any) -> bool:
+    """Staff decided a stuck or failed delivery may be sent again: back to pending."""
+    delivery = ReportDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status not in (ReportDelivery.Status.STUCK, ReportDelivery.Status.FAILED):
+        return False
+    delivery.status = ReportDelivery.Status.PENDING
+    delivery._history_user = _user_or_none(acting_user)  # type: ignore[attr-defined]
+    delivery._change_reason = "released for resending"  # type: ignore[attr-defined]
+    delivery.save()
+    return True

@@ -1,0 +1,96 @@
+"""`monthly_summary` and `monthly_summary_backfill`: output, refusals and exit codes."""
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from portal.statistics.models import MonthlySummary
+from tests.enterprises.factories import TechFirmRegistrationFactory
+
+pytestmark = pytest.mark.django_db
+
+ENTERPRISE_KEYS = [
+    "registered_tech_firms",
+    "registered_tech_firms_new_month",
+    "high_tech_valid",
+    "high_tech_expiring_90d",
+]
+RD_KEYS = ["year", "expenditure", "gdp", "intensity_pct", "city_intensity_pct"]
+SERVICES_KEYS = ["visited_firms_ytd", "requests_collected_ytd", "requests_resolved_ytd"]
+
+
+def test_json_prints_the_agreed_keys_and_types(capsys):
+    TechFirmRegistrationFactory(registered_on=dt.date(2022, 9, 30))
+    call_command("monthly_summary", "--period", "2022-09", "--json")
+    document = json.loads(capsys.readouterr().out)
+    assert document["period"] == "2022-09"
+    assert document["as_of"] == "2022-09-30"
+    assert list(document["enterprises"]) == ENTERPRISE_KEYS
+    assert list(document["rd"]) == RD_KEYS
+    assert list(document["services"]) == SERVICES_KEYS
+    assert document["enterprises"]["registered_tech_firms"] == 1
+    assert document["enterprises"]["registered_tech_firms_new_month"] == 1
+    assert all(type(v) is int for v in document["enterprises"].values())
+    assert document["rd"]["expenditure"] == "0.00"
+
+
+def test_a_month_with_no_data_gives_zeros(capsys):
+    call_command("monthly_summary", "--period", "2019-01", "--json")
+    document = json.loads(capsys.readouterr().out)
+    assert set(document["enterprises"].values()) == {0}
+
+
+def test_without_json_it_says_what_it_did(capsys):
+    call_command("monthly_summary", "--period", "2023-05")
+    assert "2023-05" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ("2025-13", "YYYY-MM"),
+        ("202501", "YYYY-MM"),
+        ("2999-01", "2999-01"),
+    ],
+)
+def test_malformed_or_future_periods_are_refused(period, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("monthly_summary", "--period", period)
+    assert not MonthlySummary.objects.exists()
+
+
+def test_force_replaces_the_snapshot(capsys):
+    call_command("monthly_summary", "--period", "2024-03")
+    capsys.readouterr()
+    TechFirmRegistrationFactory(registered_on=dt.date(2024, 3, 3))
+    call_command("monthly_summary", "--period", "2024-03", "--json")
+    assert json.loads(capsys.readouterr().out)["enterprises"]["registered_tech_firms"] == 0
+    call_command("monthly_summary", "--period", "2024-03", "--json", "--force")
+    assert json.loads(capsys.readouterr().out)["enterprises"]["registered_tech_firms"] == 1
+    assert MonthlySummary.history.count() == 2
+
+
+def test_backfill_a_range(capsys):
+    call_command("monthly_summary_backfill", "--from", "2024-11", "--to", "2025-02")
+    assert MonthlySummary.objects.count() == 4
+    with pytest.raises(CommandError):
+        call_command("monthly_summary_backfill", "--from", "2025-02", "--to", "2024-11")
+
+
+def test_the_process_exits_non_zero_with_a_clear_message():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "monthly_summary", "--period", "2025/01"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        env={"DJANGO_SETTINGS_MODULE": "portal.settings.test", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode != 0
+    assert "2025/01" in result.stderr
+    assert "YYYY-MM" in result.stderr
