@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import tablib
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -127,12 +127,18 @@ def loans_summary_on(*, day: dt.date) -> dict[str, Any]:
     month_start = day.replace(day=1)
     loans = LoanApplication.objects.all()
     lent = loans.filter(disbursed_on__lte=day)
-    granted = lent.aggregate(
-        firms=Count("enterprise", distinct=True),
-        amount=Sum("approved_amount"),
-    )
-    granted_month = lent.filter(disbursed_on__gte=month_start).aggregate(
-        amount=Sum("approved_amount")
+    lent_on = Q(disbursed_on__lte=day)
+    totals = loans.aggregate(
+        applicant_firms=Count("enterprise", distinct=True, filter=Q(submitted_on__lte=day)),
+        granted_firms=Count("enterprise", distinct=True, filter=lent_on),
+        granted_amount=Sum("approved_amount", filter=lent_on),
+        granted_amount_month=Sum(
+            "approved_amount", filter=lent_on & Q(disbursed_on__gte=month_start)
+        ),
+        overdue_ledger=Count(
+            "pk",
+            filter=lent_on & Q(source=LoanApplication.Source.LEDGER, status=LoanStatus.OVERDUE),
+        ),
     )
     repaid_by_day = (
         Repayment.objects.filter(loan=OuterRef("pk"), paid_on__lte=day)
@@ -163,9 +169,6 @@ def loans_summary_on(*, day: dt.date) -> dict[str, Any]:
         .filter(status_then=LoanStatus.OVERDUE)
         .count()
     )
-    overdue_ledger = loans.filter(
-        source=LoanApplication.Source.LEDGER, status=LoanStatus.OVERDUE, disbursed_on__lte=day
-    ).count()
     paid = CompensationClaim.objects.filter(
         status=CompensationClaim.Status.PAID, paid_on__lte=day
     ).aggregate(total=Sum("amount"))
@@ -173,15 +176,12 @@ def loans_summary_on(*, day: dt.date) -> dict[str, Any]:
         total=Sum(F("city_amount") + F("district_amount"))
     )
     return {
-        "applicant_firms": loans.filter(submitted_on__lte=day)
-        .values("enterprise")
-        .distinct()
-        .count(),
-        "granted_firms": granted["firms"],
-        "granted_amount": _money_text(granted["amount"]),
-        "granted_amount_month": _money_text(granted_month["amount"]),
+        "applicant_firms": totals["applicant_firms"],
+        "granted_firms": totals["granted_firms"],
+        "granted_amount": _money_text(totals["granted_amount"]),
+        "granted_amount_month": _money_text(totals["granted_amount_month"]),
         "outstanding_amount": _money_text(outstanding["total"]),
-        "overdue_loans": overdue_portal + overdue_ledger,
+        "overdue_loans": overdue_portal + totals["overdue_ledger"],
         "compensation_paid": _money_text(paid["total"]),
         "fund_balance": _money_text(
             (contributed["total"] or Decimal(0)) - (paid["total"] or Decimal(0))
