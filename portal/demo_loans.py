@@ -1,6 +1,9 @@
 """Demo data of the loans app: two partner banks with officers, the fund's contributions,
 credit evaluations of the registered firms, and applications in every state of the workflow.
 
+The failing loans sit at the second bank, whose circuit breaker is therefore on; the
+`bank` login's bank stays open for the demo's applications.
+
 Idempotent and reproducible (fixed random seed): banks and officers are matched on their
 names, evaluations are made only for firms that have none, fund contributions and loans only
 when none exist. Loans are written with their whole status timeline (who, when, from, to),
@@ -153,10 +156,13 @@ def seed(*, admin: User, today: dt.date | None = None, password_hash: str) -> di
     rng.shuffle(candidates)
     plan = [status for status, n in PLAN.items() for _ in range(n)]
     for enterprise, status in zip(candidates, plan, strict=False):
+        # The failing loans are all at the second bank: its circuit breaker is on (staff see
+        # why in the admin), while the `bank` login's bank takes applications.
+        failing = status in (S.OVERDUE, S.DEFAULTED, S.COMPENSATION_CLAIMED, S.COMPENSATED)
         _make_loan(
             enterprise=enterprise,
             status=status,
-            bank=rng.choice(banks),
+            bank=banks[1] if failing else rng.choice(banks),
             officers=officers,
             admin=admin,
             rng=rng,

@@ -41,6 +41,8 @@ def test_demo_has_loans_in_every_state_and_is_idempotent(client):
     assert CompensationFund.objects.get().balance > 0
     bank_user = User.objects.get(username="bank")
     assert bank_user.organisation == Bank.objects.get(name="重庆农村商业银行江北支行")
+    assert not bank_user.bank.paused  # the demo officer's bank takes applications
+    assert Bank.objects.get(name="中国建设银行重庆江北支行").paused  # the breaker, on show
     first = _counts()
     _seed()
     assert _counts() == first
