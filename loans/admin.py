@@ -287,6 +287,9 @@ class LoanApplicationAdmin(LedgerImportAdminMixin, ImportExportModelAdmin, Audit
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # applications come from firms, or from the loan ledger import
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # read-only here: every change is a transition, through the actions
+
     def has_import_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("loans.import_loanledger")
 
