@@ -352,7 +352,7 @@ class LoanApplication(models.Model):
         _("status"), max_length=25, choices=LoanStatus.choices, default=LoanStatus.DRAFT
     )
     source = models.CharField(
-        _("source"), max_length=10, choices=Source.choices, default=Source.PORTAL
+        _("origin"), max_length=10, choices=Source.choices, default=Source.PORTAL
     )
     submitted_on = models.DateField(_("application date"), null=True, blank=True, db_index=True)
     approved_amount = _money(_("amount approved (yuan)"), null=True, blank=True)

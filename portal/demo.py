@@ -36,7 +36,7 @@ from enterprises.models import (
     Street,
     TechFirmRegistration,
 )
-from portal import demo_loans, demo_service, demo_statistics
+from portal import demo_incubators, demo_loans, demo_service, demo_statistics
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 
@@ -80,7 +80,9 @@ LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("finance", Role.FINANCE, "后台 /admin/：查看企业库、拨付代偿款", "陈", "静", True),
     DemoLogin("bank", Role.BANK_OFFICER, "银行工作台 /loans/bank/：农商行江北支行", "刘", "洋"),
     DemoLogin("auditor", Role.AUDITOR, "审计工作台（后续版本提供）", "赵", "敏"),
-    DemoLogin("carrier", Role.CARRIER_OPERATOR, "载体工作台（后续版本提供）", "孙", "磊"),
+    DemoLogin(
+        "carrier", Role.CARRIER_OPERATOR, "载体工作台 /carrier/：在孵企业、活动、指标", "孙", "磊"
+    ),
     DemoLogin(
         "enterprise",
         Role.ENTERPRISE_USER,
@@ -451,6 +453,7 @@ class SeedResult:
     certificates_created: int = 0
     figures_created: int = 0
     users_created: int = 0
+    carriers_created: int = 0
     service: demo_service.ServiceSeedResult = field(default_factory=demo_service.ServiceSeedResult)
     logins: tuple[DemoLogin, ...] = LOGINS
 
@@ -605,5 +608,6 @@ def seed(*, today: dt.date | None = None) -> SeedResult:
         enterprise_user=User.objects.get(username="enterprise"),
         today=today,
     )
+    result.carriers_created = demo_incubators.seed(admin=admin, today=today)
     demo_statistics.seed(today=today, acting_user=admin)
     return result

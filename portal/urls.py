@@ -16,6 +16,7 @@ urlpatterns = [
     path("loans/", include("loans.urls")),
     path("service-desk/", include("enterprises.desk_urls")),
     path("dashboard/", include("portal.statistics.urls")),
+    path("carrier/", include("incubators.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

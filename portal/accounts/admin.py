@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -36,13 +37,47 @@ class PortalUserChangeForm(UserChangeForm):
                 self.add_error(
                     "enterprise", _("Only an enterprise account can belong to an enterprise.")
                 )
-        if (
-            "bank" in self.fields
-            and kind == User.OrganisationKind.ENTERPRISE
-            and cleaned.get("bank") is not None
-        ):
-            self.add_error("bank", _("An enterprise account cannot belong to a bank."))
+        self._clean_incubator(cleaned)
+        self._clean_bank(cleaned)
         return cleaned
+
+    def _clean_incubator(self, cleaned: dict[str, Any]) -> None:
+        """Staff make a bureau-less, non-staff account a carrier operator by choosing its
+        carrier (the link is approved at once: staff decide it); an operator keeps one."""
+        if "incubator" not in self.fields:
+            return
+        kind = self.instance.organisation_kind
+        incubator = cleaned.get("incubator")
+        if kind == User.OrganisationKind.INCUBATOR and incubator is None:
+            self.add_error("incubator", _("A carrier operator account needs its carrier."))
+        elif incubator is not None and kind == User.OrganisationKind.NONE:
+            if cleaned.get("is_staff") or cleaned.get("enterprise") is not None:
+                self.add_error(
+                    "incubator", _("A bureau or enterprise account cannot operate a carrier.")
+                )
+            else:
+                self.instance.organisation_kind = User.OrganisationKind.INCUBATOR
+                self.instance.link_status = User.LinkStatus.APPROVED
+        elif incubator is not None and kind != User.OrganisationKind.INCUBATOR:
+            self.add_error(
+                "incubator", _("A bureau or enterprise account cannot operate a carrier.")
+            )
+
+    def _clean_bank(self, cleaned: dict[str, Any]) -> None:
+        """A bank can be chosen only for a bureau-less, non-staff account (or an officer);
+        the link itself is made by the user_bank_link service once the form is saved."""
+        if "bank" not in self.fields or cleaned.get("bank") is None:
+            return
+        kind = self.instance.organisation_kind
+        if (
+            kind not in (User.OrganisationKind.NONE, User.OrganisationKind.BANK)
+            or cleaned.get("is_staff")
+            or cleaned.get("enterprise") is not None
+            or cleaned.get("incubator") is not None
+        ):
+            self.add_error(
+                "bank", _("Only an account of no other organisation can be a bank officer.")
+            )
 
 
 @admin.register(User)
@@ -59,10 +94,10 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
         "date_joined",
     )
     list_filter = ("link_status", "organisation_kind", "is_staff", "is_active", "groups")
-    list_select_related = ("enterprise", "bank")
+    list_select_related = ("enterprise", "incubator", "bank")
     search_fields = ("username", "email", "first_name", "last_name", "phone", "enterprise__name")
     ordering = ("-date_joined",)
-    autocomplete_fields = ("enterprise", "bank")
+    autocomplete_fields = ("enterprise", "incubator", "bank")
     readonly_fields = (
         "organisation_kind",
         "link_status",
@@ -80,6 +115,7 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
                 "fields": (
                     "organisation_kind",
                     "enterprise",
+                    "incubator",
                     "bank",
                     "link_status",
                     "link_decided_by",
@@ -96,9 +132,13 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     actions = ("approve_link", "reject_link")
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if obj.organisation_kind == User.OrganisationKind.INCUBATOR and not obj.link_decided_at:
+            # the form made this account a carrier operator: staff decided the link
+            obj.link_decided_by = request.user  # type: ignore[assignment]
+            obj.link_decided_at = timezone.now()
         if change and "bank" in form.changed_data:
             # The bank link goes through its service (kind, approval, role) once the rest of
-            # the form, groups included, is saved with the stored link.
+            # the form, groups included, is saved with the stored link (save_related).
             obj._new_bank = obj.bank  # type: ignore[attr-defined]
             obj.bank = User.objects.get(pk=obj.pk).bank
         super().save_model(request, obj, form, change)
@@ -111,7 +151,11 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
             )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return super().get_queryset(request).select_related("enterprise", "bank", "link_decided_by")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("enterprise", "incubator", "bank", "link_decided_by")
+        )
 
     @admin.display(description=_("organisation"), ordering="enterprise__name")
     def organisation(self, obj: User) -> str:

@@ -20,6 +20,7 @@ class User(AbstractUser):
     class OrganisationKind(models.TextChoices):
         NONE = "", _("None (bureau)")
         ENTERPRISE = "enterprise", _("Enterprise")
+        INCUBATOR = "incubator", _("Innovation carrier")
         BANK = "bank", _("Partner bank")
 
     class LinkStatus(models.TextChoices):
@@ -44,6 +45,14 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
         verbose_name=_("enterprise"),
+    )
+    incubator = models.ForeignKey(
+        "incubators.Incubator",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="operators",
+        verbose_name=_("innovation carrier"),
     )
     bank = models.ForeignKey(
         "loans.Bank",
@@ -78,15 +87,28 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(organisation_kind="") & Q(enterprise__isnull=True) & Q(bank__isnull=True)
+                    Q(organisation_kind="")
+                    & Q(enterprise__isnull=True)
+                    & Q(incubator__isnull=True)
+                    & Q(bank__isnull=True)
                 )
                 | (
                     Q(organisation_kind="enterprise")
                     & Q(enterprise__isnull=False)
+                    & Q(incubator__isnull=True)
                     & Q(bank__isnull=True)
                 )
                 | (
-                    Q(organisation_kind="bank") & Q(bank__isnull=False) & Q(enterprise__isnull=True)
+                    Q(organisation_kind="incubator")
+                    & Q(incubator__isnull=False)
+                    & Q(enterprise__isnull=True)
+                    & Q(bank__isnull=True)
+                )
+                | (
+                    Q(organisation_kind="bank")
+                    & Q(bank__isnull=False)
+                    & Q(enterprise__isnull=True)
+                    & Q(incubator__isnull=True)
                 ),
                 name="user_organisation_matches_kind",
             ),
@@ -102,6 +124,8 @@ class User(AbstractUser):
         """The organisation this user acts for, approved or not."""
         if self.organisation_kind == self.OrganisationKind.ENTERPRISE:
             return self.enterprise
+        if self.organisation_kind == self.OrganisationKind.INCUBATOR:
+            return self.incubator
         if self.organisation_kind == self.OrganisationKind.BANK:
             return self.bank
         return None

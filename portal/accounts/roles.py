@@ -45,6 +45,15 @@ _SERVICE_DESK_RECORDS = (
     "projectrecommendationstatuschange",
     "overduedigest",
 )
+_CARRIER_MODELS = (
+    "incubator",
+    "incubatorsite",
+    "recognition",
+    "tenancy",
+    "activity",
+    "competitionentry",
+    "readinessthreshold",
+)
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.BUREAU_ADMIN: ("*",),
     Role.BUREAU_STAFF: (
@@ -59,6 +68,11 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
             for verb in ("view", "add", "change")
         ),
         *(f"enterprises.view_{model}" for model in _SERVICE_DESK_RECORDS),
+        *(
+            f"incubators.{verb}_{model}"
+            for model in _CARRIER_MODELS
+            for verb in ("view", "add", "change")
+        ),
         "enterprises.view_importjob",
         "enterprises.add_importjob",
         "accounts.view_user",
@@ -87,6 +101,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     ),
     Role.FINANCE: (
         *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
+        *(f"incubators.view_{model}" for model in _CARRIER_MODELS),
         "statistics.view_monthlysummary",
         "loans.view_bank",
         "loans.view_loanapplication",

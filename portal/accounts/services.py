@@ -190,12 +190,18 @@ def user_bank_link(*, user: User, bank: Any, acting_user: Any) -> User:
     """Staff make a bureau-less account an officer of `bank` (None ends the link).
 
     Staff setting the bank is the approval: the link is approved at once and the account
-    joins the bank officer role. An enterprise account cannot become a bank officer.
+    joins the bank officer role. A staff account, or one of another organisation (an
+    enterprise, a carrier), cannot become a bank officer.
     """
     _check_staff(acting_user)
     locked = User.objects.select_for_update().get(pk=user.pk)
-    if locked.organisation_kind == User.OrganisationKind.ENTERPRISE:
-        raise ValidationError({"bank": _("An enterprise account cannot belong to a bank.")})
+    if locked.is_staff or locked.organisation_kind not in (
+        User.OrganisationKind.NONE,
+        User.OrganisationKind.BANK,
+    ):
+        raise ValidationError(
+            {"bank": _("Only an account of no other organisation can be a bank officer.")}
+        )
     group = Group.objects.get(name=Role.BANK_OFFICER.value)
     if bank is None:
         locked.organisation_kind = User.OrganisationKind.NONE

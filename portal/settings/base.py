@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "enterprises",
     "loans",
     "portal.statistics",
+    "incubators",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

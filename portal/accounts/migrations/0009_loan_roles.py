@@ -9,7 +9,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0006_user_bank"),
+        ("accounts", "0008_user_bank"),
         ("loans", "0002_default_credit_model"),
     ]
 

@@ -9,7 +9,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_service_desk_roles"),
+        ("accounts", "0006_roles_incubators"),
         ("statistics", "0001_initial"),
     ]
 

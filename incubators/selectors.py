@@ -1,0 +1,380 @@
+"""Reads of carriers: who may see which carrier, and the indicators of carriers on a date.
+
+Indicators are computed for any number of carriers and dates in two queries (one over
+tenancies, one over activities), with conditional aggregates per date, so a page's query
+count does not grow with carriers, tenants or the months of a trend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from enterprises.lib.dates import month_bounds
+from enterprises.models import AnnualFigures, HighTechCertificate, TechFirmRegistration
+from incubators.models import (
+    Activity,
+    CompetitionEntry,
+    Incubator,
+    IncubatorKind,
+    Indicator,
+    Level,
+    ReadinessThreshold,
+    Tenancy,
+    resident_q,
+)
+
+THOUSAND = Decimal(1000)
+
+
+# --- Who sees what -------------------------------------------------------------------------
+
+
+def _is_operator(user: Any) -> bool:
+    return (
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "organisation_kind", "") == "incubator"
+        and getattr(user, "link_status", "") == "approved"
+        and getattr(user, "incubator_id", None) is not None
+    )
+
+
+def incubator_for_user(*, user: Any) -> Incubator:
+    """The carrier this operator works for (approved link); otherwise 404."""
+    if not _is_operator(user):
+        raise Http404
+    return Incubator.objects.select_related("street", "operator").get(pk=user.incubator_id)
+
+
+def incubator_get_for_user(*, user: Any, pk: int) -> Incubator:
+    """One carrier by id: staff may read any, an operator only its own; else 404."""
+    if getattr(user, "is_staff", False) and getattr(user, "is_active", False):
+        incubator = Incubator.objects.select_related("street", "operator").filter(pk=pk).first()
+        if incubator is None:
+            raise Http404
+        return incubator
+    if not _is_operator(user) or user.incubator_id != pk:
+        raise Http404
+    return incubator_for_user(user=user)
+
+
+def tenancies_for_incubator(*, incubator: Incubator) -> QuerySet[Tenancy]:
+    """The carrier's tenancies, current ones first, with enterprise and site (one query)."""
+    return incubator.tenancies.select_related("enterprise", "site").order_by(
+        "moved_out_on", "-moved_in_on", "enterprise__name"
+    )
+
+
+def tenancy_get_for_incubator(*, incubator: Incubator, pk: int) -> Tenancy:
+    """One tenancy of this carrier (already checked for the user); another's is 404."""
+    tenancy = (
+        Tenancy.objects.select_related("enterprise", "site")
+        .filter(incubator=incubator, pk=pk)
+        .first()
+    )
+    if tenancy is None:
+        raise Http404
+    tenancy.incubator = incubator
+    return tenancy
+
+
+def activity_get_for_incubator(*, incubator: Incubator, pk: int) -> Activity:
+    """One activity this carrier organised (already checked for the user); else 404."""
+    activity = Activity.objects.filter(organiser=incubator, pk=pk).first()
+    if activity is None:
+        raise Http404
+    activity.organiser = incubator
+    return activity
+
+
+def entries_for_activity(*, activity: Activity) -> QuerySet[CompetitionEntry]:
+    """A competition's entrants, award winners by rank first, with their enterprises."""
+    return activity.entries.select_related("enterprise").order_by(
+        F("rank").asc(nulls_last=True), "-finalist", "enterprise__name"
+    )
+
+
+def activities_for_incubator(*, incubator: Incubator) -> QuerySet[Activity]:
+    """The carrier's activities, latest first, each with its number of entrants."""
+    return incubator.activities.annotate(entry_count=Count("entries")).order_by("-held_on", "title")
+
+
+# --- Indicators ----------------------------------------------------------------------------
+
+
+@dataclass
+class CarrierIndicators:
+    """One carrier's indicators on one day (DESIGN §5 counting rules)."""
+
+    day: dt.date
+    area: Decimal
+    workstations: int | None = None
+    tenants: int = 0
+    registered_tenants: int = 0
+    high_tech_tenants: int = 0
+    patent_tenants: int = 0
+    graduates: int = 0
+    new_tenants_year: int = 0
+    activities_year: int = 0
+
+    @property
+    def tenants_per_1000(self) -> Decimal:
+        if not self.area:
+            return Decimal(0)
+        return (Decimal(self.tenants) * THOUSAND / self.area).quantize(Decimal("0.01"))
+
+    @property
+    def patent_share(self) -> Decimal:
+        """Percentage of resident tenants with patents (invention or utility model)."""
+        if not self.tenants:
+            return Decimal(0)
+        return (Decimal(self.patent_tenants) * 100 / self.tenants).quantize(Decimal("0.1"))
+
+    def value(self, indicator: str) -> Decimal:
+        """The value of a readiness indicator (Indicator choices)."""
+        value = getattr(self, indicator)
+        return Decimal(0) if value is None else Decimal(value)
+
+
+def _tenancy_aggregates(days: Sequence[dt.date]) -> dict[str, Any]:
+    """Conditional aggregates over tenancies, suffixed with the index of each day."""
+    aggregates: dict[str, Any] = {}
+    for i, day in enumerate(days):
+        resident = resident_q(day)
+        registered = Exists(
+            TechFirmRegistration.objects.registered_on(day).filter(
+                enterprise=OuterRef("enterprise_id")
+            )
+        )
+        high_tech = Exists(
+            HighTechCertificate.objects.valid_on(day).filter(enterprise=OuterRef("enterprise_id"))
+        )
+        patents = Exists(
+            AnnualFigures.objects.filter(
+                enterprise=OuterRef("enterprise_id"), year__lte=day.year
+            ).filter(Q(invention_patents__gt=0) | Q(utility_models__gt=0))
+        )
+        year_start = dt.date(day.year, 1, 1)
+        distinct = {"distinct": True}
+        aggregates |= {
+            f"tenants_{i}": Count("enterprise_id", filter=resident, **distinct),
+            f"registered_{i}": Count("enterprise_id", filter=resident & Q(registered), **distinct),
+            f"high_tech_{i}": Count("enterprise_id", filter=resident & Q(high_tech), **distinct),
+            f"patents_{i}": Count("enterprise_id", filter=resident & Q(patents), **distinct),
+            f"graduates_{i}": Count(
+                "enterprise_id", filter=Q(graduated=True, moved_out_on__lte=day), **distinct
+            ),
+            f"new_{i}": Count(
+                "enterprise_id",
+                filter=Q(moved_in_on__gte=year_start, moved_in_on__lte=day),
+                **distinct,
+            ),
+        }
+    return aggregates
+
+
+def indicators_on_days(
+    *, incubators: Sequence[Incubator], days: Sequence[dt.date]
+) -> dict[int, list[CarrierIndicators]]:
+    """Each carrier's indicators on each of `days`, in two queries whatever the numbers."""
+    ids = [incubator.pk for incubator in incubators]
+    result = {
+        incubator.pk: [
+            CarrierIndicators(day=day, area=incubator.area, workstations=incubator.workstations)
+            for day in days
+        ]
+        for incubator in incubators
+    }
+    if not ids or not days:
+        return result
+    tenancy_rows = (
+        Tenancy.objects.filter(incubator_id__in=ids)
+        .values("incubator_id")
+        .order_by()
+        .annotate(**_tenancy_aggregates(days))
+    )
+    for row in tenancy_rows:
+        for i, figures in enumerate(result[row["incubator_id"]]):
+            figures.tenants = row[f"tenants_{i}"]
+            figures.registered_tenants = row[f"registered_{i}"]
+            figures.high_tech_tenants = row[f"high_tech_{i}"]
+            figures.patent_tenants = row[f"patents_{i}"]
+            figures.graduates = row[f"graduates_{i}"]
+            figures.new_tenants_year = row[f"new_{i}"]
+    activity_counts = {
+        f"activities_{i}": Count(
+            "pk", filter=Q(held_on__gte=dt.date(day.year, 1, 1), held_on__lte=day)
+        )
+        for i, day in enumerate(days)
+    }
+    activity_rows = (
+        Activity.objects.filter(organiser_id__in=ids)
+        .values("organiser_id")
+        .order_by()
+        .annotate(**activity_counts)
+    )
+    for row in activity_rows:
+        for i, figures in enumerate(result[row["organiser_id"]]):
+            figures.activities_year = row[f"activities_{i}"]
+    return result
+
+
+def indicators_on(*, incubators: Sequence[Incubator], day: dt.date) -> dict[int, CarrierIndicators]:
+    """Each carrier's indicators on `day` (two queries)."""
+    by_carrier = indicators_on_days(incubators=incubators, days=[day])
+    return {pk: figures[0] for pk, figures in by_carrier.items()}
+
+
+def month_ends(*, until: dt.date, months: int = 12) -> list[dt.date]:
+    """The last day of each of the `months` months up to `until`'s month; the last is `until`."""
+    days: list[dt.date] = []
+    year, month = until.year, until.month
+    for _ in range(months):
+        days.append(min(month_bounds(year, month)[1], until))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return list(reversed(days))
+
+
+def indicator_trend(
+    *, incubator: Incubator, until: dt.date, months: int = 12
+) -> list[CarrierIndicators]:
+    """The carrier's indicators at each month end of the last `months` months (two queries)."""
+    days = month_ends(until=until, months=months)
+    return indicators_on_days(incubators=[incubator], days=days)[incubator.pk]
+
+
+# --- Upgrade readiness ---------------------------------------------------------------------
+
+
+@dataclass
+class ReadinessRow:
+    indicator: str
+    label: str
+    value: Decimal
+    minimum: Decimal
+    alternative: str
+    met: bool
+
+
+@dataclass
+class Readiness:
+    """How a carrier stands against the criteria of the next level it can reach."""
+
+    current_level: Level | None
+    target_level: Level | None
+    rows: list[ReadinessRow] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        """Every criterion met; of an alternative group, one member is enough."""
+        if not self.rows:
+            return False
+        groups: dict[str, bool] = {}
+        for row in self.rows:
+            key = row.alternative or f"_{row.indicator}"
+            groups[key] = groups.get(key, False) or row.met
+        return all(groups.values())
+
+
+def readiness_for(
+    *, incubator: Incubator, indicators: CarrierIndicators, current_level: int | None
+) -> Readiness:
+    """Each indicator against the thresholds of the lowest level above the current one that
+    has thresholds for this kind of carrier (one query)."""
+    current = Level(current_level) if current_level else None
+    thresholds = list(
+        ReadinessThreshold.objects.filter(
+            kind=incubator.kind, level__gt=current_level or 0
+        ).order_by("level", "indicator")
+    )
+    if not thresholds:
+        return Readiness(current_level=current, target_level=None)
+    target = thresholds[0].level
+    labels = dict(Indicator.choices)
+    rows = []
+    for threshold in thresholds:
+        if threshold.level != target:
+            break
+        value = indicators.value(threshold.indicator)
+        rows.append(
+            ReadinessRow(
+                indicator=threshold.indicator,
+                label=str(labels.get(threshold.indicator, threshold.indicator)),
+                value=value,
+                minimum=threshold.minimum,
+                alternative=threshold.alternative,
+                met=value >= threshold.minimum,
+            )
+        )
+    return Readiness(current_level=current, target_level=Level(target), rows=rows)
+
+
+# --- District totals -----------------------------------------------------------------------
+
+
+def carrier_totals_on(day: dt.date) -> dict[str, Any]:
+    """The `incubators` block of the monthly summary on `day` (DESIGN §5), in a few queries.
+
+    A carrier counts once recognised by `day`, at the highest level it holds; tenants are
+    distinct resident enterprises, however many carriers they sit in.
+    """
+    counted = Incubator.objects.counted_on(day).with_level_on(day)
+    by_level = {level.key: 0 for level in Level}
+    by_kind = {kind.value: 0 for kind in IncubatorKind}
+    area = Decimal(0)
+    total = 0
+    for kind, level, carrier_area in counted.values_list("kind", "level_on", "area"):
+        total += 1
+        by_level[Level(level).key] += 1
+        by_kind[kind] += 1
+        area += carrier_area
+    residents = Tenancy.objects.resident_on(day).filter(
+        incubator__in=Incubator.objects.counted_on(day)
+    )
+    tenants = residents.aggregate(
+        tenants=Count("enterprise_id", distinct=True),
+        registered=Count(
+            "enterprise_id",
+            distinct=True,
+            filter=Q(
+                Exists(
+                    TechFirmRegistration.objects.registered_on(day).filter(
+                        enterprise=OuterRef("enterprise_id")
+                    )
+                )
+            ),
+        ),
+        high_tech=Count(
+            "enterprise_id",
+            distinct=True,
+            filter=Q(
+                Exists(
+                    HighTechCertificate.objects.valid_on(day).filter(
+                        enterprise=OuterRef("enterprise_id")
+                    )
+                )
+            ),
+        ),
+    )
+    month_start = day.replace(day=1)
+    activities = Activity.objects.aggregate(
+        month=Count("pk", filter=Q(held_on__gte=month_start, held_on__lte=day)),
+        ytd=Count("pk", filter=Q(held_on__gte=dt.date(day.year, 1, 1), held_on__lte=day)),
+    )
+    return {
+        "total": total,
+        "by_level": by_level,
+        "by_kind": by_kind,
+        "area_m2": float(area),
+        "tenants": tenants["tenants"],
+        "tenant_registered_tech_firms": tenants["registered"],
+        "tenant_high_tech_firms": tenants["high_tech"],
+        "activities_month": activities["month"],
+        "activities_ytd": activities["ytd"],
+    }

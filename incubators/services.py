@@ -1,0 +1,285 @@
+"""Every write to carriers, their recognitions, tenancies and activities.
+
+Each service is atomic, locks the carrier row it changes (so that two writers cannot both
+pass a rule across rows, such as "no overlapping tenancies"), validates with full_clean()
+and records the acting user in the audit trail through enterprises' save_with_audit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from enterprises.lib import uscc as uscc_lib
+from enterprises.models import Enterprise, uscc_error_message
+from enterprises.services import enterprise_get_or_create_pending, save_with_audit
+from incubators.models import (
+    Activity,
+    CompetitionEntry,
+    Incubator,
+    IncubatorSite,
+    ReadinessThreshold,
+    Recognition,
+    Tenancy,
+)
+
+INCUBATOR_FIELDS = ("name", "kind", "operator", "street", "address", "area", "workstations")
+
+
+def _lock(incubator_id: int) -> Incubator:
+    return Incubator.objects.select_for_update().get(pk=incubator_id)
+
+
+@transaction.atomic
+def incubator_create(
+    *,
+    acting_user: Any,
+    name: str,
+    kind: str,
+    operator: Enterprise,
+    area: Decimal,
+    **fields: Any,
+) -> Incubator:
+    """Add a carrier. It counts in the statistics once it holds a recognition."""
+    unknown = set(fields) - set(INCUBATOR_FIELDS)
+    if unknown:
+        raise ValueError(f"Not carrier fields: {sorted(unknown)}")
+    incubator = Incubator(name=name, kind=kind, operator=operator, area=area, **fields)
+    save_with_audit(incubator, acting_user=acting_user, reason="created")
+    return incubator
+
+
+@transaction.atomic
+def incubator_update(*, incubator: Incubator, acting_user: Any, **fields: Any) -> Incubator:
+    """Change a carrier's fields; its area may not drop below a tenant's rented area."""
+    unknown = set(fields) - set(INCUBATOR_FIELDS)
+    if unknown:
+        raise ValueError(f"Not carrier fields: {sorted(unknown)}")
+    record = _lock(incubator.pk)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    save_with_audit(record, acting_user=acting_user, reason="updated")
+    return record
+
+
+@transaction.atomic
+def incubator_save(*, incubator: Incubator, acting_user: Any) -> Incubator:
+    """Save a carrier edited as a whole (admin form), locking it when it exists."""
+    if incubator.pk:
+        _lock(incubator.pk)
+    save_with_audit(incubator, acting_user=acting_user, reason="saved")
+    return incubator
+
+
+@transaction.atomic
+def site_save(*, site: IncubatorSite, acting_user: Any) -> IncubatorSite:
+    """Create or change a site; all sites together stay within the carrier's area."""
+    site.incubator = _lock(site.incubator_id)
+    save_with_audit(site, acting_user=acting_user, reason="site saved")
+    return site
+
+
+@transaction.atomic
+def recognition_add(
+    *,
+    incubator: Incubator,
+    level: int,
+    recognized_on: dt.date,
+    acting_user: Any,
+    document_number: str = "",
+) -> Recognition:
+    """Record a recognition. Refused when dated in the future, or when the carrier holds a
+    higher level on that date that has not been revoked (levels only go down by revocation).
+    """
+    locked = _lock(incubator.pk)
+    recognition = Recognition(
+        incubator=locked,
+        level=level,
+        recognized_on=recognized_on,
+        document_number=document_number.strip(),
+    )
+    save_with_audit(recognition, acting_user=acting_user, reason="recognised")
+    return recognition
+
+
+@transaction.atomic
+def recognition_save(*, recognition: Recognition, acting_user: Any) -> Recognition:
+    """Create or change a recognition edited as a whole (admin inline), with the same rules."""
+    recognition.incubator = _lock(recognition.incubator_id)
+    save_with_audit(recognition, acting_user=acting_user, reason="recognition saved")
+    return recognition
+
+
+@transaction.atomic
+def recognition_revoke(
+    *, recognition: Recognition, revoked_on: dt.date, acting_user: Any
+) -> Recognition:
+    """Record that a recognition is revoked from `revoked_on` (it no longer counts that day)."""
+    _lock(recognition.incubator_id)
+    record = Recognition.objects.select_for_update().get(pk=recognition.pk)
+    record.revoked_on = revoked_on
+    save_with_audit(record, acting_user=acting_user, reason="revoked")
+    return record
+
+
+@transaction.atomic
+def tenancy_add(
+    *,
+    incubator: Incubator,
+    enterprise: Enterprise,
+    moved_in_on: dt.date,
+    area: Decimal,
+    acting_user: Any,
+    site: IncubatorSite | None = None,
+) -> Tenancy:
+    """Record that an enterprise moved into a carrier. Refused when it overlaps another
+    tenancy of the same enterprise there, or rents more than the carrier (or site) has."""
+    locked = _lock(incubator.pk)
+    tenancy = Tenancy(
+        incubator=locked, enterprise=enterprise, site=site, area=area, moved_in_on=moved_in_on
+    )
+    save_with_audit(tenancy, acting_user=acting_user, reason="moved in")
+    return tenancy
+
+
+@transaction.atomic
+def tenancy_add_by_uscc(
+    *,
+    incubator: Incubator,
+    uscc: str,
+    name: str,
+    moved_in_on: dt.date,
+    area: Decimal,
+    acting_user: Any,
+    site: IncubatorSite | None = None,
+) -> tuple[Tenancy, bool]:
+    """Add a tenant by its code, as an operator does; True when the enterprise is new.
+
+    Side effects: an unknown (valid) code creates a pending enterprise for staff to complete
+    (enterprises.services.enterprise_get_or_create_pending); both writes roll back together
+    when the tenancy is refused.
+    """
+    try:
+        code = uscc_lib.validate(uscc)
+    except uscc_lib.USCCError as exc:
+        raise ValidationError({"uscc": uscc_error_message(exc)}) from None
+    enterprise, created = enterprise_get_or_create_pending(
+        uscc=code, name=name, acting_user=acting_user
+    )
+    tenancy = tenancy_add(
+        incubator=incubator,
+        enterprise=enterprise,
+        moved_in_on=moved_in_on,
+        area=area,
+        site=site,
+        acting_user=acting_user,
+    )
+    return tenancy, created
+
+
+@transaction.atomic
+def tenancy_move_out(
+    *, tenancy: Tenancy, moved_out_on: dt.date, acting_user: Any, graduated: bool = False
+) -> Tenancy:
+    """Record a move-out (and whether the tenant graduated). It is no longer resident that day."""
+    _lock(tenancy.incubator_id)
+    record = Tenancy.objects.select_for_update().get(pk=tenancy.pk)
+    record.moved_out_on = moved_out_on
+    record.graduated = graduated
+    save_with_audit(
+        record, acting_user=acting_user, reason="graduated" if graduated else "moved out"
+    )
+    return record
+
+
+@transaction.atomic
+def tenancy_save(*, tenancy: Tenancy, acting_user: Any) -> Tenancy:
+    """Create or change a tenancy edited as a whole (admin inline), with the same rules."""
+    tenancy.incubator = _lock(tenancy.incubator_id)
+    save_with_audit(tenancy, acting_user=acting_user, reason="tenancy saved")
+    return tenancy
+
+
+@transaction.atomic
+def activity_record(
+    *,
+    organiser: Incubator | None,
+    kind: str,
+    title: str,
+    held_on: dt.date,
+    acting_user: Any,
+    participants: int = 0,
+    description: str = "",
+) -> Activity:
+    """Record an activity held by a carrier, or by the bureau when `organiser` is None."""
+    activity = Activity(
+        organiser=organiser,
+        kind=kind,
+        title=title.strip(),
+        held_on=held_on,
+        participants=participants,
+        description=description.strip(),
+        recorded_by=acting_user if getattr(acting_user, "pk", None) else None,
+    )
+    save_with_audit(activity, acting_user=acting_user, reason="recorded")
+    return activity
+
+
+@transaction.atomic
+def activity_save(*, activity: Activity, acting_user: Any) -> Activity:
+    """Save an activity edited as a whole (admin)."""
+    save_with_audit(activity, acting_user=acting_user, reason="activity saved")
+    return activity
+
+
+@transaction.atomic
+def competition_entry_save(*, entry: CompetitionEntry, acting_user: Any) -> CompetitionEntry:
+    """Create or change a competition entrant: finalist, award and rank."""
+    save_with_audit(entry, acting_user=acting_user, reason="entry saved")
+    return entry
+
+
+@transaction.atomic
+def competition_entry_add_by_uscc(
+    *,
+    activity: Activity,
+    uscc: str,
+    name: str,
+    acting_user: Any,
+    finalist: bool = False,
+    award: str = "",
+    rank: int | None = None,
+) -> tuple[CompetitionEntry, bool]:
+    """Enter an enterprise in a competition by its code; True when the enterprise is new.
+
+    Side effects: an unknown (valid) code creates a pending enterprise for staff to complete;
+    an enterprise already entered is refused. Both writes roll back together.
+    """
+    try:
+        code = uscc_lib.validate(uscc)
+    except uscc_lib.USCCError as exc:
+        raise ValidationError({"uscc": uscc_error_message(exc)}) from None
+    enterprise, created = enterprise_get_or_create_pending(
+        uscc=code, name=name, acting_user=acting_user
+    )
+    if CompetitionEntry.objects.filter(activity=activity, enterprise=enterprise).exists():
+        raise ValidationError({"uscc": _("This enterprise is already entered.")})
+    entry = CompetitionEntry(
+        activity=activity, enterprise=enterprise, finalist=finalist, award=award.strip(), rank=rank
+    )
+    save_with_audit(entry, acting_user=acting_user, reason="entered")
+    return entry, created
+
+
+@transaction.atomic
+def readiness_threshold_save(
+    *, threshold: ReadinessThreshold, acting_user: Any
+) -> ReadinessThreshold:
+    """Create or change a readiness threshold (staff keep the criteria as data)."""
+    save_with_audit(threshold, acting_user=acting_user, reason="threshold saved")
+    return threshold
