@@ -58,3 +58,16 @@ def test_enterprise_account_cannot_become_a_bank_officer(client):
     assert response.status_code == 200
     user.refresh_from_db()
     assert user.bank is None and user.organisation_kind == "enterprise"
+
+
+def test_staff_accounts_cannot_become_bank_officers():
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from portal.accounts import services
+
+    with pytest.raises(ValidationError):
+        services.user_bank_link(
+            user=StaffFactory(), bank=BankFactory(), acting_user=StaffFactory(is_superuser=True)
+        )
+    with pytest.raises(PermissionDenied):
+        services.user_bank_link(user=UserFactory(), bank=BankFactory(), acting_user=UserFactory())
