@@ -44,6 +44,15 @@ def _lock(application: LoanApplication) -> LoanApplication:
     )
 
 
+def _lock_for(application: LoanApplication, actor: Actor, acting_user: Any) -> LoanApplication:
+    """Lock the row, then refuse anyone but `actor` before any input is judged (an outsider
+    learns nothing about the loan from a validation message)."""
+    loan = _lock(application)
+    if actor not in actor_kinds(acting_user, loan):
+        raise PermissionDenied(_REFUSED[actor])
+    return loan
+
+
 def _transition(
     *,
     loan: LoanApplication,
@@ -240,9 +249,7 @@ def loan_application_submit(*, application: LoanApplication, acting_user: Any) -
     The firm must be a registered tech firm today and hold no other open application; the
     latest evaluation's quota is taken and the amount checked against it.
     """
-    loan = _lock(application)
-    if Actor.ENTERPRISE not in actor_kinds(acting_user, loan):
-        raise PermissionDenied(_REFUSED[Actor.ENTERPRISE])
+    loan = _lock_for(application, Actor.ENTERPRISE, acting_user)
     day = today()
     if loan.status in (LoanStatus.DRAFT, LoanStatus.RETURNED):
         _check_can_apply(enterprise=loan.enterprise, on=day, exclude_pk=loan.pk)
@@ -263,9 +270,8 @@ def loan_application_withdraw(
     *, application: LoanApplication, acting_user: Any, note: str = ""
 ) -> LoanApplication:
     """The applicant withdraws its application, at any time before the bank decides."""
-    return _transition(
-        loan=_lock(application), to=LoanStatus.WITHDRAWN, acting_user=acting_user, note=note
-    )
+    loan = _lock_for(application, Actor.ENTERPRISE, acting_user)
+    return _transition(loan=loan, to=LoanStatus.WITHDRAWN, acting_user=acting_user, note=note)
 
 
 @transaction.atomic
@@ -273,10 +279,9 @@ def loan_application_return(
     *, application: LoanApplication, acting_user: Any, note: str
 ) -> LoanApplication:
     """Staff return a submitted application to the firm, saying what is missing."""
+    loan = _lock_for(application, Actor.STAFF, acting_user)
     note = _required_note(note, _("Please say what the enterprise should add or correct."))
-    return _transition(
-        loan=_lock(application), to=LoanStatus.RETURNED, acting_user=acting_user, note=note
-    )
+    return _transition(loan=loan, to=LoanStatus.RETURNED, acting_user=acting_user, note=note)
 
 
 @transaction.atomic
@@ -284,10 +289,9 @@ def loan_application_reject(
     *, application: LoanApplication, acting_user: Any, note: str
 ) -> LoanApplication:
     """Staff reject a submitted application, giving the reason."""
+    loan = _lock_for(application, Actor.STAFF, acting_user)
     note = _required_note(note, _("Please give the reason for the rejection."))
-    return _transition(
-        loan=_lock(application), to=LoanStatus.REJECTED, acting_user=acting_user, note=note
-    )
+    return _transition(loan=loan, to=LoanStatus.REJECTED, acting_user=acting_user, note=note)
 
 
 @transaction.atomic
@@ -295,7 +299,7 @@ def loan_application_forward(
     *, application: LoanApplication, acting_user: Any, bank: Bank, note: str = ""
 ) -> LoanApplication:
     """Staff forward a submitted application to a partner bank not paused by its breaker."""
-    loan = _lock(application)
+    loan = _lock_for(application, Actor.STAFF, acting_user)
     bank = Bank.objects.select_for_update().get(pk=bank.pk)
     if bank.paused:
         raise ValidationError(
@@ -336,9 +340,7 @@ def loan_approve(
     note: str = "",
 ) -> LoanApplication:
     """The bank approves a forwarded application: amount ≤ min(quota, 5,000,000), rate, term."""
-    loan = _lock(application)
-    if Actor.BANK not in actor_kinds(acting_user, loan):
-        raise PermissionDenied(_REFUSED[Actor.BANK])
+    loan = _lock_for(application, Actor.BANK, acting_user)
     changes: dict[str, Any] = {}
     if loan.status == LoanStatus.FORWARDED:
         changes["approved_amount"] = _check_amount(amount, maximum=loan.max_amount, field="amount")
@@ -356,10 +358,9 @@ def loan_approve(
 @transaction.atomic
 def loan_decline(*, application: LoanApplication, acting_user: Any, note: str) -> LoanApplication:
     """The bank declines a forwarded application, giving the reason."""
+    loan = _lock_for(application, Actor.BANK, acting_user)
     note = _required_note(note, _("Please give the reason for declining."))
-    return _transition(
-        loan=_lock(application), to=LoanStatus.DECLINED, acting_user=acting_user, note=note
-    )
+    return _transition(loan=loan, to=LoanStatus.DECLINED, acting_user=acting_user, note=note)
 
 
 @transaction.atomic
@@ -367,7 +368,7 @@ def loan_disburse(
     *, application: LoanApplication, acting_user: Any, disbursed_on: dt.date, note: str = ""
 ) -> LoanApplication:
     """The bank records that the approved loan was paid out on `disbursed_on`."""
-    loan = _lock(application)
+    loan = _lock_for(application, Actor.BANK, acting_user)
     if disbursed_on is None or disbursed_on > today():
         raise ValidationError({"disbursed_on": _("The disbursement date cannot be in the future.")})
     if loan.submitted_on and disbursed_on < loan.submitted_on:
@@ -395,9 +396,7 @@ def loan_repayment_record(
     interest: Decimal = Decimal(0),
 ) -> Repayment:
     """The bank records a repayment; once no principal is outstanding the loan is repaid."""
-    loan = _lock(application)
-    if Actor.BANK not in actor_kinds(acting_user, loan):
-        raise PermissionDenied(_REFUSED[Actor.BANK])
+    loan = _lock_for(application, Actor.BANK, acting_user)
     if loan.status not in (LoanStatus.DISBURSED, LoanStatus.OVERDUE):
         raise ValidationError(_("Repayments can only be recorded on a disbursed or overdue loan."))
     principal = (principal or Decimal(0)).quantize(CENT)
@@ -438,9 +437,8 @@ def loan_mark_overdue(
     *, application: LoanApplication, acting_user: Any, note: str = ""
 ) -> LoanApplication:
     """The bank reports a disbursed loan as overdue."""
-    loan = _transition(
-        loan=_lock(application), to=LoanStatus.OVERDUE, acting_user=acting_user, note=note
-    )
+    loan = _lock_for(application, Actor.BANK, acting_user)
+    loan = _transition(loan=loan, to=LoanStatus.OVERDUE, acting_user=acting_user, note=note)
     bank_circuit_breaker_refresh(bank=loan.bank, acting_user=acting_user)
     return loan
 
@@ -450,7 +448,7 @@ def loan_mark_defaulted(
     *, application: LoanApplication, acting_user: Any, principal_loss: Decimal, note: str = ""
 ) -> LoanApplication:
     """The bank declares an overdue loan in default, with its principal loss."""
-    loan = _lock(application)
+    loan = _lock_for(application, Actor.BANK, acting_user)
     if loan.status == LoanStatus.OVERDUE:
         if principal_loss is None or principal_loss <= 0:
             raise ValidationError({"principal_loss": _("The amount must be greater than zero.")})

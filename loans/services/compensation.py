@@ -22,9 +22,9 @@ from loans.models import (
     LoanApplication,
     LoanStatus,
 )
-from loans.services.applications import _lock, _transition
+from loans.services.applications import _lock, _lock_for, _transition
 from loans.services.banks import bank_circuit_breaker_refresh
-from loans.services.base import _REFUSED, CENT, _is_staff_with, actor_kinds, today
+from loans.services.base import _REFUSED, CENT, _is_staff_with, today
 from loans.workflow import Actor
 
 
@@ -51,9 +51,7 @@ def compensation_claim_file(
     The claim is 80% of min(principal loss, quota); a larger `amount` is refused, as is a
     claim beyond the fund's balance. The loan becomes "compensation claimed".
     """
-    loan = _lock(application)
-    if Actor.BANK not in actor_kinds(acting_user, loan):
-        raise PermissionDenied(_REFUSED[Actor.BANK])
+    loan = _lock_for(application, Actor.BANK, acting_user)
     if CompensationClaim.objects.filter(loan=loan).exists():
         raise ValidationError(_("A compensation claim was already filed for this loan."))
     if loan.status != LoanStatus.DEFAULTED or not loan.principal_loss:
