@@ -88,3 +88,38 @@ def test_every_step_emails_the_firm_and_the_bank_in_chinese(celery_worker, smtp_
     )
     assert "状态为：已放款" in body_of(message)
     assert f"/loans/{loan.pk}/" in body_of(message)
+
+
+CHINESE_STATUS = {
+    "submitted": "已提交",
+    "returned": "已退回补充材料",
+    "rejected": "已驳回",
+    "withdrawn": "已撤回",
+    "forwarded": "已推荐至银行",
+    "approved": "银行已审批通过",
+    "declined": "银行未予批准",
+    "disbursed": "已放款",
+    "repaid": "已结清",
+    "overdue": "逾期",
+    "defaulted": "已违约",
+    "compensation_claimed": "已申请代偿",
+    "compensated": "已代偿",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("status", "label"), list(CHINESE_STATUS.items()))
+def test_every_status_email_is_chinese(mailoutbox, status, label):
+    from loans.models import LoanStatusChange
+    from tests.loans.factories import loan_in
+
+    loan = loan_in(status)
+    EnterpriseUserFactory(enterprise=loan.enterprise, email="boss@firm.example.cn")
+    change = LoanStatusChange.objects.create(
+        application=loan, from_status="submitted", to_status=status, note="说明文字"
+    )
+    assert services.loan_status_email_send(change_id=change.pk) >= 1
+    [message] = mailoutbox
+    assert message.subject == f"{loan.enterprise.name}的贷款申请：{label}"
+    assert f"当前状态为：{label}。" in message.body and "说明文字" in message.body
+    assert services.loan_status_email_send(change_id=change.pk + 1000) == 0  # gone: no email
