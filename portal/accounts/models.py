@@ -21,6 +21,7 @@ class User(AbstractUser):
         NONE = "", _("None (bureau)")
         ENTERPRISE = "enterprise", _("Enterprise")
         INCUBATOR = "incubator", _("Innovation carrier")
+        BANK = "bank", _("Partner bank")
         AUDIT_FIRM = "audit_firm", _("Audit firm")
 
     class LinkStatus(models.TextChoices):
@@ -53,6 +54,14 @@ class User(AbstractUser):
         blank=True,
         related_name="operators",
         verbose_name=_("innovation carrier"),
+    )
+    bank = models.ForeignKey(
+        "loans.Bank",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officers",
+        verbose_name=_("partner bank"),
     )
     audit_firm = models.ForeignKey(
         "subsidies.AuditFirm",
@@ -90,18 +99,28 @@ class User(AbstractUser):
                     Q(organisation_kind="")
                     & Q(enterprise__isnull=True)
                     & Q(incubator__isnull=True)
+                    & Q(bank__isnull=True)
                     & Q(audit_firm__isnull=True)
                 )
                 | (
                     Q(organisation_kind="enterprise")
                     & Q(enterprise__isnull=False)
                     & Q(incubator__isnull=True)
+                    & Q(bank__isnull=True)
                     & Q(audit_firm__isnull=True)
                 )
                 | (
                     Q(organisation_kind="incubator")
                     & Q(incubator__isnull=False)
                     & Q(enterprise__isnull=True)
+                    & Q(bank__isnull=True)
+                    & Q(audit_firm__isnull=True)
+                )
+                | (
+                    Q(organisation_kind="bank")
+                    & Q(bank__isnull=False)
+                    & Q(enterprise__isnull=True)
+                    & Q(incubator__isnull=True)
                     & Q(audit_firm__isnull=True)
                 )
                 | (
@@ -109,6 +128,7 @@ class User(AbstractUser):
                     & Q(audit_firm__isnull=False)
                     & Q(enterprise__isnull=True)
                     & Q(incubator__isnull=True)
+                    & Q(bank__isnull=True)
                 ),
                 name="user_organisation_matches_kind",
             ),
@@ -126,6 +146,8 @@ class User(AbstractUser):
             return self.enterprise
         if self.organisation_kind == self.OrganisationKind.INCUBATOR:
             return self.incubator
+        if self.organisation_kind == self.OrganisationKind.BANK:
+            return self.bank
         if self.organisation_kind == self.OrganisationKind.AUDIT_FIRM:
             return self.audit_firm
         return None

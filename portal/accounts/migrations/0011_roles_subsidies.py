@@ -9,7 +9,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0008_user_audit_firm"),
+        ("accounts", "0010_user_audit_firm"),
         ("subsidies", "0002_seed_policies"),
     ]
 
