@@ -16,6 +16,7 @@ from enterprises.models import Enterprise
 from subsidies import eligibility
 from subsidies.models import (
     CARRIER_PROGRAMMES,
+    Programme,
     RDAudit,
     SignOff,
     SubsidyClaim,
@@ -152,3 +153,51 @@ def opportunities_for(*, enterprise: Enterprise, day: dt.date) -> list[Opportuni
             )
         )
     return result
+
+
+def subsidies_summary_on(*, day: dt.date) -> dict[str, Any]:
+    """The DESIGN §5 `subsidies` figures as of `day`, amounts as Decimal yuan (one query).
+
+    With Y the calendar year of `day` (1 January to `day`): claims submitted in Y, claims
+    approved in Y and their approved amounts, approved amounts paid in Y; the same per
+    programme code, every code present.
+    """
+    from django.db.models import Count, Sum
+
+    start = dt.date(day.year, 1, 1)
+    submitted = Q(submitted_on__gte=start, submitted_on__lte=day)
+    approved = Q(approved_on__gte=start, approved_on__lte=day) & Q(
+        status__in=SubsidyClaim.COMMITTED_STATUSES
+    )
+    paid = Q(paid_on__gte=start, paid_on__lte=day, status=SubsidyClaim.Status.PAID)
+    rows = (
+        SubsidyClaim.objects.filter(submitted | approved | paid)
+        .order_by()
+        .values("programme")
+        .annotate(
+            claims=Count("pk", filter=submitted),
+            approved=Count("pk", filter=approved),
+            approved_total=Sum("approved_amount", filter=approved),
+            paid_total=Sum("approved_amount", filter=paid),
+        )
+    )
+    zero = Decimal("0.00")
+    by_policy = {
+        code: {"claims": 0, "approved": 0, "approved_amount": zero, "paid_amount": zero}
+        for code in Programme.values
+    }
+    for row in rows:
+        by_policy[row["programme"]] = {
+            "claims": row["claims"],
+            "approved": row["approved"],
+            "approved_amount": row["approved_total"] or zero,
+            "paid_amount": row["paid_total"] or zero,
+        }
+    figures = by_policy.values()
+    return {
+        "claims_ytd": sum(f["claims"] for f in figures),
+        "approved_ytd": sum(f["approved"] for f in figures),
+        "approved_amount_ytd": sum((f["approved_amount"] for f in figures), zero),
+        "paid_amount_ytd": sum((f["paid_amount"] for f in figures), zero),
+        "by_policy": by_policy,
+    }

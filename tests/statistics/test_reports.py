@@ -113,6 +113,7 @@ def test_the_email_is_chinese_with_html_text_and_an_xlsx_with_charts(celery_work
         "数读",
         "科技型企业",
         "知识价值信用贷款",
+        "补贴与奖励",
         "研发投入强度",
         "企业服务",
     ]
