@@ -21,7 +21,7 @@ from tests.enterprises.factories import HighTechCertificateFactory
 from tests.subsidies.factories import YEAR, policy
 from tests.subsidies.flow import NOTICE, advance, pdf, rd_claim, rent_claim, rent_ready, sign_all
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 S = SubsidyClaim.Status
 D = Decimal
 
