@@ -13,8 +13,10 @@ from enterprises.uploads import PrivateFileField
 from subsidies.models import Programme, RDAudit
 
 DOCUMENT_KINDS = ("pdf", "png", "jpeg", "xlsx")
-# Programmes an enterprise applies for itself; rewards are drafted by the bureau.
+# Programmes an enterprise applies for itself (recognition rewards are drafted by the
+# bureau when it records the recognition), and those a carrier operator applies for.
 APPLY_PROGRAMMES = (Programme.RENT, Programme.RD_INVESTMENT)
+CARRIER_APPLY_PROGRAMMES = (Programme.CARRIER_HTE, Programme.CARRIER_LISTING)
 
 
 class ClaimApplyForm(forms.Form):
@@ -39,9 +41,18 @@ class ClaimApplyForm(forms.Form):
     document_title = forms.CharField(label=_("Document title"), max_length=100)
     document = PrivateFileField(label=_("Supporting document"), kinds=DOCUMENT_KINDS)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, carrier: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].initial = timezone.localdate().year
+        if carrier:
+            # A carrier reward is computed from the registry; no months, documents optional.
+            self.fields["programme"].choices = [
+                (p.value, p.label) for p in CARRIER_APPLY_PROGRAMMES
+            ]
+            for name in ("rent_month_from", "rent_month_to"):
+                del self.fields[name]
+            self.fields["document_title"].required = False
+            self.fields["document"].required = False
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

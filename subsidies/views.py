@@ -63,13 +63,14 @@ def my_claims(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def claim_apply(request: HttpRequest) -> HttpResponse:
-    """An enterprise applies for the rent or R&D subsidy, with a first document."""
+    """An enterprise applies for the rent or R&D subsidy with a first document; a carrier
+    operator applies for the carrier rewards."""
     user = request.user
-    if getattr(user, "organisation_kind", "") != "enterprise" or not getattr(
-        user, "link_approved", False
-    ):
+    kind = getattr(user, "organisation_kind", "")
+    if kind not in ("enterprise", "incubator") or not getattr(user, "link_approved", False):
         raise Http404
-    form = ClaimApplyForm(request.POST or None, request.FILES or None)
+    carrier = kind == "incubator"
+    form = ClaimApplyForm(request.POST or None, request.FILES or None, carrier=carrier)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -77,19 +78,21 @@ def claim_apply(request: HttpRequest) -> HttpResponse:
                 claim = services.subsidy_claim_draft(
                     programme=data["programme"],
                     year=data["year"],
-                    enterprise=user.enterprise,  # type: ignore[union-attr]
+                    enterprise=None if carrier else user.enterprise,  # type: ignore[union-attr]
+                    incubator=user.incubator if carrier else None,  # type: ignore[union-attr]
                     rent_month_from=data.get("rent_month_from"),
                     rent_month_to=data.get("rent_month_to"),
                     claimed_amount=data.get("claimed_amount"),
                     description=data.get("description", ""),
                     acting_user=user,
                 )
-                services.subsidy_claim_attach(
-                    claim=claim,
-                    title=data["document_title"],
-                    file=data["document"],
-                    acting_user=user,
-                )
+                if data.get("document"):
+                    services.subsidy_claim_attach(
+                        claim=claim,
+                        title=data["document_title"] or data["document"].name,
+                        file=data["document"],
+                        acting_user=user,
+                    )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

@@ -115,8 +115,29 @@ def test_applying_with_a_bad_file_or_nothing_due_saves_nothing(client, actors):
     assert not SubsidyClaim.objects.exists()
 
 
+def test_a_carrier_operator_applies_for_the_carrier_reward(client, actors):
+    from tests.enterprises.factories import HighTechCertificateFactory
+    from tests.incubators.factories import TenancyFactory
+
+    policy(Programme.CARRIER_HTE)
+    tenancy = TenancyFactory(incubator=actors.incubator, moved_in_on=dt.date(YEAR - 1, 1, 1))
+    HighTechCertificateFactory(enterprise=tenancy.enterprise, issued_on=dt.date(YEAR, 4, 1))
+    _login(client, actors.operator)
+    form = client.get(reverse("subsidies:claim_apply")).context["form"]
+    assert [c[0] for c in form.fields["programme"].choices] == ["carrier_hte", "carrier_listing"]
+    response = client.post(
+        reverse("subsidies:claim_apply"), {"programme": "carrier_hte", "year": YEAR}
+    )
+    assert response.status_code == 302
+    claim = SubsidyClaim.objects.get()
+    assert (claim.incubator, claim.eligible_amount) == (actors.incubator, D("100000.00"))
+    client.post(reverse("subsidies:claim_submit", args=[claim.pk]))
+    claim.refresh_from_db()
+    assert claim.status == S.SUBMITTED
+
+
 def test_other_roles_cannot_apply(client, actors):
-    for user in (actors.operator, actors.auditor, actors.handler):
+    for user in (actors.auditor, actors.handler):
         _login(client, user)
         assert client.get(reverse("subsidies:claim_apply")).status_code == 404
 
