@@ -106,15 +106,24 @@ class SubsidyLedgerResource(LedgerResource):
         model = SubsidyClaim
         fields: tuple[str, ...] = ()
 
-    def get_queryset(self) -> QuerySet:
-        return (
-            SubsidyClaim.objects.exclude(status=S.DRAFT)
-            .annotate(
-                claimant_uscc=Coalesce(F("enterprise__uscc"), F("incubator__operator__uscc")),
-                claimant_name=Coalesce(F("enterprise__name"), F("incubator__name")),
-            )
-            .order_by("year", "programme", "pk")
+    @staticmethod
+    def _with_claimant(queryset: QuerySet) -> QuerySet:
+        """The claimant's code and name, whether an enterprise or a carrier claims."""
+        return queryset.annotate(
+            claimant_uscc=Coalesce(F("enterprise__uscc"), F("incubator__operator__uscc")),
+            claimant_name=Coalesce(F("enterprise__name"), F("incubator__name")),
         )
+
+    def get_queryset(self) -> QuerySet:
+        return self._with_claimant(
+            SubsidyClaim.objects.exclude(status=S.DRAFT).order_by("year", "programme", "pk")
+        )
+
+    def export(self, queryset: Any = None, **kwargs: Any) -> Any:
+        """Every claim but drafts (or the admin's selection), in the ledger's columns."""
+        if queryset is not None:
+            queryset = self._with_claimant(queryset.exclude(status=S.DRAFT))
+        return super().export(queryset, **kwargs)
 
     def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
         errors: dict[str, str] = {}

@@ -253,3 +253,49 @@ def test_import_process_exits_non_zero(tmp_path):
     )
     assert done.returncode != 0
     assert "第 2 行「申请金额(万元)」：金额格式错误" in done.stderr.decode("utf-8")
+
+
+def test_admin_import_previews_the_chinese_errors_then_confirms_and_exports(client):
+    from django.contrib.admin import site as admin_site
+
+    from tests.portal.factories import StaffFactory
+
+    client.force_login(StaffFactory(is_superuser=True))
+    admin = admin_site._registry[SubsidyClaim]
+    formats = admin.get_import_formats()
+    xlsx_index = next(i for i, f in enumerate(formats) if f().get_extension() == "xlsx")
+    url = "/admin/subsidies/subsidyclaim/import/"
+    data = rows()
+    data[1][8] = "已完成"
+    upload = io.BytesIO(xlsx_bytes(HEADERS, data))
+    upload.name = "ledger.xlsx"
+    response = client.post(url, {"import_file": upload, "format": xlsx_index, "resource": 0})
+    assert "第 3 行「状态」：不是可选值" in response.content.decode()
+    assert not SubsidyClaim.objects.exists()
+
+    upload = io.BytesIO(xlsx_bytes(HEADERS, rows()))
+    upload.name = "ledger.xlsx"
+    preview = client.post(url, {"import_file": upload, "format": xlsx_index, "resource": 0})
+    assert preview.context["result"].totals["new"] == 5
+    confirm = preview.context["confirm_form"]
+    response = client.post(
+        "/admin/subsidies/subsidyclaim/process_import/",
+        {name: confirm[name].value() for name in confirm.fields},
+    )
+    assert response.status_code == 302
+    assert SubsidyClaim.objects.count() == 5
+
+    export_formats = admin.get_export_formats()
+    xlsx_export = next(i for i, f in enumerate(export_formats) if f().get_extension() == "xlsx")
+    response = client.post(
+        "/admin/subsidies/subsidyclaim/export/",
+        {
+            "format": xlsx_export,
+            "resource": 0,
+            **{f"subsidyledgerresource_{h}": "on" for h in HEADERS},
+        },
+    )
+    assert response.status_code == 200, response.content[:500]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    exported = list(sheet.iter_rows(values_only=True))
+    assert list(exported[0]) == HEADERS and len(exported) == 6
