@@ -218,3 +218,33 @@ def test_a_member_waiting_for_approval_sees_no_claims(client):
     user = EnterpriseUserFactory(link_status="pending")
     _login(client, user)
     assert client.get(reverse("subsidies:my_claims")).status_code == 404
+
+
+@pytest.mark.parametrize("years", [1, 5])
+def test_policy_page_query_count_does_not_grow_with_policies(
+    client, django_assert_max_num_queries, years
+):
+    from subsidies.models import SubsidyPolicy
+
+    SubsidyPolicy.objects.all().delete()  # the seeded versions, if a flush left them
+    this_year = dt.date.today().year
+    for year in range(this_year - years + 1, this_year + 1):
+        policy(Programme.RENT, year=year, effective_until=None)
+    # the policies in effect, in one query; none per policy
+    with django_assert_max_num_queries(2):
+        response = client.get(reverse("subsidies:policies"))
+    assert len(response.context["policies"]) == years
+
+
+@pytest.mark.parametrize("steps", [S.SUBMITTED, S.APPROVED])
+def test_claim_page_query_count_does_not_grow_with_its_history(
+    client, actors, django_assert_max_num_queries, steps
+):
+    rent_ready(actors)
+    claim = advance(actors, rent_claim(actors), steps)
+    _login(client, actors.member)
+    # session, user, the claim with its relations, then its timeline with actors,
+    # signatures with signers, documents and objections: one query each
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("subsidies:claim_detail", args=[claim.pk]))
+    assert response.status_code == 200
