@@ -2,6 +2,7 @@
 server; nothing is queued before the step commits."""
 
 import pytest
+from django.utils import timezone
 
 from portal.celery import app
 from subsidies import services
@@ -20,20 +21,65 @@ def empty_queue():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_step_emails_the_enterprise(empty_queue, celery_worker, smtp_server):
+def test_each_step_emails_the_claimant(empty_queue, celery_worker, smtp_server):
     actors = Actors()
     actors.member.email = "cfo@firm.example.cn"
     actors.member.save()
     rent_ready(actors)
     claim = advance(actors, rent_claim(actors), S.APPROVED)
-    steps = [S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.SIGNED_OFF, S.IN_NOTICE, S.APPROVED]
-    wait_for(lambda: len(smtp_server.messages) >= len(steps))
+    batch = services.payment_batch_create(number="2026-09", acting_user=actors.finance)
+    services.payment_batch_add(batch=batch, claims=[claim], acting_user=actors.finance)
+    services.payment_batch_export(batch=batch, acting_user=actors.finance)
+    services.payment_batch_mark_paid(
+        batch=batch, paid_on=timezone.localdate(), acting_user=actors.finance
+    )
+    # A carrier hears of its claim through its operator: returned, resubmitted, rejected.
+    actors.operator.email = "ops@carrier.example.cn"
+    actors.operator.save()
+    carrier_claim = _carrier_claim(actors)
+    services.subsidy_claim_submit(claim=carrier_claim, acting_user=actors.operator)
+    services.subsidy_claim_return(
+        claim=carrier_claim, reason="补充名单", acting_user=actors.handler
+    )
+    services.subsidy_claim_submit(claim=carrier_claim, acting_user=actors.operator)
+    services.subsidy_claim_reject(
+        claim=carrier_claim, reason="不符合条件", acting_user=actors.handler
+    )
+
+    firm_steps = [S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.SIGNED_OFF, S.IN_NOTICE, S.APPROVED,
+                  S.IN_BATCH, S.PAID]  # fmt: skip
+    carrier_steps = [S.DRAFT, S.SUBMITTED, S.RETURNED, S.SUBMITTED, S.REJECTED]
+    total = len(firm_steps) + len(carrier_steps)
+    wait_for(lambda: len(smtp_server.messages) >= total)
     run_in_worker_and_wait()
-    assert len(smtp_server.messages) == len(steps)
-    assert {m["X-Envelope-To"] for m in smtp_server.messages} == {"cfo@firm.example.cn"}
-    bodies = [body_of(m) for m in smtp_server.messages]
+    assert len(smtp_server.messages) == total
+    to_firm = [m for m in smtp_server.messages if m["X-Envelope-To"] == "cfo@firm.example.cn"]
+    assert len(to_firm) == len(firm_steps)
+    bodies = [body_of(m) for m in to_firm]
     assert all(f"/subsidies/claims/{claim.pk}/" in body for body in bodies)
     assert any("24000.00" in body for body in bodies)
+    to_carrier = [body_of(m) for m in smtp_server.messages if m not in to_firm]
+    assert any("补充名单" in body for body in to_carrier)
+    assert any("不符合条件" in body for body in to_carrier)
+
+
+def _carrier_claim(actors):
+    import datetime as dt
+
+    from subsidies.models import Programme
+    from tests.enterprises.factories import HighTechCertificateFactory
+    from tests.incubators.factories import TenancyFactory
+    from tests.subsidies.factories import YEAR, policy
+
+    policy(Programme.CARRIER_HTE)
+    tenancy = TenancyFactory(incubator=actors.incubator, moved_in_on=dt.date(YEAR - 1, 1, 1))
+    HighTechCertificateFactory(enterprise=tenancy.enterprise, issued_on=dt.date(YEAR, 4, 1))
+    return services.subsidy_claim_draft(
+        programme=Programme.CARRIER_HTE,
+        year=YEAR,
+        incubator=actors.incubator,
+        acting_user=actors.operator,
+    )
 
 
 @pytest.mark.django_db
