@@ -36,7 +36,7 @@ from enterprises.models import (
     Street,
     TechFirmRegistration,
 )
-from portal import demo_incubators, demo_service, demo_statistics
+from portal import demo_incubators, demo_loans, demo_service, demo_statistics
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 
@@ -77,8 +77,8 @@ LOGINS: tuple[DemoLogin, ...] = (
         "晓梅",
         True,
     ),
-    DemoLogin("finance", Role.FINANCE, "后台 /admin/：查看企业库", "陈", "静", True),
-    DemoLogin("bank", Role.BANK_OFFICER, "银行工作台（后续版本提供）", "刘", "洋"),
+    DemoLogin("finance", Role.FINANCE, "后台 /admin/：查看企业库、拨付代偿款", "陈", "静", True),
+    DemoLogin("bank", Role.BANK_OFFICER, "银行工作台 /loans/bank/：农商行江北支行", "刘", "洋"),
     DemoLogin("auditor", Role.AUDITOR, "审计工作台（后续版本提供）", "赵", "敏"),
     DemoLogin(
         "carrier", Role.CARRIER_OPERATOR, "载体工作台 /carrier/：在孵企业、活动、指标", "孙", "磊"
@@ -86,7 +86,7 @@ LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(
         "enterprise",
         Role.ENTERPRISE_USER,
-        "企业端 /enterprise/：我的企业、诉求、项目推荐",
+        "企业端 /enterprise/：我的企业、诉求、项目推荐；/loans/：信用贷款",
         "周",
         "婷",
         enterprise=True,
@@ -602,6 +602,7 @@ def seed(*, today: dt.date | None = None) -> SeedResult:
     demo_firm = Enterprise.objects.filter(uscc=firms[0].uscc).first()
     for login in LOGINS[1:]:
         result.users_created += _ensure_user(login, demo_firm, admin)
+    demo_loans.seed(admin=admin, today=today, password_hash=_demo_password_hash())
     result.service = demo_service.seed(
         staff=User.objects.get(username="staff"),
         enterprise_user=User.objects.get(username="enterprise"),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("portal.accounts.urls")),
     path("enterprise/", include("enterprises.urls")),
+    path("loans/", include("loans.urls")),
     path("service-desk/", include("enterprises.desk_urls")),
     path("dashboard/", include("portal.statistics.urls")),
     path("carrier/", include("incubators.urls")),

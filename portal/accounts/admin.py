@@ -38,6 +38,7 @@ class PortalUserChangeForm(UserChangeForm):
                     "enterprise", _("Only an enterprise account can belong to an enterprise.")
                 )
         self._clean_incubator(cleaned)
+        self._clean_bank(cleaned)
         return cleaned
 
     def _clean_incubator(self, cleaned: dict[str, Any]) -> None:
@@ -62,6 +63,22 @@ class PortalUserChangeForm(UserChangeForm):
                 "incubator", _("A bureau or enterprise account cannot operate a carrier.")
             )
 
+    def _clean_bank(self, cleaned: dict[str, Any]) -> None:
+        """A bank can be chosen only for a bureau-less, non-staff account (or an officer);
+        the link itself is made by the user_bank_link service once the form is saved."""
+        if "bank" not in self.fields or cleaned.get("bank") is None:
+            return
+        kind = self.instance.organisation_kind
+        if (
+            kind not in (User.OrganisationKind.NONE, User.OrganisationKind.BANK)
+            or cleaned.get("is_staff")
+            or cleaned.get("enterprise") is not None
+            or cleaned.get("incubator") is not None
+        ):
+            self.add_error(
+                "bank", _("Only an account of no other organisation can be a bank officer.")
+            )
+
 
 @admin.register(User)
 class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
@@ -77,10 +94,10 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
         "date_joined",
     )
     list_filter = ("link_status", "organisation_kind", "is_staff", "is_active", "groups")
-    list_select_related = ("enterprise", "incubator")
+    list_select_related = ("enterprise", "incubator", "bank")
     search_fields = ("username", "email", "first_name", "last_name", "phone", "enterprise__name")
     ordering = ("-date_joined",)
-    autocomplete_fields = ("enterprise", "incubator")
+    autocomplete_fields = ("enterprise", "incubator", "bank")
     readonly_fields = (
         "organisation_kind",
         "link_status",
@@ -99,6 +116,7 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
                     "organisation_kind",
                     "enterprise",
                     "incubator",
+                    "bank",
                     "link_status",
                     "link_decided_by",
                     "link_decided_at",
@@ -113,19 +131,31 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     )
     actions = ("approve_link", "reject_link")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("enterprise", "incubator", "link_decided_by")
-        )
-
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         if obj.organisation_kind == User.OrganisationKind.INCUBATOR and not obj.link_decided_at:
             # the form made this account a carrier operator: staff decided the link
             obj.link_decided_by = request.user  # type: ignore[assignment]
             obj.link_decided_at = timezone.now()
+        if change and "bank" in form.changed_data:
+            # The bank link goes through its service (kind, approval, role) once the rest of
+            # the form, groups included, is saved with the stored link (save_related).
+            obj._new_bank = obj.bank  # type: ignore[attr-defined]
+            obj.bank = User.objects.get(pk=obj.pk).bank
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if hasattr(form.instance, "_new_bank"):
+            services.user_bank_link(
+                user=form.instance, bank=form.instance._new_bank, acting_user=request.user
+            )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("enterprise", "incubator", "bank", "link_decided_by")
+        )
 
     @admin.display(description=_("organisation"), ordering="enterprise__name")
     def organisation(self, obj: User) -> str:

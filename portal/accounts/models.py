@@ -21,6 +21,7 @@ class User(AbstractUser):
         NONE = "", _("None (bureau)")
         ENTERPRISE = "enterprise", _("Enterprise")
         INCUBATOR = "incubator", _("Innovation carrier")
+        BANK = "bank", _("Partner bank")
 
     class LinkStatus(models.TextChoices):
         NONE = "", _("No organisation")
@@ -53,6 +54,14 @@ class User(AbstractUser):
         related_name="operators",
         verbose_name=_("innovation carrier"),
     )
+    bank = models.ForeignKey(
+        "loans.Bank",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officers",
+        verbose_name=_("partner bank"),
+    )
     link_status = models.CharField(
         _("organisation link"),
         max_length=10,
@@ -78,17 +87,28 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(organisation_kind="") & Q(enterprise__isnull=True) & Q(incubator__isnull=True)
+                    Q(organisation_kind="")
+                    & Q(enterprise__isnull=True)
+                    & Q(incubator__isnull=True)
+                    & Q(bank__isnull=True)
                 )
                 | (
                     Q(organisation_kind="enterprise")
                     & Q(enterprise__isnull=False)
                     & Q(incubator__isnull=True)
+                    & Q(bank__isnull=True)
                 )
                 | (
                     Q(organisation_kind="incubator")
                     & Q(incubator__isnull=False)
                     & Q(enterprise__isnull=True)
+                    & Q(bank__isnull=True)
+                )
+                | (
+                    Q(organisation_kind="bank")
+                    & Q(bank__isnull=False)
+                    & Q(enterprise__isnull=True)
+                    & Q(incubator__isnull=True)
                 ),
                 name="user_organisation_matches_kind",
             ),
@@ -106,6 +126,8 @@ class User(AbstractUser):
             return self.enterprise
         if self.organisation_kind == self.OrganisationKind.INCUBATOR:
             return self.incubator
+        if self.organisation_kind == self.OrganisationKind.BANK:
+            return self.bank
         return None
 
     @property

@@ -27,6 +27,17 @@ _REGISTRY_MODELS = (
     "hightechcertificate",
     "annualfigures",
 )
+_LOAN_POLICY_MODELS = ("bank", "creditmodel", "creditindicator", "creditgrade")
+_LOAN_RECORD_MODELS = (
+    "creditevaluation",
+    "loanapplication",
+    "loanstatuschange",
+    "loanattachment",
+    "repayment",
+    "compensationfund",
+    "fundcontribution",
+    "compensationclaim",
+)
 # The service desk: staff record visits, handle requests and recommend projects.
 _SERVICE_DESK_MODELS = ("servicevisit", "servicerequest", "department", "projectrecommendation")
 _SERVICE_DESK_RECORDS = (
@@ -66,6 +77,17 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "enterprises.add_importjob",
         "accounts.view_user",
         "accounts.change_user",
+        *(
+            f"loans.{verb}_{model}"
+            for model in _LOAN_POLICY_MODELS
+            for verb in ("view", "add", "change")
+        ),
+        *(f"loans.view_{model}" for model in _LOAN_RECORD_MODELS),
+        "loans.review_loanapplication",
+        "loans.evaluate_enterprise",
+        "loans.import_loanledger",
+        "loans.decide_compensationclaim",
+        "loans.add_fundcontribution",
         # Monthly statistics: the dashboard, district figures, report subscriptions.
         "statistics.view_monthlysummary",
         "statistics.change_monthlysummary",
@@ -81,6 +103,13 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
         *(f"incubators.view_{model}" for model in _CARRIER_MODELS),
         "statistics.view_monthlysummary",
+        "loans.view_bank",
+        "loans.view_loanapplication",
+        "loans.view_compensationfund",
+        "loans.view_fundcontribution",
+        "loans.add_fundcontribution",
+        "loans.view_compensationclaim",
+        "loans.pay_compensationclaim",
     ),
     # The desks of these roles are web pages scoped to their organisation, not admin.
     Role.BANK_OFFICER: (),

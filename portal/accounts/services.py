@@ -183,3 +183,40 @@ def user_link_reject(*, user: User, acting_user: Any, reason: str) -> User:
         robust=True,
     )
     return decided
+
+
+@transaction.atomic
+def user_bank_link(*, user: User, bank: Any, acting_user: Any) -> User:
+    """Staff make a bureau-less account an officer of `bank` (None ends the link).
+
+    Staff setting the bank is the approval: the link is approved at once and the account
+    joins the bank officer role. A staff account, or one of another organisation (an
+    enterprise, a carrier), cannot become a bank officer.
+    """
+    _check_staff(acting_user)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_staff or locked.organisation_kind not in (
+        User.OrganisationKind.NONE,
+        User.OrganisationKind.BANK,
+    ):
+        raise ValidationError(
+            {"bank": _("Only an account of no other organisation can be a bank officer.")}
+        )
+    group = Group.objects.get(name=Role.BANK_OFFICER.value)
+    if bank is None:
+        locked.organisation_kind = User.OrganisationKind.NONE
+        locked.bank = None
+        locked.link_status = LinkStatus.NONE
+        locked.groups.remove(group)
+    else:
+        locked.organisation_kind = User.OrganisationKind.BANK
+        locked.bank = bank
+        locked.link_status = LinkStatus.APPROVED
+        locked.groups.add(group)
+    locked.link_decided_by = acting_user
+    locked.link_decided_at = timezone.now()
+    locked.full_clean(exclude=["password"])
+    locked._history_user = acting_user  # type: ignore[attr-defined]
+    locked._change_reason = f"bank link: {bank}" if bank else "bank link ended"  # type: ignore[attr-defined]
+    locked.save()
+    return locked

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal",
     "enterprises",
+    "loans",
     "portal.statistics",
     "incubators",
     "django.contrib.admin",

@@ -109,7 +109,14 @@ def test_the_email_is_chinese_with_html_text_and_an_xlsx_with_charts(celery_work
     attachment = next(p for p in message.walk() if p.get_filename())
     assert attachment.get_filename() == "monthly-summary-2025-10.xlsx"
     workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_payload(decode=True)))
-    assert workbook.sheetnames == ["数读", "创新载体", "科技型企业", "研发投入强度", "企业服务"]
+    assert workbook.sheetnames == [
+        "数读",
+        "创新载体",
+        "科技型企业",
+        "知识价值信用贷款",
+        "研发投入强度",
+        "企业服务",
+    ]
     headline = workbook["数读"]
     rows = {row[0]: row[1] for row in headline.iter_rows(min_row=2, values_only=True)}
     assert rows["入库科技型企业"] == 3

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test.utils import override_settings
 
 from portal import demo
 
@@ -42,7 +43,10 @@ class Command(BaseCommand):
                 "published password. Pass --force to seed anyway."
             )
         started = time.monotonic()
-        result = demo.seed()
+        # The demo's workflows notify their fictitious users; when tasks run in-process (no
+        # broker, as in `make run`) keep that mail in memory instead of printing it all.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            result = demo.seed()
         elapsed = time.monotonic() - started
         if options["verbosity"] < 1:
             return

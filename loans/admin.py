@@ -1,0 +1,472 @@
+"""Bureau admin for loans: banks and their circuit breakers, credit models and evaluation
+runs, the review queue (forward, return, reject), and the compensation fund and its claims.
+Saves and actions call loans.services; none of them re-implements a rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from enterprises.admin.registry import AuditedModelAdmin
+from enterprises.admin_import import LedgerImportAdminMixin
+from enterprises.lib.money import format_wan
+from enterprises.services import save_with_audit
+from loans import services
+from loans.models import (
+    Bank,
+    CompensationClaim,
+    CompensationFund,
+    CreditEvaluation,
+    CreditGrade,
+    CreditIndicator,
+    CreditModel,
+    FundContribution,
+    LoanApplication,
+    LoanStatusChange,
+    Repayment,
+)
+from loans.resources import BankResource, LoanLedgerResource
+from loans.selectors import fund_ledger_dataset
+
+MONTHS_IN_FILTER = 24
+
+
+def _errors(exc: ValidationError | PermissionDenied) -> str:
+    return "; ".join(exc.messages if isinstance(exc, ValidationError) else [str(exc)])
+
+
+def _apply_each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    call: Callable[[Any], Any],
+    done_message: Any,
+) -> None:
+    """Run a service on each selected row; report refusals row by row, then the count done."""
+    done = 0
+    for obj in queryset:
+        try:
+            call(obj)
+        except (ValidationError, PermissionDenied) as exc:
+            model_admin.message_user(request, f"{obj}: {_errors(exc)}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        model_admin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+
+def month_filter(field: str, title: Any) -> type[admin.SimpleListFilter]:
+    """A list filter on the calendar month of `field` (a date or datetime), last 24 months."""
+
+    class MonthFilter(admin.SimpleListFilter):
+        parameter_name = "month"
+
+        def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+            today = timezone.localdate()
+            year, month = today.year, today.month
+            choices = []
+            for _step in range(MONTHS_IN_FILTER):
+                choices.append((f"{year:04d}-{month:02d}", f"{year}年{month}月"))
+                year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+            return choices
+
+        def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+            value = self.value()
+            if not value:
+                return queryset
+            try:
+                year, month = (int(part) for part in value.split("-"))
+                dt.date(year, month, 1)
+            except ValueError:
+                return queryset.none()
+            return queryset.filter(**{f"{field}__year": year, f"{field}__month": month})
+
+    MonthFilter.title = title
+    return MonthFilter
+
+
+# --------------------------------------------------------------------------------- banks
+
+
+@admin.register(Bank)
+class BankAdmin(LedgerImportAdminMixin, ImportExportModelAdmin, AuditedModelAdmin):
+    resource_classes = [BankResource]
+    list_display = (
+        "name",
+        "contact_person",
+        "contact_phone",
+        "npl_ratio_pct",
+        "npl_threshold_pct",
+        "paused",
+        "paused_reason",
+    )
+    list_filter = ("paused",)
+    search_fields = ("name",)
+    readonly_fields = ("npl_ratio_pct", "paused", "paused_reason")
+
+    def save_model(self, request: HttpRequest, obj: Bank, form: Any, change: bool) -> None:
+        services.bank_save(bank=obj, acting_user=request.user)
+
+
+# --------------------------------------------------------------------------- credit model
+
+
+class CreditIndicatorInline(admin.TabularInline):
+    model = CreditIndicator
+    extra = 0
+    fields = ("sort_order", "code", "name", "kind", "measure", "max_points", "bands")
+
+
+class CreditGradeInline(admin.TabularInline):
+    model = CreditGrade
+    extra = 0
+    fields = ("grade", "min_score", "quota")
+
+
+@admin.register(CreditModel)
+class CreditModelAdmin(AuditedModelAdmin):
+    list_display = ("name", "version", "is_active", "created_at")
+    inlines = (CreditIndicatorInline, CreditGradeInline)
+    actions = ("evaluate_all",)
+
+    def save_model(self, request: HttpRequest, obj: CreditModel, form: Any, change: bool) -> None:
+        save_with_audit(obj, acting_user=request.user)
+
+    @admin.action(description=_("Evaluate every firm's latest figures with this model"))
+    def evaluate_all(self, request: HttpRequest, queryset: QuerySet[CreditModel]) -> None:
+        for credit_model in queryset[:1]:
+            try:
+                count = services.credit_evaluation_run(
+                    credit_model=credit_model, acting_user=request.user
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, _errors(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(count)d enterprises evaluated with %(model)s.")
+                    % {"count": count, "model": credit_model},
+                    messages.SUCCESS,
+                )
+
+
+@admin.register(CreditEvaluation)
+class CreditEvaluationAdmin(AuditedModelAdmin):
+    list_display = ("enterprise", "year", "evaluated_on", "score", "grade", "quota_wan")
+    list_select_related = ("enterprise",)
+    list_filter = ("grade", "credit_model", month_filter("evaluated_on", _("evaluation month")))
+    search_fields = ("enterprise__name", "=enterprise__uscc")
+    autocomplete_fields = ("enterprise",)
+    readonly_fields = (
+        "credit_model",
+        "year",
+        "evaluated_on",
+        "inputs",
+        "breakdown",
+        "base_score",
+        "bonus_score",
+        "score",
+        "grade",
+        "quota",
+        "evaluated_by",
+    )
+    fields = ("enterprise", *readonly_fields)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("loans.evaluate_enterprise")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is None else ("enterprise", *self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # An evaluation run for one firm: the service computes everything from its figures.
+        created = services.credit_evaluation_create(
+            enterprise=obj.enterprise, acting_user=request.user
+        )
+        obj.__dict__.update(created.__dict__)
+
+    @admin.display(description=_("credit quota (10,000 yuan)"), ordering="quota")
+    def quota_wan(self, obj: CreditEvaluation) -> str:
+        return format_wan(obj.quota)
+
+    @admin.display(description=_("points per indicator"))
+    def breakdown(self, obj: CreditEvaluation) -> str:
+        return format_html_join(
+            "",
+            "<div>{}：{} → {}</div>",
+            ((row["name"], row["value"], row["points"]) for row in obj.indicator_points),
+        )
+
+
+# ------------------------------------------------------------------------- review queue
+
+
+class BankChoiceField(forms.ModelChoiceField):
+    """Every bank; a paused one says why, and the service refuses to forward to it."""
+
+    def label_from_instance(self, obj: Bank) -> str:
+        if obj.paused:
+            return gettext("%(bank)s (paused: %(why)s)") % {
+                "bank": obj.name,
+                "why": obj.paused_reason,
+            }
+        return obj.name
+
+
+class ReviewActionForm(ActionForm):
+    bank = BankChoiceField(label=_("Bank"), queryset=Bank.objects.order_by("name"), required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+
+class LoanStatusChangeInline(admin.TabularInline):
+    model = LoanStatusChange
+    extra = 0
+    can_delete = False
+    fields = ("at", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RepaymentInline(admin.TabularInline):
+    model = Repayment
+    extra = 0
+    can_delete = False
+    fields = ("paid_on", "principal", "interest", "recorded_by")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LoanApplication)
+class LoanApplicationAdmin(LedgerImportAdminMixin, ImportExportModelAdmin, AuditedModelAdmin):
+    # The import brings in the loan ledger that predates the portal; the export is the
+    # loan book in the same official columns.
+    resource_classes = [LoanLedgerResource]
+    list_display = (
+        "enterprise",
+        "submitted_on",
+        "requested_wan",
+        "approved_wan",
+        "preferred_bank",
+        "bank",
+        "status",
+        "source",
+    )
+    list_select_related = ("enterprise", "bank", "preferred_bank")
+    list_filter = (
+        "status",
+        "bank",
+        month_filter("submitted_on", _("application month")),
+        "source",
+    )
+    search_fields = ("enterprise__name", "=enterprise__uscc")
+    inlines = (LoanStatusChangeInline, RepaymentInline)
+    action_form = ReviewActionForm
+    actions = ("forward_to_bank", "return_to_enterprise", "reject")
+    readonly_fields = [field.name for field in LoanApplication._meta.fields if field.name != "id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # applications come from firms, or from the loan ledger import
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # read-only here: every change is a transition, through the actions
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("loans.import_loanledger")
+
+    @admin.display(description=_("amount requested (10,000 yuan)"), ordering="requested_amount")
+    def requested_wan(self, obj: LoanApplication) -> str:
+        return format_wan(obj.requested_amount)
+
+    @admin.display(description=_("amount approved (10,000 yuan)"), ordering="approved_amount")
+    def approved_wan(self, obj: LoanApplication) -> str:
+        return format_wan(obj.approved_amount)
+
+    @admin.action(description=_("Forward to the bank chosen below"), permissions=["review"])
+    def forward_to_bank(self, request: HttpRequest, queryset: QuerySet[LoanApplication]) -> None:
+        bank = Bank.objects.filter(pk=request.POST.get("bank") or None).first()
+        if bank is None:
+            self.message_user(request, _("Choose the bank to forward to."), messages.ERROR)
+            return
+        note = request.POST.get("note", "")
+        _apply_each(
+            self,
+            request,
+            queryset,
+            lambda loan: services.loan_application_forward(
+                application=loan, acting_user=request.user, bank=bank, note=note
+            ),
+            _("%(count)d applications forwarded."),
+        )
+
+    @admin.action(
+        description=_("Return to the enterprise with the note below"), permissions=["review"]
+    )
+    def return_to_enterprise(
+        self, request: HttpRequest, queryset: QuerySet[LoanApplication]
+    ) -> None:
+        note = request.POST.get("note", "")
+        _apply_each(
+            self,
+            request,
+            queryset,
+            lambda loan: services.loan_application_return(
+                application=loan, acting_user=request.user, note=note
+            ),
+            _("%(count)d applications returned."),
+        )
+
+    @admin.action(description=_("Reject with the note below"), permissions=["review"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[LoanApplication]) -> None:
+        note = request.POST.get("note", "")
+        _apply_each(
+            self,
+            request,
+            queryset,
+            lambda loan: services.loan_application_reject(
+                application=loan, acting_user=request.user, note=note
+            ),
+            _("%(count)d applications rejected."),
+        )
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("loans.review_loanapplication")
+
+
+# ----------------------------------------------------------------- compensation fund
+
+
+@admin.register(CompensationFund)
+class CompensationFundAdmin(AuditedModelAdmin):
+    list_display = ("name", "balance", "city_share_pct", "district_share_pct")
+    readonly_fields = ("balance",)
+    actions = ("download_ledger",)
+
+    @admin.action(description=_("Download the fund ledger (xlsx)"), permissions=["view"])
+    def download_ledger(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        fund = queryset.order_by("pk").first()
+        dataset = fund_ledger_dataset(fund=fund)
+        response = HttpResponse(
+            dataset.export("xlsx"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        filename = f"fund-ledger-{timezone.localdate():%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # Only the ratio is editable here; the balance moves through contributions and claims.
+        fresh = CompensationFund.objects.get(pk=obj.pk)
+        fresh.city_share_pct = obj.city_share_pct
+        fresh.name = obj.name
+        save_with_audit(fresh, acting_user=request.user, reason="ratio changed")
+
+
+class ContributionForm(forms.ModelForm):
+    total = forms.DecimalField(
+        label=_("amount (yuan)"), max_digits=16, decimal_places=2, min_value=0
+    )
+
+    class Meta:
+        model = FundContribution
+        fields = ("fund", "contributed_on", "note")
+
+
+@admin.register(FundContribution)
+class FundContributionAdmin(AuditedModelAdmin):
+    form = ContributionForm
+    list_display = ("contributed_on", "fund", "city_amount", "district_amount", "note")
+    list_select_related = ("fund",)
+    list_filter = (month_filter("contributed_on", _("month")),)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        created = services.fund_contribution_record(
+            fund=obj.fund,
+            acting_user=request.user,
+            total=form.cleaned_data["total"],
+            contributed_on=obj.contributed_on,
+            note=obj.note,
+        )
+        obj.__dict__.update(created.__dict__)
+
+
+@admin.register(CompensationClaim)
+class CompensationClaimAdmin(AuditedModelAdmin):
+    list_display = (
+        "loan",
+        "bank",
+        "principal_loss",
+        "eligible_loss",
+        "amount",
+        "status",
+        "filed_at",
+        "paid_on",
+    )
+    list_select_related = ("loan__enterprise", "loan__bank")
+    list_filter = ("status", "loan__bank", month_filter("filed_at", _("month filed")))
+    search_fields = ("loan__enterprise__name",)
+    readonly_fields = [field.name for field in CompensationClaim._meta.fields if field.name != "id"]
+    actions = ("approve", "pay")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # banks file claims on their desk
+
+    @admin.display(description=_("bank"), ordering="loan__bank__name")
+    def bank(self, obj: CompensationClaim) -> str:
+        return str(obj.loan.bank or "—")
+
+    @admin.action(description=_("Approve the selected claims"), permissions=["decide"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[CompensationClaim]) -> None:
+        _apply_each(
+            self,
+            request,
+            queryset,
+            lambda claim: services.compensation_claim_approve(
+                claim=claim, acting_user=request.user
+            ),
+            _("%(count)d claims approved."),
+        )
+
+    @admin.action(description=_("Pay the selected claims from the fund"), permissions=["pay"])
+    def pay(self, request: HttpRequest, queryset: QuerySet[CompensationClaim]) -> None:
+        _apply_each(
+            self,
+            request,
+            queryset,
+            lambda claim: services.compensation_claim_pay(claim=claim, acting_user=request.user),
+            _("%(count)d claims paid."),
+        )
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("loans.decide_compensationclaim")
+
+    def has_pay_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("loans.pay_compensationclaim")

@@ -1,0 +1,120 @@
+"""Forms of the enterprise's loan pages and the bank desk. Money is entered in 万元 and
+handed to the services in yuan; the services hold the rules and give the messages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enterprises.forms import WanField
+from enterprises.uploads import PrivateFileValidator
+from loans.models import MAX_TERM_MONTHS, MIN_TERM_MONTHS, Bank
+
+ATTACHMENT_KINDS = ("pdf", "xlsx")
+MAX_ATTACHMENTS = 10
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several PDF or xlsx files, each checked by content and size (private uploads)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.xlsx"}))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("validators", [PrivateFileValidator(kinds=ATTACHMENT_KINDS)])
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(files) > MAX_ATTACHMENTS:
+            raise forms.ValidationError(
+                _("At most %(count)s files can be attached at once.") % {"count": MAX_ATTACHMENTS}
+            )
+        cleaned = [super(AttachmentsField, self).clean(item, initial) for item in files]
+        return [item for item in cleaned if item]
+
+
+def _term_field(label: Any) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=MIN_TERM_MONTHS,
+        max_value=MAX_TERM_MONTHS,
+        error_messages={
+            "min_value": _("The term must be between 6 and 36 months."),
+            "max_value": _("The term must be between 6 and 36 months."),
+        },
+    )
+
+
+class ApplicationForm(forms.Form):
+    preferred_bank = forms.ModelChoiceField(
+        label=_("Preferred bank"),
+        queryset=Bank.objects.order_by("name"),
+        required=False,
+        empty_label=_("No preference"),
+    )
+    requested_amount = WanField(label=_("Amount (10,000 yuan)"))
+    term_months = _term_field(_("Term (months)"))
+    purpose = forms.CharField(
+        label=_("Purpose"), max_length=300, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    attachments = AttachmentsField(
+        label=_("Attachments (financial statements etc.: PDF or xlsx, up to 10 MB each)")
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RequiredNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ApproveForm(NoteForm):
+    amount = WanField(label=_("Approved amount (10,000 yuan)"))
+    annual_rate_pct = forms.DecimalField(
+        label=_("Annual interest rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal(24),
+    )
+    term_months = _term_field(_("Term (months)"))
+    field_order = ["amount", "annual_rate_pct", "term_months", "note"]
+
+
+class DisburseForm(NoteForm):
+    disbursed_on = forms.DateField(
+        label=_("Disbursement date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    field_order = ["disbursed_on", "note"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"disbursed_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+
+class RepaymentForm(forms.Form):
+    paid_on = forms.DateField(
+        label=_("Payment date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    principal = WanField(label=_("Principal (10,000 yuan)"))
+    interest = WanField(label=_("Interest (10,000 yuan)"), required=False)
+
+
+class DefaultForm(NoteForm):
+    principal_loss = WanField(label=_("Principal loss (10,000 yuan)"))
+    field_order = ["principal_loss", "note"]

@@ -1,0 +1,255 @@
+"""Reads that depend on who asks. Views fetch loan records only through these; anything that
+is not the asker's own answers 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import tablib
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from enterprises.lib.money import format_wan
+from enterprises.models import Enterprise
+from enterprises.selectors import enterprise_for_user
+from loans.models import (
+    Bank,
+    CompensationClaim,
+    CompensationFund,
+    CreditEvaluation,
+    FundContribution,
+    LoanApplication,
+    LoanAttachment,
+    LoanStatus,
+    LoanStatusChange,
+    Repayment,
+)
+from loans.services import is_officer_of
+
+
+def evaluation_latest_for_enterprise(*, enterprise: Enterprise) -> CreditEvaluation | None:
+    """The enterprise's most recent credit evaluation, with its model, or None."""
+    return (
+        CreditEvaluation.objects.filter(enterprise=enterprise)
+        .select_related("credit_model")
+        .order_by("-evaluated_on", "-pk")
+        .first()
+    )
+
+
+def loan_applications_for_enterprise(*, enterprise: Enterprise) -> QuerySet[LoanApplication]:
+    return LoanApplication.objects.filter(enterprise=enterprise).select_related(
+        "bank", "preferred_bank"
+    )
+
+
+def _with_timeline(qs: QuerySet[LoanApplication]) -> QuerySet[LoanApplication]:
+    return qs.select_related("enterprise", "bank", "preferred_bank").prefetch_related(
+        Prefetch(
+            "status_changes",
+            queryset=LoanStatusChange.objects.select_related("actor").order_by("at", "pk"),
+        ),
+        "attachments",
+        "repayments",
+    )
+
+
+def loan_application_get_for_user(*, user: Any, pk: int) -> LoanApplication:
+    """One application of the user's own enterprise, with its timeline; otherwise 404."""
+    enterprise = enterprise_for_user(user=user)
+    loan = _with_timeline(LoanApplication.objects.filter(enterprise=enterprise, pk=pk)).first()
+    if loan is None:
+        raise Http404
+    return loan
+
+
+def bank_for_user(*, user: Any) -> Bank:
+    """The bank this officer works for once the link is approved; otherwise 404."""
+    bank_id = getattr(user, "bank_id", None)
+    if not is_officer_of(user, bank_id):
+        raise Http404
+    return Bank.objects.get(pk=bank_id)
+
+
+def loans_for_bank(*, bank: Bank, status: str = "") -> QuerySet[LoanApplication]:
+    """Applications forwarded to `bank` (whatever became of them), newest first."""
+    qs = (
+        LoanApplication.objects.filter(bank=bank)
+        .exclude(status__in=(LoanStatus.DRAFT, LoanStatus.SUBMITTED))
+        .select_related("enterprise")
+        .order_by("-submitted_on", "-pk")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def loan_get_for_bank(*, user: Any, pk: int) -> LoanApplication:
+    """One loan forwarded to the officer's own bank, with its timeline; otherwise 404."""
+    bank = bank_for_user(user=user)
+    loan = _with_timeline(loans_for_bank(bank=bank).filter(pk=pk)).first()
+    if loan is None:
+        raise Http404
+    return loan
+
+
+def attachment_get_for_user(*, user: Any, loan_pk: int, pk: int) -> LoanAttachment:
+    """An attachment of an application the user may read (its firm or its bank); else 404."""
+    if getattr(user, "organisation_kind", "") == "bank":
+        loan = loan_get_for_bank(user=user, pk=loan_pk)
+    else:
+        loan = loan_application_get_for_user(user=user, pk=loan_pk)
+    for attachment in loan.attachments.all():
+        if attachment.pk == pk:
+            return attachment
+    raise Http404
+
+
+# ------------------------------------------------------------------------- statistics
+
+
+def _money_text(value: Decimal | None) -> str:
+    return f"{(value or Decimal(0)).quantize(Decimal('0.01')):f}"
+
+
+def loans_summary_on(*, day: dt.date) -> dict[str, Any]:
+    """The loans figures of the monthly summary (DESIGN §5), as of the end of `day`.
+
+    Cumulative since the first record unless named _month. Portal loans are judged by their
+    dated records (disbursement, repayments, status changes, paid claims); ledger rows, which
+    carry no such records, by their status.
+    """
+    end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    month_start = day.replace(day=1)
+    loans = LoanApplication.objects.all()
+    lent = loans.filter(disbursed_on__lte=day)
+    lent_on = Q(disbursed_on__lte=day)
+    totals = loans.aggregate(
+        applicant_firms=Count("enterprise", distinct=True, filter=Q(submitted_on__lte=day)),
+        granted_firms=Count("enterprise", distinct=True, filter=lent_on),
+        granted_amount=Sum("approved_amount", filter=lent_on),
+        granted_amount_month=Sum(
+            "approved_amount", filter=lent_on & Q(disbursed_on__gte=month_start)
+        ),
+        overdue_ledger=Count(
+            "pk",
+            filter=lent_on & Q(source=LoanApplication.Source.LEDGER, status=LoanStatus.OVERDUE),
+        ),
+    )
+    repaid_by_day = (
+        Repayment.objects.filter(loan=OuterRef("pk"), paid_on__lte=day)
+        .values("loan")
+        .annotate(total=Sum("principal"))
+        .values("total")
+    )
+    compensated_by_day = CompensationClaim.objects.filter(
+        loan=OuterRef("pk"), status=CompensationClaim.Status.PAID, paid_on__lte=day
+    )
+    outstanding = (
+        lent.exclude(
+            source=LoanApplication.Source.LEDGER,
+            status__in=(LoanStatus.REPAID, LoanStatus.COMPENSATED),
+        )
+        .exclude(Exists(compensated_by_day))
+        .annotate(repaid=Coalesce(Subquery(repaid_by_day), Decimal(0)))
+        .aggregate(total=Sum(F("approved_amount") - F("repaid")))
+    )
+    last_change = (
+        LoanStatusChange.objects.filter(application=OuterRef("pk"), at__lt=end)
+        .order_by("-at", "-pk")
+        .values("to_status")[:1]
+    )
+    overdue_portal = (
+        loans.filter(source=LoanApplication.Source.PORTAL)
+        .annotate(status_then=Subquery(last_change))
+        .filter(status_then=LoanStatus.OVERDUE)
+        .count()
+    )
+    paid = CompensationClaim.objects.filter(
+        status=CompensationClaim.Status.PAID, paid_on__lte=day
+    ).aggregate(total=Sum("amount"))
+    contributed = FundContribution.objects.filter(contributed_on__lte=day).aggregate(
+        total=Sum(F("city_amount") + F("district_amount"))
+    )
+    return {
+        "applicant_firms": totals["applicant_firms"],
+        "granted_firms": totals["granted_firms"],
+        "granted_amount": _money_text(totals["granted_amount"]),
+        "granted_amount_month": _money_text(totals["granted_amount_month"]),
+        "outstanding_amount": _money_text(outstanding["total"]),
+        "overdue_loans": overdue_portal + totals["overdue_ledger"],
+        "compensation_paid": _money_text(paid["total"]),
+        "fund_balance": _money_text(
+            (contributed["total"] or Decimal(0)) - (paid["total"] or Decimal(0))
+        ),
+    }
+
+
+FUND_LEDGER_HEADERS = [
+    "日期",
+    "类型",
+    "市级出资(万元)",
+    "区级出资(万元)",
+    "代偿金额(万元)",
+    "合作银行",
+    "统一社会信用代码",
+    "企业名称",
+    "余额(万元)",
+    "备注",
+]
+
+
+def fund_ledger_dataset(*, fund: CompensationFund) -> tablib.Dataset:
+    """The fund's ledger in the official style: contributions (注资) and paid claims (代偿)
+    in date order, amounts in 万元, with the running balance."""
+    rows: list[tuple[dt.date, int, list[Any], Decimal, str]] = []
+    for contribution in fund.contributions.order_by("contributed_on", "pk"):
+        rows.append(
+            (
+                contribution.contributed_on,
+                0,
+                [
+                    "注资",
+                    format_wan(contribution.city_amount),
+                    format_wan(contribution.district_amount),
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
+                contribution.total,
+                contribution.note,
+            )
+        )
+    claims = fund.claims.filter(status=CompensationClaim.Status.PAID).select_related(
+        "loan__bank", "loan__enterprise"
+    )
+    for claim in claims.order_by("paid_on", "pk"):
+        loan = claim.loan
+        rows.append(
+            (
+                claim.paid_on or dt.date.min,
+                1,
+                [
+                    "代偿",
+                    "",
+                    "",
+                    format_wan(claim.amount),
+                    loan.bank.name if loan.bank else "",
+                    loan.enterprise.uscc,
+                    loan.enterprise.name,
+                ],
+                -claim.amount,
+                claim.note,
+            )
+        )
+    dataset = tablib.Dataset(headers=FUND_LEDGER_HEADERS)
+    balance = Decimal(0)
+    for day, _kind, cells, change, note in sorted(rows, key=lambda row: (row[0], row[1])):
+        balance += change
+        dataset.append([day.isoformat(), *cells, format_wan(balance), note])
+    return dataset

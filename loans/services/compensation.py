@@ -1,0 +1,186 @@
+"""The risk compensation fund: claims (80% of min(principal loss, quota)), their approval
+and payment, and contributions. The fund row is locked on every change of its balance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enterprises.lib.money import format_wan
+from enterprises.services import save_with_audit
+from loans.models import (
+    FUND_SHARE,
+    CompensationClaim,
+    CompensationFund,
+    FundContribution,
+    LoanApplication,
+    LoanStatus,
+)
+from loans.services.applications import _lock, _lock_for, _transition
+from loans.services.banks import bank_circuit_breaker_refresh
+from loans.services.base import _REFUSED, CENT, _is_staff_with, today
+from loans.workflow import Actor
+
+
+def compensation_for(*, principal_loss: Decimal, quota: Decimal | None) -> tuple[Decimal, Decimal]:
+    """(eligible loss, fund's compensation): min(loss, quota) and 80% of it, in cents."""
+    eligible = principal_loss if quota is None else min(principal_loss, quota)
+    amount = (eligible * FUND_SHARE).quantize(CENT, rounding=ROUND_HALF_UP)
+    return eligible, amount
+
+
+def the_fund() -> CompensationFund:
+    fund = CompensationFund.objects.order_by("pk").first()
+    if fund is None:
+        raise ValidationError(_("No risk compensation fund is set up."))
+    return fund
+
+
+@transaction.atomic
+def compensation_claim_file(
+    *, application: LoanApplication, acting_user: Any, amount: Decimal | None = None, note: str = ""
+) -> CompensationClaim:
+    """The bank claims on the fund for a defaulted loan.
+
+    The claim is 80% of min(principal loss, quota); a larger `amount` is refused, as is a
+    claim beyond the fund's balance. The loan becomes "compensation claimed".
+    """
+    loan = _lock_for(application, Actor.BANK, acting_user)
+    if CompensationClaim.objects.filter(loan=loan).exists():
+        raise ValidationError(_("A compensation claim was already filed for this loan."))
+    if loan.status != LoanStatus.DEFAULTED or not loan.principal_loss:
+        raise ValidationError(_("Only a defaulted loan with a principal loss can be claimed."))
+    eligible, due = compensation_for(principal_loss=loan.principal_loss, quota=loan.quota)
+    if amount is not None and amount.quantize(CENT) > due:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "The fund pays at most %(due)s 万元: 80%% of the smaller of the principal "
+                    "loss and the credit quota."
+                )
+                % {"due": format_wan(due)}
+            }
+        )
+    claimed = due if amount is None else amount.quantize(CENT)
+    if claimed <= 0:
+        raise ValidationError({"amount": _("The amount must be greater than zero.")})
+    fund = CompensationFund.objects.select_for_update().get(pk=the_fund().pk)
+    if claimed > fund.balance:
+        raise ValidationError(
+            {
+                "amount": _("The fund's balance (%(balance)s 万元) cannot cover this claim.")
+                % {"balance": format_wan(fund.balance)}
+            }
+        )
+    _transition(loan=loan, to=LoanStatus.COMPENSATION_CLAIMED, acting_user=acting_user, note=note)
+    claim = CompensationClaim(
+        loan=loan,
+        fund=fund,
+        principal_loss=loan.principal_loss,
+        eligible_loss=eligible,
+        amount=claimed,
+        filed_by=acting_user,
+        note=note.strip(),
+    )
+    save_with_audit(claim, acting_user=acting_user, reason="filed")
+    return claim
+
+
+def _lock_claim(claim: CompensationClaim) -> CompensationClaim:
+    return CompensationClaim.objects.select_for_update(of=("self",)).get(pk=claim.pk)
+
+
+@transaction.atomic
+def compensation_claim_approve(
+    *, claim: CompensationClaim, acting_user: Any, note: str = ""
+) -> CompensationClaim:
+    """Staff approve a filed claim for payment."""
+    if not _is_staff_with(acting_user, "loans.decide_compensationclaim"):
+        raise PermissionDenied(_("Only bureau staff may decide on compensation claims."))
+    claim = _lock_claim(claim)
+    if claim.status != CompensationClaim.Status.FILED:
+        raise ValidationError(_("Only a filed claim can be approved."))
+    claim.status = CompensationClaim.Status.APPROVED
+    claim.decided_by = acting_user
+    claim.decided_at = timezone.now()
+    if note:
+        claim.note = note.strip()
+    save_with_audit(claim, acting_user=acting_user, reason="approved")
+    return claim
+
+
+@transaction.atomic
+def compensation_claim_pay(
+    *, claim: CompensationClaim, acting_user: Any, paid_on: dt.date | None = None
+) -> CompensationClaim:
+    """Finance pay an approved claim out of the fund; the loan becomes compensated.
+
+    The fund row is locked and its balance lowered in the same transaction; a payment the
+    balance cannot cover is refused (and the database's check would refuse it too).
+    """
+    if not _is_staff_with(acting_user, "loans.pay_compensationclaim"):
+        raise PermissionDenied(_REFUSED[Actor.FINANCE])
+    claim = _lock_claim(claim)
+    if claim.status != CompensationClaim.Status.APPROVED:
+        raise ValidationError(_("Only an approved claim can be paid."))
+    loan = _lock(claim.loan)
+    _fund_withdraw(fund_id=claim.fund_id, amount=claim.amount, acting_user=acting_user)
+    claim.status = CompensationClaim.Status.PAID
+    claim.paid_on = paid_on or today()
+    save_with_audit(claim, acting_user=acting_user, reason="paid")
+    _transition(loan=loan, to=LoanStatus.COMPENSATED, acting_user=acting_user)
+    bank_circuit_breaker_refresh(bank=loan.bank, acting_user=acting_user)
+    return claim
+
+
+def _fund_withdraw(*, fund_id: int, amount: Decimal, acting_user: Any) -> CompensationFund:
+    fund = CompensationFund.objects.select_for_update().get(pk=fund_id)
+    if amount > fund.balance:
+        raise ValidationError(
+            _("The fund's balance (%(balance)s 万元) cannot cover this claim.")
+            % {"balance": format_wan(fund.balance)}
+        )
+    fund.balance -= amount
+    try:
+        with transaction.atomic():
+            save_with_audit(fund, acting_user=acting_user, reason="compensation paid")
+    except IntegrityError:
+        raise ValidationError(_("The fund's balance cannot go below zero.")) from None
+    return fund
+
+
+@transaction.atomic
+def fund_contribution_record(
+    *,
+    fund: CompensationFund,
+    acting_user: Any,
+    total: Decimal,
+    contributed_on: dt.date,
+    note: str = "",
+) -> FundContribution:
+    """Pay `total` into the fund, split between city and district by the fund's ratio."""
+    if not _is_staff_with(acting_user, "loans.add_fundcontribution"):
+        raise PermissionDenied(_("Only bureau staff may record fund contributions."))
+    if total is None or total <= 0:
+        raise ValidationError({"total": _("The amount must be greater than zero.")})
+    fund = CompensationFund.objects.select_for_update().get(pk=fund.pk)
+    total = total.quantize(CENT)
+    city = (total * fund.city_share_pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    contribution = FundContribution(
+        fund=fund,
+        contributed_on=contributed_on,
+        city_amount=city,
+        district_amount=total - city,
+        note=note.strip(),
+        recorded_by=acting_user,
+    )
+    save_with_audit(contribution, acting_user=acting_user)
+    fund.balance += total
+    save_with_audit(fund, acting_user=acting_user, reason="contribution")
+    return contribution

@@ -1,0 +1,67 @@
+"""Status emails, sent by the Celery task after each transition commits."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from enterprises.lib.money import format_wan
+from loans.models import (
+    LoanStatus,
+    LoanStatusChange,
+)
+
+
+def _recipients(change: LoanStatusChange) -> list[str]:
+    from django.contrib.auth import get_user_model
+
+    loan = change.application
+    users = get_user_model().objects.filter(is_active=True, link_status="approved")
+    addresses = set(
+        users.filter(organisation_kind="enterprise", enterprise_id=loan.enterprise_id)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if loan.enterprise.contact_email:
+        addresses.add(loan.enterprise.contact_email)
+    if loan.bank_id and change.to_status in (LoanStatus.FORWARDED, LoanStatus.WITHDRAWN):
+        addresses.update(
+            users.filter(organisation_kind="bank", bank_id=loan.bank_id)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    return sorted(addresses)
+
+
+def loan_status_email_send(*, change_id: int) -> int:
+    """Email the firm (and the bank where it concerns it) about one status change.
+
+    Sends nothing when the change no longer exists; returns the number of recipients.
+    """
+    change = (
+        LoanStatusChange.objects.select_related("application__enterprise", "application__bank")
+        .filter(pk=change_id)
+        .first()
+    )
+    if change is None:
+        return 0
+    recipients = _recipients(change)
+    if not recipients:
+        return 0
+    loan = change.application
+    context = {
+        "change": change,
+        "loan": loan,
+        "enterprise": loan.enterprise,
+        "amount_wan": format_wan(loan.approved_amount or loan.requested_amount),
+        "url": settings.PORTAL_BASE_URL.rstrip("/")
+        + reverse("loans:application_detail", args=[loan.pk]),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("loans/email/status_changed_subject.txt", context)
+        body = render_to_string("loans/email/status_changed.txt", context)
+    send_mail(" ".join(subject.split()), body, None, recipients)
+    return len(recipients)

@@ -1,0 +1,225 @@
+"""The bureau's loan admin: review actions call the services, filters by status, bank and
+month, evaluation runs, claims; changelists whose query count does not grow with rows."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from loans.models import (
+    CompensationClaim,
+    CompensationFund,
+    CreditEvaluation,
+    CreditModel,
+    FundContribution,
+    LoanStatus,
+)
+from tests.enterprises.factories import AnnualFiguresFactory
+from tests.loans.factories import (
+    BankFactory,
+    BankOfficerFactory,
+    CreditEvaluationFactory,
+    FinanceFactory,
+    loan_in,
+)
+from tests.portal.factories import StaffFactory
+
+S = LoanStatus
+pytestmark = pytest.mark.django_db
+LOANS = reverse("admin:loans_loanapplication_changelist")
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(StaffFactory())
+    return client
+
+
+def action(client, url, name, ids, **extra):
+    return client.post(
+        url,
+        {"action": name, "_selected_action": [str(i) for i in ids], "index": "0", **extra},
+        follow=True,
+    )
+
+
+def test_forward_to_bank(staff_client):
+    loans = [loan_in(S.SUBMITTED) for _ in range(2)]
+    bank = BankFactory()
+    ids = [loan.pk for loan in loans]
+    response = action(staff_client, LOANS, "forward_to_bank", ids, bank=str(bank.pk))
+    assert response.status_code == 200
+    for loan in loans:
+        loan.refresh_from_db()
+        assert (loan.status, loan.bank) == (S.FORWARDED, bank)
+
+
+def test_forward_without_a_bank_or_to_a_paused_bank_is_refused(staff_client):
+    loan = loan_in(S.SUBMITTED)
+    action(staff_client, LOANS, "forward_to_bank", [loan.pk])
+    paused = BankFactory(paused=True, paused_reason="不良率 12.00% 超过阈值 5.00%")
+    listing = staff_client.get(LOANS).content.decode()
+    assert "不良率 12.00% 超过阈值 5.00%" in listing  # staff see why before they choose
+    response = action(staff_client, LOANS, "forward_to_bank", [loan.pk], bank=str(paused.pk))
+    assert response.status_code == 200
+    assert "熔断" in response.content.decode()  # catalog
+    loan.refresh_from_db()
+    assert loan.status == S.SUBMITTED
+
+
+def test_return_needs_a_note(staff_client):
+    loan = loan_in(S.SUBMITTED)
+    action(staff_client, LOANS, "return_to_enterprise", [loan.pk], note="")
+    loan.refresh_from_db()
+    assert loan.status == S.SUBMITTED
+    action(staff_client, LOANS, "return_to_enterprise", [loan.pk], note="请补充财务报表")
+    loan.refresh_from_db()
+    assert loan.status == S.RETURNED
+    assert loan.status_changes.last().note == "请补充财务报表"
+
+
+def test_finance_cannot_review(client):
+    client.force_login(FinanceFactory())
+    loan = loan_in(S.SUBMITTED)
+    action(client, LOANS, "reject", [loan.pk], note="x")
+    loan.refresh_from_db()
+    assert loan.status == S.SUBMITTED
+
+
+def test_filters_by_status_bank_and_month(staff_client):
+    bank = BankFactory()
+    forwarded = loan_in(S.FORWARDED, bank=bank)
+    old = loan_in(S.REJECTED, submitted_on=dt.date(2025, 3, 9))
+    names = lambda response: response.content.decode()  # noqa: E731
+    page = names(staff_client.get(LOANS, {"status__exact": S.FORWARDED}))
+    assert forwarded.enterprise.name in page and old.enterprise.name not in page
+    page = names(staff_client.get(LOANS, {"bank__id__exact": bank.pk}))
+    assert forwarded.enterprise.name in page and old.enterprise.name not in page
+    today = dt.date.today()
+    page = names(staff_client.get(LOANS, {"month": f"{today:%Y-%m}"}))
+    assert forwarded.enterprise.name in page and old.enterprise.name not in page
+
+
+@pytest.mark.parametrize("rows", [2, 30])
+def test_changelists_query_count_does_not_grow(staff_client, rows, fund,
+                                               django_assert_max_num_queries):  # fmt: skip
+    bank = BankFactory()
+    for _ in range(rows):
+        loan = loan_in(S.COMPENSATION_CLAIMED, bank=bank)
+        CompensationClaim.objects.create(
+            loan=loan, fund=fund, principal_loss=1000, eligible_loss=1000, amount=800
+        )
+        CreditEvaluationFactory(enterprise=loan.enterprise)
+    # session, user, permissions, the page of rows with their relations, count, bank filter
+    # choices, and the admin's fixed lookups; none per row.
+    for url in (
+        LOANS,
+        reverse("admin:loans_compensationclaim_changelist"),
+        reverse("admin:loans_creditevaluation_changelist"),
+        reverse("admin:loans_bank_changelist"),
+    ):
+        with django_assert_max_num_queries(12):
+            assert staff_client.get(url).status_code == 200, url
+
+
+def test_loan_change_page_shows_the_timeline(staff_client):
+    loan = loan_in(S.FORWARDED)
+    response = staff_client.get(reverse("admin:loans_loanapplication_change", args=[loan.pk]))
+    assert response.status_code == 200
+
+
+def test_evaluation_run_action(staff_client):
+    AnnualFiguresFactory.create_batch(2)
+    model = CreditModel.objects.get(is_active=True)
+    action(staff_client, reverse("admin:loans_creditmodel_changelist"), "evaluate_all", [model.pk])
+    assert CreditEvaluation.objects.count() == 2
+
+
+def test_claims_approved_by_staff_and_paid_by_finance(client, fund):
+    loan = loan_in(S.COMPENSATION_CLAIMED)
+    claim = CompensationClaim.objects.create(
+        loan=loan, fund=fund, principal_loss=600000, eligible_loss=600000, amount=480000
+    )
+    url = reverse("admin:loans_compensationclaim_changelist")
+    client.force_login(StaffFactory())
+    action(client, url, "approve", [claim.pk])
+    client.force_login(FinanceFactory())
+    action(client, url, "pay", [claim.pk])
+    claim.refresh_from_db()
+    fund.refresh_from_db()
+    assert claim.status == CompensationClaim.Status.PAID
+    assert fund.balance == Decimal("9520000.00")
+
+
+def test_contribution_added_in_admin_goes_through_the_service(client):
+    client.force_login(FinanceFactory())
+    fund = CompensationFund.objects.get()
+    response = client.post(
+        reverse("admin:loans_fundcontribution_add"),
+        {
+            "fund": fund.pk,
+            "contributed_on": "2026-01-05",
+            "note": "2026 年第一批",
+            "total": "500000",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    contribution = FundContribution.objects.get()
+    assert (contribution.city_amount, contribution.district_amount) == (200000, 300000)
+    fund.refresh_from_db()
+    assert fund.balance == 500000
+
+
+def test_bank_threshold_change_rechecks_the_breaker(staff_client):
+    bank = BankFactory(npl_threshold_pct=Decimal("10"))
+    officer = BankOfficerFactory(bank=bank)
+    loan = loan_in(S.DISBURSED, bank=bank)
+    from loans import services
+
+    services.loan_mark_overdue(application=loan, acting_user=officer)
+    response = staff_client.post(
+        reverse("admin:loans_bank_change", args=[bank.pk]),
+        {"name": bank.name, "contact_person": "", "contact_phone": "", "npl_threshold_pct": "100"},
+    )
+    assert response.status_code == 302
+    bank.refresh_from_db()
+    assert not bank.paused
+
+
+def test_staff_evaluate_one_firm_from_the_admin(staff_client):
+    figures = AnnualFiguresFactory(invention_patents=5)
+    response = staff_client.post(
+        reverse("admin:loans_creditevaluation_add"), {"enterprise": figures.enterprise_id}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    evaluation = CreditEvaluation.objects.get()
+    assert evaluation.inputs["invention_patents"] == "5"
+    change = staff_client.get(reverse("admin:loans_creditevaluation_change", args=[evaluation.pk]))
+    assert "发明专利：5 → 20" in change.content.decode()
+
+
+def test_a_second_active_credit_model_is_refused_with_a_message(staff_client):
+    data = {
+        "version": "2",
+        "name": "新版模型",
+        "is_active": "on",
+        "notes": "",
+        **{
+            f"{prefix}-{key}": value
+            for prefix in ("indicators", "grades")
+            for key, value in {
+                "TOTAL_FORMS": "0",
+                "INITIAL_FORMS": "0",
+                "MIN_NUM_FORMS": "0",
+                "MAX_NUM_FORMS": "1000",
+            }.items()
+        },
+    }
+    response = staff_client.post(reverse("admin:loans_creditmodel_add"), data)
+    assert response.status_code == 200
+    assert "只能启用一个信用评价模型" in response.content.decode()  # catalog
+    del data["is_active"]
+    response = staff_client.post(reverse("admin:loans_creditmodel_add"), data)
+    assert response.status_code == 302
+    assert CreditModel.objects.get(version=2).history.get().history_user is not None
