@@ -2,12 +2,15 @@
 
 import datetime as dt
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
-from incubators.models import IncubatorKind, Level
+from incubators.models import Incubator, IncubatorKind, Level, Tenancy
 from portal.statistics.lib import Period
+from portal.statistics.models import MonthlySummary
 from portal.statistics.sections import incubators as section
 from tests.enterprises.factories import (
     EnterpriseFactory,
@@ -327,3 +330,14 @@ def test_level_on_day_filter_ignores_a_malformed_value(staff_client, value):
     IncubatorFactory()
     url = reverse("admin:incubators_incubator_changelist")
     assert _result_count(staff_client, f"{url}?level_on_day={value}") == 2
+
+
+def test_the_demo_snapshots_hold_the_demo_carriers():
+    call_command("seed_demo", force=True, stdout=StringIO())
+    latest = MonthlySummary.objects.order_by("-period").first()
+    day = latest.as_of
+    figures = latest.figures["incubators"]
+    assert figures["total"] == Incubator.objects.counted_on(day).count() > 0
+    residents = Tenancy.objects.resident_on(day).values("enterprise").distinct().count()
+    assert figures["tenants"] == residents > 0
+    assert sum(figures["by_level"].values()) == figures["total"]
