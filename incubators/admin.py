@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
@@ -14,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 
-from enterprises.admin.registry import AuditedInlineMixin, AuditedModelAdmin
+from enterprises.admin.registry import AuditedInlineMixin, AuditedModelAdmin, OnDayFilter
 from enterprises.admin_import import LedgerImportAdminMixin
+from enterprises.models import HighTechCertificate, TechFirmRegistration
 from incubators import services
 from incubators.models import (
     Activity,
@@ -63,6 +65,71 @@ class ResidentTodayFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.exclude(pk__in=resident)
         return queryset
+
+
+# --- On a given day: the links of the monthly figures (?<parameter>=YYYY-MM-DD) ----------
+
+
+class CountedOnDayFilter(OnDayFilter):
+    title = _("recognised carrier on day")
+    parameter_name = "counted_on_day"
+
+    def filter_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
+        return queryset.filter(pk__in=Incubator.objects.counted_on(day).values("pk"))
+
+
+class LevelOnDayFilter(admin.SimpleListFilter):
+    """The highest level held on a day, ?level_on_day=YYYY-MM-DD:<district|municipal|national>."""
+
+    title = _("level held on day")
+    parameter_name = "level_on_day"
+
+    def parsed(self) -> tuple[dt.date, Level] | None:
+        day, _sep, key = (self.value() or "").partition(":")
+        levels = {level.key: level for level in Level}
+        try:
+            return dt.date.fromisoformat(day), levels[key]
+        except (ValueError, KeyError):
+            return None
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        parsed = self.parsed()
+        day = parsed[0] if parsed else today()
+        return [(f"{day.isoformat()}:{level.key}", f"{level.label} {day}") for level in Level]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        parsed = self.parsed()
+        if parsed is None:
+            return queryset
+        day, level = parsed
+        held = Incubator.objects.holding_level_on(day, level.value).values("pk")
+        return queryset.filter(pk__in=held)
+
+
+class ResidentOnDayFilter(OnDayFilter):
+    title = _("resident on day")
+    parameter_name = "resident_on_day"
+
+    def filter_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
+        return queryset.filter(pk__in=Tenancy.objects.resident_on(day).values("pk"))
+
+
+class TenantRegisteredOnDayFilter(OnDayFilter):
+    title = _("tenant is a registered tech firm on day")
+    parameter_name = "registered_on_day"
+
+    def filter_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
+        registered = TechFirmRegistration.objects.registered_on(day)
+        return queryset.filter(Exists(registered.filter(enterprise=OuterRef("enterprise_id"))))
+
+
+class TenantHighTechOnDayFilter(OnDayFilter):
+    title = _("tenant is a high-tech enterprise on day")
+    parameter_name = "high_tech_on_day"
+
+    def filter_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
+        valid = HighTechCertificate.objects.valid_on(day)
+        return queryset.filter(Exists(valid.filter(enterprise=OuterRef("enterprise_id"))))
 
 
 class IncubatorSiteInline(AuditedInlineMixin, admin.TabularInline):
@@ -131,7 +198,7 @@ class IncubatorAdmin(LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmi
         "desk_link",
     )
     list_select_related = ("street",)
-    list_filter = ("kind", LevelTodayFilter, "street")
+    list_filter = ("kind", LevelTodayFilter, "street", CountedOnDayFilter, LevelOnDayFilter)
     search_fields = ("name", "operator__name", "=operator__uscc")
     autocomplete_fields = ("operator", "street")
     inlines = (IncubatorSiteInline, RecognitionInline, TenancyInline)
@@ -215,7 +282,14 @@ class TenancyAdmin(LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmin)
         "graduated",
     )
     list_select_related = ("enterprise", "incubator")
-    list_filter = (ResidentTodayFilter, "graduated", "incubator__kind")
+    list_filter = (
+        ResidentTodayFilter,
+        "graduated",
+        "incubator__kind",
+        ResidentOnDayFilter,
+        TenantRegisteredOnDayFilter,
+        TenantHighTechOnDayFilter,
+    )
     search_fields = ("enterprise__name", "=enterprise__uscc", "incubator__name")
     autocomplete_fields = ("incubator", "enterprise")
     date_hierarchy = "moved_in_on"

@@ -111,6 +111,7 @@ def test_the_email_is_chinese_with_html_text_and_an_xlsx_with_charts(celery_work
     workbook = openpyxl.load_workbook(io.BytesIO(attachment.get_payload(decode=True)))
     assert workbook.sheetnames == [
         "数读",
+        "创新载体",
         "科技型企业",
         "知识价值信用贷款",
         "补贴与奖励",

@@ -8,12 +8,19 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from incubators.models import IncubatorKind, Level
 from portal.statistics import services
 from portal.statistics.lib import Period
 from tests.enterprises.factories import (
     EnterpriseFactory,
     HighTechCertificateFactory,
     TechFirmRegistrationFactory,
+)
+from tests.incubators.factories import (
+    ActivityFactory,
+    IncubatorFactory,
+    RecognitionFactory,
+    TenancyFactory,
 )
 from tests.portal.factories import EnterpriseUserFactory, StaffFactory, UserFactory
 from tests.statistics.factories import DistrictStatisticFactory
@@ -132,9 +139,20 @@ def test_xlsx_download(staff_client):
     assert response.status_code == 200
     assert "monthly-summary-2025-10.xlsx" in response["Content-Disposition"]
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    # headlines, then enterprises, loans, subsidies, rd, services
-    assert len(workbook.sheetnames) == 6
+    # headlines, then incubators, enterprises, loans, subsidies, rd, services
+    assert len(workbook.sheetnames) == 7
     assert all(workbook[name]._charts for name in workbook.sheetnames[1:])
+
+
+def _carriers(since: dt.date) -> None:
+    """Carriers recognised month after month, each with tenants, for the incubators charts."""
+    for index, level in enumerate([Level.DISTRICT] * 5 + [Level.MUNICIPAL] * 3 + [Level.NATIONAL]):
+        day = since + dt.timedelta(days=40 * index)
+        incubator = IncubatorFactory(kind=list(IncubatorKind)[index % 4])
+        RecognitionFactory(incubator=incubator, level=level, recognized_on=day)
+        for tenant in range(index + 2):
+            TenancyFactory(incubator=incubator, moved_in_on=day + dt.timedelta(days=tenant))
+        ActivityFactory(organiser=incubator, held_on=day + dt.timedelta(days=3))
 
 
 @pytest.mark.browser
@@ -144,6 +162,7 @@ def test_staff_open_the_dashboard_in_chromium(page, live_server):
     from tests.portal.test_journey import ensure_roles
 
     ensure_roles()  # an earlier transactional test may have emptied the role groups
+    _carriers(Period(2025, 10).shift(-12).first_day)
     _history(13, firms=12)
     staff = StaffFactory()
     page.goto("/accounts/login/?next=/dashboard/")
@@ -154,6 +173,7 @@ def test_staff_open_the_dashboard_in_chromium(page, live_server):
     assert page.locator("article.figure").count() >= 4
     assert page.locator("svg.trend polyline").count() >= 4
     assert "入库科技型企业" in page.content()
+    assert "已认定孵化载体" in page.content() and "在孵企业" in page.content()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
 
