@@ -36,7 +36,7 @@ from enterprises.models import (
     Street,
     TechFirmRegistration,
 )
-from portal import demo_incubators, demo_loans, demo_service, demo_statistics
+from portal import demo_incubators, demo_loans, demo_service, demo_statistics, demo_subsidies
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 
@@ -77,16 +77,26 @@ LOGINS: tuple[DemoLogin, ...] = (
         "晓梅",
         True,
     ),
-    DemoLogin("finance", Role.FINANCE, "后台 /admin/：查看企业库、拨付代偿款", "陈", "静", True),
+    DemoLogin(
+        "finance",
+        Role.FINANCE,
+        "后台 /admin/：查看企业库、拨付代偿款、补贴拨付批次",
+        "陈",
+        "静",
+        True,
+    ),
     DemoLogin("bank", Role.BANK_OFFICER, "银行工作台 /loans/bank/：农商行江北支行", "刘", "洋"),
-    DemoLogin("auditor", Role.AUDITOR, "审计工作台（后续版本提供）", "赵", "敏"),
+    DemoLogin(
+        "auditor", Role.AUDITOR, "审计工作台 /subsidies/audits/：本所受托的研发投入审计", "赵", "敏"
+    ),
     DemoLogin(
         "carrier", Role.CARRIER_OPERATOR, "载体工作台 /carrier/：在孵企业、活动、指标", "孙", "磊"
     ),
     DemoLogin(
         "enterprise",
         Role.ENTERPRISE_USER,
-        "企业端 /enterprise/：我的企业、诉求、项目推荐；/loans/：信用贷款",
+        "企业端 /enterprise/：我的企业、诉求、项目推荐；/loans/：信用贷款；"
+        "/subsidies/claims/：补贴申请",
         "周",
         "婷",
         enterprise=True,
@@ -454,6 +464,7 @@ class SeedResult:
     figures_created: int = 0
     users_created: int = 0
     carriers_created: int = 0
+    subsidy_claims_created: int = 0
     service: demo_service.ServiceSeedResult = field(default_factory=demo_service.ServiceSeedResult)
     logins: tuple[DemoLogin, ...] = LOGINS
 
@@ -609,5 +620,6 @@ def seed(*, today: dt.date | None = None) -> SeedResult:
         today=today,
     )
     result.carriers_created = demo_incubators.seed(admin=admin, today=today)
+    result.subsidy_claims_created = demo_subsidies.seed(admin=admin, today=today)
     demo_statistics.seed(today=today, acting_user=admin)
     return result

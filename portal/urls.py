@@ -17,6 +17,7 @@ urlpatterns = [
     path("service-desk/", include("enterprises.desk_urls")),
     path("dashboard/", include("portal.statistics.urls")),
     path("carrier/", include("incubators.urls")),
+    path("subsidies/", include("subsidies.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

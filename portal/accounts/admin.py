@@ -39,7 +39,32 @@ class PortalUserChangeForm(UserChangeForm):
                 )
         self._clean_incubator(cleaned)
         self._clean_bank(cleaned)
+        self._clean_audit_firm(cleaned)
         return cleaned
+
+    def _clean_audit_firm(self, cleaned: dict[str, Any]) -> None:
+        """Staff make a bureau-less, non-staff account an auditor by choosing its audit firm
+        (the link is approved at once: staff decide it); an auditor keeps one."""
+        if "audit_firm" not in self.fields:
+            return
+        kind = self.instance.organisation_kind
+        firm = cleaned.get("audit_firm")
+        message = _("Only an account of no other organisation can belong to an audit firm.")
+        if kind == User.OrganisationKind.AUDIT_FIRM and firm is None:
+            self.add_error("audit_firm", _("An auditor account needs its audit firm."))
+        elif firm is not None and kind == User.OrganisationKind.NONE:
+            if (
+                cleaned.get("is_staff")
+                or cleaned.get("enterprise") is not None
+                or cleaned.get("incubator") is not None
+                or cleaned.get("bank") is not None
+            ):
+                self.add_error("audit_firm", message)
+            else:
+                self.instance.organisation_kind = User.OrganisationKind.AUDIT_FIRM
+                self.instance.link_status = User.LinkStatus.APPROVED
+        elif firm is not None and kind != User.OrganisationKind.AUDIT_FIRM:
+            self.add_error("audit_firm", message)
 
     def _clean_incubator(self, cleaned: dict[str, Any]) -> None:
         """Staff make a bureau-less, non-staff account a carrier operator by choosing its
@@ -94,10 +119,10 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
         "date_joined",
     )
     list_filter = ("link_status", "organisation_kind", "is_staff", "is_active", "groups")
-    list_select_related = ("enterprise", "incubator", "bank")
+    list_select_related = ("enterprise", "incubator", "bank", "audit_firm")
     search_fields = ("username", "email", "first_name", "last_name", "phone", "enterprise__name")
     ordering = ("-date_joined",)
-    autocomplete_fields = ("enterprise", "incubator", "bank")
+    autocomplete_fields = ("enterprise", "incubator", "bank", "audit_firm")
     readonly_fields = (
         "organisation_kind",
         "link_status",
@@ -117,6 +142,7 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
                     "enterprise",
                     "incubator",
                     "bank",
+                    "audit_firm",
                     "link_status",
                     "link_decided_by",
                     "link_decided_at",
@@ -132,7 +158,8 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     actions = ("approve_link", "reject_link")
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        if obj.organisation_kind == User.OrganisationKind.INCUBATOR and not obj.link_decided_at:
+        staff_decided = (User.OrganisationKind.INCUBATOR, User.OrganisationKind.AUDIT_FIRM)
+        if obj.organisation_kind in staff_decided and not obj.link_decided_at:
             # the form made this account a carrier operator: staff decided the link
             obj.link_decided_by = request.user  # type: ignore[assignment]
             obj.link_decided_at = timezone.now()
@@ -154,7 +181,7 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("enterprise", "incubator", "bank", "link_decided_by")
+            .select_related("enterprise", "incubator", "bank", "audit_firm", "link_decided_by")
         )
 
     @admin.display(description=_("organisation"), ordering="enterprise__name")

@@ -22,6 +22,7 @@ class User(AbstractUser):
         ENTERPRISE = "enterprise", _("Enterprise")
         INCUBATOR = "incubator", _("Innovation carrier")
         BANK = "bank", _("Partner bank")
+        AUDIT_FIRM = "audit_firm", _("Audit firm")
 
     class LinkStatus(models.TextChoices):
         NONE = "", _("No organisation")
@@ -62,6 +63,14 @@ class User(AbstractUser):
         related_name="officers",
         verbose_name=_("partner bank"),
     )
+    audit_firm = models.ForeignKey(
+        "subsidies.AuditFirm",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="auditors",
+        verbose_name=_("audit firm"),
+    )
     link_status = models.CharField(
         _("organisation link"),
         max_length=10,
@@ -91,24 +100,35 @@ class User(AbstractUser):
                     & Q(enterprise__isnull=True)
                     & Q(incubator__isnull=True)
                     & Q(bank__isnull=True)
+                    & Q(audit_firm__isnull=True)
                 )
                 | (
                     Q(organisation_kind="enterprise")
                     & Q(enterprise__isnull=False)
                     & Q(incubator__isnull=True)
                     & Q(bank__isnull=True)
+                    & Q(audit_firm__isnull=True)
                 )
                 | (
                     Q(organisation_kind="incubator")
                     & Q(incubator__isnull=False)
                     & Q(enterprise__isnull=True)
                     & Q(bank__isnull=True)
+                    & Q(audit_firm__isnull=True)
                 )
                 | (
                     Q(organisation_kind="bank")
                     & Q(bank__isnull=False)
                     & Q(enterprise__isnull=True)
                     & Q(incubator__isnull=True)
+                    & Q(audit_firm__isnull=True)
+                )
+                | (
+                    Q(organisation_kind="audit_firm")
+                    & Q(audit_firm__isnull=False)
+                    & Q(enterprise__isnull=True)
+                    & Q(incubator__isnull=True)
+                    & Q(bank__isnull=True)
                 ),
                 name="user_organisation_matches_kind",
             ),
@@ -128,6 +148,8 @@ class User(AbstractUser):
             return self.incubator
         if self.organisation_kind == self.OrganisationKind.BANK:
             return self.bank
+        if self.organisation_kind == self.OrganisationKind.AUDIT_FIRM:
+            return self.audit_firm
         return None
 
     @property

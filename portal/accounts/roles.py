@@ -54,6 +54,23 @@ _CARRIER_MODELS = (
     "competitionentry",
     "readinessthreshold",
 )
+# Subsidies: staff keep policies, follow claims and high-tech applications, assign audits.
+_SUBSIDY_MODELS = (
+    "subsidypolicy",
+    "subsidyclaim",
+    "hightechapplication",
+    "auditfirm",
+    "enterpriselisting",
+    "objection",
+)
+_SUBSIDY_RECORDS = (
+    "subsidyclaimstatuschange",
+    "hightechapplicationstatuschange",
+    "signoff",
+    "rdaudit",
+    "claimattachment",
+    "paymentbatch",
+)
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.BUREAU_ADMIN: ("*",),
     Role.BUREAU_STAFF: (
@@ -98,6 +115,16 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         ),
         "statistics.view_reportdelivery",
         "statistics.change_reportdelivery",
+        *(
+            f"subsidies.{verb}_{model}"
+            for model in _SUBSIDY_MODELS
+            for verb in ("view", "add", "change")
+        ),
+        *(f"subsidies.view_{model}" for model in _SUBSIDY_RECORDS),
+        # Handlers and section heads are staff; the deputy director's signature is granted
+        # to that person (or held by the bureau admin).
+        "subsidies.sign_as_handler",
+        "subsidies.sign_as_section_head",
     ),
     Role.FINANCE: (
         *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
@@ -110,6 +137,12 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "loans.add_fundcontribution",
         "loans.view_compensationclaim",
         "loans.pay_compensationclaim",
+        # Payment batches of approved claims.
+        "subsidies.view_subsidyclaim",
+        "subsidies.view_subsidypolicy",
+        "subsidies.view_paymentbatch",
+        "subsidies.add_paymentbatch",
+        "subsidies.change_paymentbatch",
     ),
     # The desks of these roles are web pages scoped to their organisation, not admin.
     Role.BANK_OFFICER: (),

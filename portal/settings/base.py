@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "loans",
     "portal.statistics",
     "incubators",
+    "subsidies",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -114,6 +114,7 @@ def test_the_email_is_chinese_with_html_text_and_an_xlsx_with_charts(celery_work
         "创新载体",
         "科技型企业",
         "知识价值信用贷款",
+        "补贴与奖励",
         "研发投入强度",
         "企业服务",
     ]

@@ -139,8 +139,8 @@ def test_xlsx_download(staff_client):
     assert response.status_code == 200
     assert "monthly-summary-2025-10.xlsx" in response["Content-Disposition"]
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    # headlines, then incubators, enterprises, loans, rd, services
-    assert len(workbook.sheetnames) == 6
+    # headlines, then incubators, enterprises, loans, subsidies, rd, services
+    assert len(workbook.sheetnames) == 7
     assert all(workbook[name]._charts for name in workbook.sheetnames[1:])
 
 

@@ -15,20 +15,20 @@ The snapshot, the command's JSON, the dashboard, the email and the xlsx report p
 from here with no other change (tests/statistics/test_sections.py shows it). Readers use
 `sections.SECTIONS` through the module, so a test may register a section with monkeypatch.
 
-Sections whose app does not exist yet (subsidies) are left out
+Sections whose app does not exist yet are left out
 of the snapshot: no figure is ever made up or hard-coded for them. Snapshots computed before
 a section was registered simply lack its key; `monthly_summary --force` (or the backfill
 command with --force) recomputes them once the app's data is in.
 """
 
-from portal.statistics.sections import enterprises, incubators, loans, rd, services
+from portal.statistics.sections import enterprises, incubators, loans, rd, services, subsidies
 from portal.statistics.sections.base import Figure, Kind, Section
 
 SECTIONS: tuple[Section, ...] = (
     incubators.SECTION,
     enterprises.SECTION,
     loans.SECTION,
-    # subsidies: with the subsidies app
+    subsidies.SECTION,
     rd.SECTION,
     services.SECTION,
 )

@@ -1,0 +1,85 @@
+"""Forms of the claimant pages and the auditor desk; they collect input, services decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enterprises.uploads import PrivateFileField
+from subsidies.models import Programme, RDAudit
+
+DOCUMENT_KINDS = ("pdf", "png", "jpeg", "xlsx")
+# Programmes an enterprise applies for itself (recognition rewards are drafted by the
+# bureau when it records the recognition), and those a carrier operator applies for.
+APPLY_PROGRAMMES = (Programme.RENT, Programme.RD_INVESTMENT)
+CARRIER_APPLY_PROGRAMMES = (Programme.CARRIER_HTE, Programme.CARRIER_LISTING)
+
+
+class ClaimApplyForm(forms.Form):
+    programme = forms.ChoiceField(
+        label=_("Programme"), choices=[(p.value, p.label) for p in APPLY_PROGRAMMES]
+    )
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    rent_month_from = forms.IntegerField(
+        label=_("Rent from month"), min_value=1, max_value=12, required=False
+    )
+    rent_month_to = forms.IntegerField(
+        label=_("Rent to month"), min_value=1, max_value=12, required=False
+    )
+    claimed_amount = forms.DecimalField(
+        label=_("Amount claimed (yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+    )
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    document_title = forms.CharField(label=_("Document title"), max_length=100)
+    document = PrivateFileField(label=_("Supporting document"), kinds=DOCUMENT_KINDS)
+
+    def __init__(self, *args: Any, carrier: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].initial = timezone.localdate().year
+        if carrier:
+            # A carrier reward is computed from the registry; no months, documents optional.
+            self.fields["programme"].choices = [
+                (p.value, p.label) for p in CARRIER_APPLY_PROGRAMMES
+            ]
+            for name in ("rent_month_from", "rent_month_to"):
+                del self.fields[name]
+            self.fields["document_title"].required = False
+            self.fields["document"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        months = (cleaned.get("rent_month_from"), cleaned.get("rent_month_to"))
+        if cleaned.get("programme") == Programme.RENT and not all(months):
+            self.add_error("rent_month_from", _("Give the months the rent subsidy is for."))
+        return cleaned
+
+
+class AttachmentForm(forms.Form):
+    title = forms.CharField(label=_("Document title"), max_length=100)
+    file = PrivateFileField(label=_("File"), kinds=DOCUMENT_KINDS)
+
+
+def _amount(label: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, max_digits=14, decimal_places=2, min_value=Decimal(0), initial=Decimal(0)
+    )
+
+
+class AuditRecordForm(forms.Form):
+    basis = forms.ChoiceField(label=_("Basis"), choices=RDAudit.Basis.choices)
+    personnel = _amount(_("Personnel costs (yuan)"))
+    direct_inputs = _amount(_("Direct inputs (yuan)"))
+    depreciation = _amount(_("Depreciation (yuan)"))
+    amortisation = _amount(_("Amortisation of intangibles (yuan)"))
+    design_fees = _amount(_("New-product design and similar fees (yuan)"))
+    other = _amount(_("Other related costs (yuan)"))
+    findings = forms.CharField(label=_("Findings"), widget=forms.Textarea, required=False)
+    report = PrivateFileField(label=_("Audit report (PDF)"), kinds=("pdf",), required=False)

@@ -1,0 +1,203 @@
+"""Reads of subsidies that depend on who asks: a claimant sees its own claims, an auditor
+its own firm's audits; anything else is 404. Also the policies open to a claimant now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from enterprises.models import Enterprise
+from subsidies import eligibility
+from subsidies.models import (
+    CARRIER_PROGRAMMES,
+    Programme,
+    RDAudit,
+    SignOff,
+    SubsidyClaim,
+    SubsidyClaimStatusChange,
+    SubsidyPolicy,
+)
+
+
+def _approved(user: Any, kind: str) -> bool:
+    return (
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "organisation_kind", "") == kind
+        and getattr(user, "link_status", "") == "approved"
+    )
+
+
+def claimant_q(user: Any) -> Q | None:
+    """Which claims a user's organisation owns; None when it owns none."""
+    if _approved(user, "enterprise") and user.enterprise_id:
+        return Q(enterprise_id=user.enterprise_id)
+    if _approved(user, "incubator") and user.incubator_id:
+        return Q(incubator_id=user.incubator_id)
+    return None
+
+
+def claims_for_user(*, user: Any) -> QuerySet[SubsidyClaim]:
+    """The claims of the user's enterprise or carrier, newest first (2 queries to list)."""
+    condition = claimant_q(user)
+    if condition is None:
+        raise Http404
+    return (
+        SubsidyClaim.objects.filter(condition)
+        .select_related("policy", "enterprise", "incubator")
+        .prefetch_related("sign_offs")
+        .order_by("-year", "-created_at")
+    )
+
+
+def claim_get_for_user(*, user: Any, pk: int) -> SubsidyClaim:
+    """One claim with its timeline, signatures, attachments and audit: staff any, a claimant
+    only its own; otherwise 404."""
+    queryset = SubsidyClaim.objects.select_related(
+        "policy", "enterprise", "incubator", "certificate", "payment_batch", "audit__firm"
+    ).prefetch_related(
+        Prefetch(
+            "status_changes",
+            queryset=SubsidyClaimStatusChange.objects.select_related("acting_user"),
+        ),
+        Prefetch("sign_offs", queryset=SignOff.objects.select_related("signed_by")),
+        "attachments",
+        "objections",
+    )
+    if not (getattr(user, "is_staff", False) and getattr(user, "is_active", False)):
+        condition = claimant_q(user)
+        if condition is None:
+            raise Http404
+        queryset = queryset.filter(condition)
+    claim = queryset.filter(pk=pk).first()
+    if claim is None:
+        raise Http404
+    return claim
+
+
+@dataclass
+class SignatureLine:
+    stage: SignOff.Stage
+    sign_off: SignOff | None
+
+
+def signature_lines(claim: SubsidyClaim) -> list[SignatureLine]:
+    """Each stage of the chain with its signature, or None while it is still to sign."""
+    signed = {s.stage: s for s in claim.sign_offs.all()}
+    return [SignatureLine(stage=stage, sign_off=signed.get(stage)) for stage in SignOff.Stage]
+
+
+def _is_auditor(user: Any) -> bool:
+    return _approved(user, "audit_firm") and getattr(user, "audit_firm_id", None) is not None
+
+
+def audits_for_user(*, user: Any) -> QuerySet[RDAudit]:
+    """The audits assigned to the auditor's firm, open ones first (1 query to list)."""
+    if not _is_auditor(user):
+        raise Http404
+    return (
+        RDAudit.objects.filter(firm_id=user.audit_firm_id)
+        .select_related("claim__enterprise", "claim__policy", "firm")
+        .order_by("completed_at", "-assigned_at")
+    )
+
+
+def audit_get_for_user(*, user: Any, pk: int) -> RDAudit:
+    """One audit of the auditor's own firm; another firm's is 404."""
+    audit = audits_for_user(user=user).filter(pk=pk).first()
+    if audit is None:
+        raise Http404
+    return audit
+
+
+def active_policies(*, day: dt.date) -> QuerySet[SubsidyPolicy]:
+    return SubsidyPolicy.objects.active_on(day).order_by("-year", "code")
+
+
+@dataclass
+class Opportunity:
+    policy: SubsidyPolicy
+    amount: Decimal | None
+    reason: str
+    claimed: bool
+
+
+def opportunities_for(*, enterprise: Enterprise, day: dt.date) -> list[Opportunity]:
+    """The active enterprise programmes and what the registry says this firm may claim now
+    (the rent subsidy computed for the year's months up to `day`'s month)."""
+    claimed = set(
+        SubsidyClaim.objects.filter(enterprise=enterprise)
+        .exclude(status=SubsidyClaim.Status.REJECTED)
+        .values_list("programme", "year")
+    )
+    result = []
+    for policy in active_policies(day=day).exclude(code__in=CARRIER_PROGRAMMES):
+        months = range(1, (day.month if policy.year == day.year else 12) + 1)
+        try:
+            computed = eligibility.compute(policy=policy, enterprise=enterprise, months=months)
+        except ValidationError as exc:
+            amount, reason = None, " ".join(exc.messages)
+        else:
+            amount, reason = computed.amount, ""
+        result.append(
+            Opportunity(
+                policy=policy,
+                amount=amount,
+                reason=reason,
+                claimed=(policy.code, policy.year) in claimed,
+            )
+        )
+    return result
+
+
+def subsidies_summary_on(*, day: dt.date) -> dict[str, Any]:
+    """The DESIGN §5 `subsidies` figures as of `day`, amounts as Decimal yuan (one query).
+
+    With Y the calendar year of `day` (1 January to `day`): claims submitted in Y, claims
+    approved in Y and their approved amounts, approved amounts paid in Y; the same per
+    programme code, every code present.
+    """
+    from django.db.models import Count, Sum
+
+    start = dt.date(day.year, 1, 1)
+    submitted = Q(submitted_on__gte=start, submitted_on__lte=day)
+    approved = Q(approved_on__gte=start, approved_on__lte=day) & Q(
+        status__in=SubsidyClaim.COMMITTED_STATUSES
+    )
+    paid = Q(paid_on__gte=start, paid_on__lte=day, status=SubsidyClaim.Status.PAID)
+    rows = (
+        SubsidyClaim.objects.filter(submitted | approved | paid)
+        .order_by()
+        .values("programme")
+        .annotate(
+            claims=Count("pk", filter=submitted),
+            approved=Count("pk", filter=approved),
+            approved_total=Sum("approved_amount", filter=approved),
+            paid_total=Sum("approved_amount", filter=paid),
+        )
+    )
+    zero = Decimal("0.00")
+    by_policy = {
+        code: {"claims": 0, "approved": 0, "approved_amount": zero, "paid_amount": zero}
+        for code in Programme.values
+    }
+    for row in rows:
+        by_policy[row["programme"]] = {
+            "claims": row["claims"],
+            "approved": row["approved"],
+            "approved_amount": row["approved_total"] or zero,
+            "paid_amount": row["paid_total"] or zero,
+        }
+    figures = by_policy.values()
+    return {
+        "claims_ytd": sum(f["claims"] for f in figures),
+        "approved_ytd": sum(f["approved"] for f in figures),
+        "approved_amount_ytd": sum((f["approved_amount"] for f in figures), zero),
+        "paid_amount_ytd": sum((f["paid_amount"] for f in figures), zero),
+        "by_policy": by_policy,
+    }

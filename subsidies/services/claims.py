@@ -1,0 +1,363 @@
+"""A claim's own workflow: drafting (amount computed), documents, submission, review, return
+and rejection, the sign-off chain, the public notice with its objections, and approval
+within the eligible amount and the yearly budget."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enterprises.models import Enterprise
+from enterprises.services.registry import save_with_audit
+from incubators.models import Incubator
+from subsidies.models import (
+    CARRIER_PROGRAMMES,
+    ClaimAttachment,
+    Objection,
+    Programme,
+    SignOff,
+    SubsidyClaim,
+    SubsidyClaimStatusChange,
+    SubsidyPolicy,
+)
+from subsidies.services.base import (
+    NOTICE_MIN_DAYS,
+    Status,
+    _check_not_duplicate,
+    _check_not_paid_elsewhere,
+    _check_transition,
+    _compute,
+    _is_staff_with,
+    _lock,
+    _move,
+    _notify_on_commit,
+    _policy_for,
+    _reason,
+    _require_claimant,
+    _require_staff,
+    _user,
+    acts_for_claimant,
+)
+
+
+@transaction.atomic
+def subsidy_claim_draft(
+    *,
+    programme: str,
+    year: int,
+    acting_user: Any,
+    enterprise: Enterprise | None = None,
+    incubator: Incubator | None = None,
+    rent_month_from: int | None = None,
+    rent_month_to: int | None = None,
+    claimed_amount: Decimal | None = None,
+    description: str = "",
+) -> SubsidyClaim:
+    """Start a claim (the claimant, or staff for it) with its eligible amount computed.
+
+    Refused when the programme has no policy that year, the claimant already has a claim of
+    the programme and year, the registry shows nothing due, or it would pay again for what
+    another claim paid.
+    """
+    carrier = programme in CARRIER_PROGRAMMES
+    if carrier:
+        enterprise = None
+    else:
+        incubator = None
+    if not (
+        _is_staff_with(acting_user, "subsidies.add_subsidyclaim")
+        or acts_for_claimant(acting_user, enterprise=enterprise, incubator=incubator)
+    ):
+        raise PermissionDenied(_("You may claim only for your own organisation."))
+    if (carrier and incubator is None) or (not carrier and enterprise is None):
+        raise ValidationError(_("Choose who claims."))
+    policy = _policy_for(programme, year)
+    claim = SubsidyClaim(
+        programme=programme,
+        year=year,
+        policy=policy,
+        enterprise=enterprise,
+        incubator=incubator,
+        rent_month_from=rent_month_from if programme == Programme.RENT else None,
+        rent_month_to=rent_month_to if programme == Programme.RENT else None,
+        claimed_amount=claimed_amount,
+        description=description.strip(),
+        created_by=_user(acting_user),
+    )
+    claim.full_clean(exclude=["eligible_amount"], validate_constraints=False)
+    # Paying twice for the same rent months is the more telling message, so it comes first.
+    _check_not_paid_elsewhere(claim)
+    _check_not_duplicate(claim)
+    _compute(claim)
+    _check_not_paid_elsewhere(claim)
+    try:
+        with transaction.atomic():
+            save_with_audit(claim, acting_user=acting_user, reason="drafted")
+    except IntegrityError as exc:  # a concurrent claim of the same programme and year
+        raise ValidationError(_("This claim already exists.")) from exc
+    change = SubsidyClaimStatusChange.objects.create(
+        claim=claim, from_status="", to_status=Status.DRAFT, acting_user=_user(acting_user)
+    )
+    _notify_on_commit(change)
+    return claim
+
+
+@transaction.atomic
+def subsidy_claim_attach(
+    *, claim: SubsidyClaim, title: str, file: UploadedFile, acting_user: Any
+) -> ClaimAttachment:
+    """Add a supporting document while the claimant may still change the claim."""
+    locked = _lock(claim)
+    _require_claimant(acting_user, locked)
+    if not locked.is_editable:
+        raise ValidationError(_("Documents can be added only to a draft or returned claim."))
+    title = title.strip()
+    if not title:
+        raise ValidationError({"title": _("Say what the document is.")})
+    attachment = ClaimAttachment(
+        claim=locked, title=title, file=file, uploaded_by=_user(acting_user)
+    )
+    save_with_audit(attachment, acting_user=acting_user, reason="attached")
+    return attachment
+
+
+# Programmes whose claims need a supporting document before submission.
+NEEDS_DOCUMENTS = (Programme.RENT, Programme.RD_INVESTMENT)
+
+
+@transaction.atomic
+def subsidy_claim_submit(*, claim: SubsidyClaim, acting_user: Any, note: str = "") -> SubsidyClaim:
+    """The claimant submits (or confirms a drafted reward, or resubmits a returned claim);
+    the eligible amount is computed again from today's registry."""
+    locked = _lock(claim)
+    _require_claimant(acting_user, locked)
+    _check_transition(locked, Status.SUBMITTED)
+    if locked.programme in NEEDS_DOCUMENTS and not locked.attachments.exists():
+        raise ValidationError(_("Attach the supporting documents before submitting."))
+    if locked.policy is not None:
+        _compute(locked)
+    _check_not_paid_elsewhere(locked)
+    locked.submitted_on = timezone.localdate()
+    locked.decision_reason = ""
+    return _move(locked, Status.SUBMITTED, acting_user=acting_user, note=note.strip())
+
+
+@transaction.atomic
+def subsidy_claim_take_up(*, claim: SubsidyClaim, acting_user: Any) -> SubsidyClaim:
+    """Staff start reviewing a submitted claim."""
+    _require_staff(acting_user)
+    locked = _lock(claim)
+    return _move(locked, Status.UNDER_REVIEW, acting_user=acting_user)
+
+
+@transaction.atomic
+def subsidy_claim_return(*, claim: SubsidyClaim, reason: str, acting_user: Any) -> SubsidyClaim:
+    """Staff send a claim back for changes, with the reason; its signatures lapse."""
+    _require_staff(acting_user)
+    locked = _lock(claim)
+    reason = _reason(reason)
+    _check_transition(locked, Status.RETURNED)
+    locked.decision_reason = reason
+    for sign_off in locked.sign_offs.all():
+        sign_off._history_user = _user(acting_user)  # type: ignore[attr-defined]
+        sign_off.delete()
+    return _move(locked, Status.RETURNED, acting_user=acting_user, note=reason)
+
+
+@transaction.atomic
+def subsidy_claim_reject(*, claim: SubsidyClaim, reason: str, acting_user: Any) -> SubsidyClaim:
+    """Staff reject a claim, with the reason. A rejected claim is final."""
+    _require_staff(acting_user)
+    locked = _lock(claim)
+    reason = _reason(reason)
+    _check_transition(locked, Status.REJECTED)
+    locked.decision_reason = reason
+    return _move(locked, Status.REJECTED, acting_user=acting_user, note=reason)
+
+
+# ------------------------------------------------------------------------------ sign-offs
+
+
+def _signable_status(claim: SubsidyClaim) -> str:
+    return Status.AUDITED if claim.is_rd else Status.UNDER_REVIEW
+
+
+@transaction.atomic
+def subsidy_claim_sign(
+    *, claim: SubsidyClaim, stage: int, acting_user: Any, note: str = ""
+) -> SignOff:
+    """Sign a claim at `stage` (handler → section head → deputy director), in order, once
+    per stage and one stage per person; the last signature makes it signed off."""
+    stage = SignOff.Stage(stage)
+    if not _is_staff_with(acting_user, SignOff.STAGE_PERMISSIONS[stage]):
+        raise PermissionDenied(_("You may not sign as %(stage)s.") % {"stage": stage.label.lower()})
+    locked = _lock(claim)
+    if locked.status != _signable_status(locked):
+        raise ValidationError(
+            _("A claim that is %(status)s cannot be signed.")
+            % {"status": locked.get_status_display()}
+        )
+    signed = {s.stage: s for s in locked.sign_offs.all()}
+    if stage in signed:
+        raise ValidationError(
+            _("This claim is already signed as %(stage)s.") % {"stage": stage.label.lower()}
+        )
+    missing = [s for s in SignOff.Stage if s < stage and s not in signed]
+    if missing:
+        raise ValidationError(
+            _("%(stage)s must sign first.") % {"stage": SignOff.Stage(missing[0]).label}
+        )
+    if any(s.signed_by_id == acting_user.pk for s in signed.values()):
+        raise ValidationError(_("You have already signed this claim at another stage."))
+    sign_off = SignOff(claim=locked, stage=stage, signed_by=acting_user, note=note.strip())
+    save_with_audit(sign_off, acting_user=acting_user, reason="signed")
+    if stage == SignOff.Stage.DEPUTY_DIRECTOR:
+        _move(locked, Status.SIGNED_OFF, acting_user=acting_user, note=note.strip())
+    return sign_off
+
+
+# ------------------------------------------------------------------ notice and objections
+
+
+@transaction.atomic
+def subsidy_claim_publish_notice(
+    *, claim: SubsidyClaim, starts_on: dt.date, ends_on: dt.date, acting_user: Any
+) -> SubsidyClaim:
+    """Put a signed-off claim on public notice (公示) from `starts_on` to `ends_on`."""
+    _require_staff(acting_user)
+    locked = _lock(claim)
+    _check_transition(locked, Status.IN_NOTICE)
+    if ends_on < starts_on + dt.timedelta(days=NOTICE_MIN_DAYS - 1):
+        raise ValidationError(
+            {
+                "ends_on": _("A public notice lasts at least %(days)d days.")
+                % {"days": NOTICE_MIN_DAYS}
+            }
+        )
+    locked.notice_starts_on = starts_on
+    locked.notice_ends_on = ends_on
+    return _move(
+        locked,
+        Status.IN_NOTICE,
+        acting_user=acting_user,
+        note=_("Public notice from %(start)s to %(end)s.") % {"start": starts_on, "end": ends_on},
+    )
+
+
+@transaction.atomic
+def objection_record(
+    *, claim: SubsidyClaim, received_on: dt.date, content: str, acting_user: Any
+) -> Objection:
+    """Staff record an objection received during the claim's notice period."""
+    _require_staff(acting_user)
+    locked = _lock(claim)
+    if locked.status != Status.IN_NOTICE:
+        raise ValidationError(_("Objections are recorded while the claim is on public notice."))
+    assert locked.notice_starts_on and locked.notice_ends_on
+    if not locked.notice_starts_on <= received_on <= locked.notice_ends_on:
+        raise ValidationError(
+            {"received_on": _("The objection must be received within the notice period.")}
+        )
+    content = content.strip()
+    if not content:
+        raise ValidationError({"content": _("Write down the objection.")})
+    objection = Objection(
+        claim=locked, received_on=received_on, content=content, recorded_by=_user(acting_user)
+    )
+    save_with_audit(objection, acting_user=acting_user, reason="received")
+    return objection
+
+
+@transaction.atomic
+def objection_answer(*, objection: Objection, answer: str, acting_user: Any) -> Objection:
+    """Staff answer an objection (once)."""
+    _require_staff(acting_user)
+    locked = Objection.objects.select_for_update().get(pk=objection.pk)
+    if locked.answered_on:
+        raise ValidationError(_("This objection is already answered."))
+    answer = answer.strip()
+    if not answer:
+        raise ValidationError({"answer": _("Write the answer.")})
+    locked.answer = answer
+    locked.answered_on = timezone.localdate()
+    save_with_audit(locked, acting_user=acting_user, reason="answered")
+    return locked
+
+
+# ------------------------------------------------------------------------------- approval
+
+
+@transaction.atomic
+def subsidy_claim_approve(
+    *,
+    claim: SubsidyClaim,
+    approved_amount: Decimal,
+    acting_user: Any,
+    reason: str = "",
+) -> SubsidyClaim:
+    """Approve a claim whose notice period is over and whose objections are answered.
+
+    The amount is at most the eligible amount (a reason when less) and within what is left of
+    the policy's yearly budget; the policy row is locked so concurrent approvals cannot
+    together exceed it.
+    """
+    _require_staff(acting_user)
+    locked = _lock(claim)
+    _check_transition(locked, Status.APPROVED)
+    today = timezone.localdate()
+    if locked.notice_ends_on is None or today <= locked.notice_ends_on:
+        raise ValidationError(
+            _("The public notice runs until %(end)s; approve after it ends.")
+            % {"end": locked.notice_ends_on}
+        )
+    if locked.objections.filter(answered_on__isnull=True).exists():
+        raise ValidationError(_("Answer every objection before approving."))
+    if locked.eligible_amount is None or locked.policy is None:
+        raise ValidationError(_("The eligible amount of this claim is not known yet."))
+    if approved_amount is None or approved_amount <= 0:
+        raise ValidationError({"approved_amount": _("Give an amount above zero.")})
+    if approved_amount > locked.eligible_amount:
+        raise ValidationError(
+            {
+                "approved_amount": _(
+                    "The approved amount cannot exceed the eligible amount (%(amount)s yuan)."
+                )
+                % {"amount": locked.eligible_amount}
+            }
+        )
+    reason = reason.strip()
+    if approved_amount != locked.eligible_amount and not reason:
+        raise ValidationError(
+            {"reason": _("Say why the approved amount differs from the eligible amount.")}
+        )
+    policy = SubsidyPolicy.objects.select_for_update().get(pk=locked.policy_id)
+    committed = policy.committed_amount()
+    remaining = policy.yearly_budget - committed
+    if approved_amount > remaining:
+        raise ValidationError(
+            {
+                "approved_amount": _(
+                    "Over budget: %(policy)s has %(budget)s yuan for the year, %(committed)s "
+                    "committed, %(remaining)s left; this claim asks %(amount)s."
+                )
+                % {
+                    "policy": policy,
+                    "budget": policy.yearly_budget,
+                    "committed": committed,
+                    "remaining": remaining,
+                    "amount": approved_amount,
+                }
+            }
+        )
+    _check_not_paid_elsewhere(locked)
+    locked.approved_amount = approved_amount
+    locked.approval_reason = reason
+    locked.approved_on = today
+    return _move(locked, Status.APPROVED, acting_user=acting_user, note=reason)

@@ -1,0 +1,155 @@
+"""Payment batches of approved claims: finance open a batch, add or take out claims while
+it is open, export it for the treasury (then it is frozen) and mark it paid."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enterprises.lib.money import yuan_to_wan
+from enterprises.services.registry import save_with_audit
+from subsidies.models import (
+    PaymentBatch,
+    SubsidyClaim,
+)
+from subsidies.services.base import (
+    Status,
+    _check_transition,
+    _lock,
+    _move,
+    _require_finance,
+    _user,
+)
+
+# -------------------------------------------------------------------------------- finance
+
+
+@transaction.atomic
+def payment_batch_create(*, number: str, acting_user: Any) -> PaymentBatch:
+    """Finance open a payment batch."""
+    _require_finance(acting_user)
+    number = number.strip()
+    if not number:
+        raise ValidationError({"number": _("Give the batch a number.")})
+    if PaymentBatch.objects.filter(number=number).exists():
+        raise ValidationError({"number": _("A batch with this number exists.")})
+    batch = PaymentBatch(number=number, created_by=_user(acting_user))
+    save_with_audit(batch, acting_user=acting_user, reason="created")
+    return batch
+
+
+def _lock_batch(batch: PaymentBatch) -> PaymentBatch:
+    return PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+
+
+def _require_open(batch: PaymentBatch) -> None:
+    if not batch.is_open:
+        raise ValidationError(
+            _("Batch %(number)s is %(status)s; nothing in it can change.")
+            % {"number": batch.number, "status": batch.get_status_display()}
+        )
+
+
+@transaction.atomic
+def payment_batch_add(
+    *, batch: PaymentBatch, claims: Iterable[SubsidyClaim], acting_user: Any
+) -> int:
+    """Put approved claims in an open batch. Returns how many were added."""
+    _require_finance(acting_user)
+    locked_batch = _lock_batch(batch)
+    _require_open(locked_batch)
+    added = 0
+    for claim in claims:
+        locked = _lock(claim)
+        _check_transition(locked, Status.IN_BATCH)
+        locked.payment_batch = locked_batch
+        _move(locked, Status.IN_BATCH, acting_user=acting_user, note=locked_batch.number)
+        added += 1
+    return added
+
+
+@transaction.atomic
+def payment_batch_remove(*, batch: PaymentBatch, claim: SubsidyClaim, acting_user: Any) -> None:
+    """Take a claim out of a batch not yet exported; it is approved again."""
+    _require_finance(acting_user)
+    locked_batch = _lock_batch(batch)
+    _require_open(locked_batch)
+    locked = _lock(claim)
+    if locked.payment_batch_id != locked_batch.pk:
+        raise ValidationError(_("This claim is not in this batch."))
+    locked.payment_batch = None
+    _move(locked, Status.APPROVED, acting_user=acting_user, note=locked_batch.number)
+
+
+EXPORT_HEADERS = ("序号", "统一社会信用代码", "申请单位", "补贴项目", "年度", "核定金额(万元)")
+
+
+def payment_batch_xlsx(batch: PaymentBatch) -> bytes:
+    """The treasury's sheet of a batch (no writes)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = batch.number[:31]
+    sheet.append(EXPORT_HEADERS)
+    claims = batch.claims.select_related("enterprise", "incubator__operator").order_by("pk")
+    for index, claim in enumerate(claims, start=1):
+        organisation = claim.incubator.operator if claim.incubator_id else claim.enterprise
+        sheet.append(
+            (
+                index,
+                organisation.uscc,
+                str(claim.claimant),
+                claim.get_programme_display(),
+                claim.year,
+                str(yuan_to_wan(claim.approved_amount or Decimal(0))),
+            )
+        )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@transaction.atomic
+def payment_batch_export(*, batch: PaymentBatch, acting_user: Any) -> bytes:
+    """Export the batch for the treasury; from then on nothing in it can change."""
+    _require_finance(acting_user)
+    locked = _lock_batch(batch)
+    if locked.status == PaymentBatch.Status.OPEN:
+        if not locked.claims.exists():
+            raise ValidationError(_("The batch is empty."))
+        locked.status = PaymentBatch.Status.EXPORTED
+        locked.exported_at = timezone.now()
+        save_with_audit(locked, acting_user=acting_user, reason="exported")
+    return payment_batch_xlsx(locked)
+
+
+@transaction.atomic
+def payment_batch_mark_paid(
+    *, batch: PaymentBatch, paid_on: dt.date, acting_user: Any
+) -> PaymentBatch:
+    """The treasury paid an exported batch on `paid_on`: its claims are paid."""
+    _require_finance(acting_user)
+    locked = _lock_batch(batch)
+    if locked.status != PaymentBatch.Status.EXPORTED:
+        raise ValidationError(_("Only an exported batch can be marked paid."))
+    if paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": _("The payment date cannot be in the future.")})
+    if locked.exported_at and paid_on < timezone.localtime(locked.exported_at).date():
+        raise ValidationError({"paid_on": _("The payment date cannot be before the export.")})
+    locked.status = PaymentBatch.Status.PAID
+    locked.paid_on = paid_on
+    save_with_audit(locked, acting_user=acting_user, reason="paid")
+    for claim in locked.claims.order_by("pk"):
+        claim = _lock(claim)
+        claim.paid_on = paid_on
+        _move(claim, Status.PAID, acting_user=acting_user, note=locked.number)
+    return locked

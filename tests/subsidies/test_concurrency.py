@@ -1,0 +1,74 @@
+"""Two writers at once: the locks keep the budget and the sign-off chain whole."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from subsidies import services
+from subsidies.models import SignOff, SubsidyClaim
+from tests.subsidies.conftest import Actors
+from tests.subsidies.factories import policy
+from tests.subsidies.flow import advance, rent_claim, rent_ready
+
+pytestmark = pytest.mark.django_db(transaction=True)
+S = SubsidyClaim.Status
+
+
+def run_together(*calls):
+    """Run the calls in threads released at the same moment; return their outcomes."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as exc:  # noqa: BLE001 (the outcome is what the test checks)
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+def test_concurrent_approvals_never_exceed_the_budget():
+    first, second = Actors(), Actors()
+    rent_ready(first)
+    rent_ready(second)
+    policy("rent", yearly_budget=Decimal("30000"))
+    claims = [advance(a, rent_claim(a), S.IN_NOTICE) for a in (first, second)]
+    outcomes = run_together(
+        *(
+            lambda claim=claim, who=who: services.subsidy_claim_approve(
+                claim=claim, approved_amount=claim.eligible_amount, acting_user=who.handler
+            )
+            for claim, who in zip(claims, (first, second), strict=True)
+        )
+    )
+    assert sum(isinstance(o, SubsidyClaim) for o in outcomes) == 1
+    assert sum(isinstance(o, ValidationError) for o in outcomes) == 1
+    assert SubsidyClaim.objects.filter(status=S.APPROVED).count() == 1
+
+
+def test_concurrent_signatures_of_one_stage_keep_one():
+    actors = Actors()
+    rent_ready(actors)
+    claim = advance(actors, rent_claim(actors), S.UNDER_REVIEW)
+    outcomes = run_together(
+        *(
+            lambda who=who: services.subsidy_claim_sign(
+                claim=claim, stage=SignOff.Stage.HANDLER, acting_user=who
+            )
+            for who in (actors.handler, actors.head)
+        )
+    )
+    assert sum(isinstance(o, SignOff) for o in outcomes) == 1
+    assert SignOff.objects.filter(claim=claim).count() == 1

@@ -1,0 +1,53 @@
+"""The demo's subsidies: every programme, claims at many stages, the auditor's desk, and the
+demo firm's claim page with its amount, policy version and who has yet to sign."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from portal import demo
+from subsidies.models import PaymentBatch, Programme, RDAudit, SubsidyClaim
+
+pytestmark = pytest.mark.django_db
+S = SubsidyClaim.Status
+
+
+@pytest.fixture
+def seeded():
+    call_command("seed_demo", force=True, stdout=StringIO())
+
+
+def test_demo_has_claims_of_every_programme_at_many_stages(seeded):
+    assert set(SubsidyClaim.objects.values_list("programme", flat=True)) == set(Programme.values)
+    statuses = set(SubsidyClaim.objects.values_list("status", flat=True))
+    assert set(S.values) <= statuses
+    assert PaymentBatch.objects.filter(status="paid").exists()
+    assert PaymentBatch.objects.filter(status="open").exists()
+
+
+def test_demo_auditor_sees_an_open_audit_of_the_firm(seeded, client):
+    client.post("/accounts/login/", {"username": "auditor", "password": demo.DEMO_PASSWORD})
+    response = client.get("/subsidies/audits/")
+    audits = list(response.context["audits"])
+    assert audits and all(a.firm.name == audits[0].firm.name for a in audits)
+    assert any(not a.is_completed for a in audits)
+    assert RDAudit.objects.exclude(firm=audits[0].firm).count() == 0
+
+
+def test_demo_claim_page_shows_amount_policy_version_and_who_is_to_sign(seeded, client):
+    client.post("/accounts/login/", {"username": "enterprise", "password": demo.DEMO_PASSWORD})
+    claim = SubsidyClaim.objects.get(
+        enterprise__users__username="enterprise", programme=Programme.RD_INVESTMENT
+    )
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    body = client.get(f"/subsidies/claims/{claim.pk}/").content.decode()
+    assert str(claim.eligible_amount) in body
+    assert claim.policy.document_number in body
+    assert body.count("not yet signed") == 2
+
+
+def test_seed_demo_twice_adds_no_claims(seeded):
+    before = (SubsidyClaim.objects.count(), SubsidyClaim.history.count())
+    call_command("seed_demo", force=True, stdout=StringIO())
+    assert (SubsidyClaim.objects.count(), SubsidyClaim.history.count()) == before
