@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import Enterprise
 from subsidies import eligibility
@@ -201,3 +202,31 @@ def subsidies_summary_on(*, day: dt.date) -> dict[str, Any]:
         "paid_amount_ytd": sum((f["paid_amount"] for f in figures), zero),
         "by_policy": by_policy,
     }
+
+
+# What each fact of a claim's computation (subsidies.eligibility) means, for its page.
+_FACT_LABELS = {
+    "certificate": _("Certificate number"),
+    "issued_on": _("Issue date"),
+    "firms": _("Firms cultivated"),
+    "area_by_month": _("Area counted per month (m²)"),
+    "area_months": _("Area-months counted (m² × months)"),
+    "audited_eligible": _("Audited eligible R&D expenditure (yuan)"),
+    "basis": _("Audit basis"),
+    "other_allowed": _("Other related costs allowed (yuan)"),
+}
+
+
+def claim_facts_display(claim: SubsidyClaim) -> list[tuple[str, str]]:
+    """The registry facts behind a claim's eligible amount as (label, value) lines in the
+    user's language; keys of older computations without a label are shown as they are."""
+    lines = []
+    for key, value in claim.computation.get("facts", {}).items():
+        if key == "basis":
+            value = RDAudit.Basis(value).label if value in RDAudit.Basis.values else value
+        elif key == "firms":
+            value = "、".join(value)
+        elif key == "area_by_month":
+            value = "; ".join(f"{month}: {area}" for month, area in value.items())
+        lines.append((str(_FACT_LABELS.get(key, key)), str(value)))
+    return lines

@@ -117,7 +117,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_submit": is_claimant and claim.is_editable,
             "attachment_form": AttachmentForm() if is_claimant and claim.is_editable else None,
             "policy_values": claim.computation.get("policy", {}),
-            "facts": claim.computation.get("facts", {}),
+            "facts": selectors.claim_facts_display(claim),
         },
     )
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from subsidies.models import Programme, RDAudit, SubsidyClaim
 from tests.portal.factories import EnterpriseUserFactory
@@ -248,3 +249,21 @@ def test_claim_page_query_count_does_not_grow_with_its_history(
     with django_assert_max_num_queries(8):
         response = client.get(reverse("subsidies:claim_detail", args=[claim.pk]))
     assert response.status_code == 200
+
+
+def test_claim_page_explains_the_computation_in_chinese_not_in_keys():
+    from subsidies.models import SubsidyClaim
+    from subsidies.selectors import claim_facts_display
+
+    claim = SubsidyClaim(
+        computation={
+            "facts": {"audited_eligible": "4444444.44", "basis": "tax", "firms": ["甲", "乙"]}
+        }
+    )
+    with translation.override("zh-hans"):
+        lines = claim_facts_display(claim)
+    assert lines == [
+        ("经审计的可计入研发费用（元）", "4444444.44"),
+        ("归集口径", "税前加计扣除口径"),
+        ("培育的企业", "甲、乙"),
+    ]
