@@ -132,7 +132,9 @@ HAND_SQL = {
           (SELECT COUNT(*) FROM high_tech WHERE ends <= %(horizon)s)
     """,
     # Per loans.selectors.loans_summary_on: portal loans by their dated records, ledger rows
-    # (no dated records) by their status; "end" is the start of D+1 in Chongqing.
+    # (no dated records) by their status; "end" is the start of D+1 in Chongqing. A portal
+    # loan is overdue on D when its last change before the end is to "overdue": such a change
+    # with no later one (same time: higher id) before the end.
     "loans": """
         WITH book AS (
             SELECT
@@ -152,11 +154,6 @@ HAND_SQL = {
         repaid AS (
             SELECT loan_id, SUM(principal) AS principal FROM loans_repayment
             WHERE paid_on <= %(day)s GROUP BY loan_id
-        ),
-        last_change AS (
-            SELECT DISTINCT ON (application_id) application_id, to_status
-            FROM loans_loanstatuschange WHERE at < %(end)s
-            ORDER BY application_id, at DESC, id DESC
         )
         SELECT book.*,
           (SELECT COALESCE(SUM(l.approved_amount - COALESCE(r.principal, 0)), 0)
@@ -164,9 +161,12 @@ HAND_SQL = {
             WHERE l.disbursed_on <= %(day)s
               AND NOT (l.source = 'ledger' AND l.status IN ('repaid', 'compensated'))
               AND NOT EXISTS (SELECT FROM paid WHERE paid.loan_id = l.id)),
-          (SELECT COUNT(*) FROM last_change c
+          (SELECT COUNT(*) FROM loans_loanstatuschange c
             JOIN loans_loanapplication l ON l.id = c.application_id AND l.source = 'portal'
-            WHERE c.to_status = 'overdue'),
+            WHERE c.to_status = 'overdue' AND c.at < %(end)s
+              AND NOT EXISTS (SELECT FROM loans_loanstatuschange n
+                WHERE n.application_id = c.application_id AND n.at < %(end)s
+                  AND (n.at, n.id) > (c.at, c.id))),
           (SELECT COALESCE(SUM(amount), 0) FROM paid),
           (SELECT COALESCE(SUM(city_amount + district_amount), 0) FROM loans_fundcontribution
             WHERE contributed_on <= %(day)s)
