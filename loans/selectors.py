@@ -158,15 +158,21 @@ def loans_summary_on(*, day: dt.date) -> dict[str, Any]:
         .annotate(repaid=Coalesce(Subquery(repaid_by_day), Decimal(0)))
         .aggregate(total=Sum(F("approved_amount") - F("repaid")))
     )
-    last_change = (
-        LoanStatusChange.objects.filter(application=OuterRef("pk"), at__lt=end)
-        .order_by("-at", "-pk")
-        .values("to_status")[:1]
+    # A portal loan is overdue on D when its last change before the end of D (by time, then
+    # id) is to "overdue": count such changes with no later one, instead of looking up every
+    # loan's last change (an anti-join over the few overdue changes; one per loan at most).
+    later_change = LoanStatusChange.objects.filter(
+        Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk")),
+        application=OuterRef("application"),
+        at__lt=end,
     )
     overdue_portal = (
-        loans.filter(source=LoanApplication.Source.PORTAL)
-        .annotate(status_then=Subquery(last_change))
-        .filter(status_then=LoanStatus.OVERDUE)
+        LoanStatusChange.objects.filter(
+            application__source=LoanApplication.Source.PORTAL,
+            to_status=LoanStatus.OVERDUE,
+            at__lt=end,
+        )
+        .exclude(Exists(later_change))
         .count()
     )
     paid = CompensationClaim.objects.filter(

@@ -128,3 +128,16 @@ def test_overdue_on_d(overdue_at, repaid_at, overdue):
         disbursed_on=dt.date(2019, 5, 9),
     )
     assert section.compute(PERIOD)["overdue_loans"] == overdue + 1  # + the ledger row
+
+
+@pytest.mark.parametrize(
+    ("order", "overdue"),
+    [((S.OVERDUE, S.REPAID), 0), ((S.REPAID, S.OVERDUE), 1)],
+)
+def test_overdue_changes_at_the_same_instant_read_in_id_order(order, overdue):
+    loan = loan_in(S.OVERDUE, submitted_on=dt.date(2025, 1, 1), disbursed_on=dt.date(2025, 1, 9))
+    same = timezone.make_aware(dt.datetime(2025, 10, 10, 9))
+    for to in order:
+        change = LoanStatusChange.objects.create(application=loan, to_status=to)
+        LoanStatusChange.objects.filter(pk=change.pk).update(at=same)
+    assert section.compute(PERIOD)["overdue_loans"] == overdue
