@@ -267,3 +267,25 @@ def test_claim_page_explains_the_computation_in_chinese_not_in_keys():
         ("归集口径", "税前加计扣除口径"),
         ("培育的企业", "甲、乙"),
     ]
+
+
+@pytest.mark.django_db
+def test_public_policy_page_says_who_qualifies_and_how_to_apply(client):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from tests.subsidies.factories import policy
+
+    texts = import_module("subsidies.migrations.0003_policy_texts")
+    rent = policy("rent", qualification="", how_to_apply="")
+    described = policy("hte_new", qualification="局里写好的条件", how_to_apply="")
+    texts.forwards(apps, None)
+
+    rent.refresh_from_db()
+    described.refresh_from_db()
+    assert "入库科技型企业" in rent.qualification and "租赁合同" in rent.how_to_apply
+    assert described.qualification == "局里写好的条件"  # staff's own text is kept
+    page = client.get(reverse("subsidies:policies")).content.decode()
+    assert "申请条件" in page
+    assert rent.how_to_apply in page
