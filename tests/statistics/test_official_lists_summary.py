@@ -25,7 +25,7 @@ from tests.enterprises.test_resources import xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
-# Seven firms; E5 operates carrier C1, E6 operates carrier C2.
+# Seven firms; E5, E6 and E7 operate the carriers C1, C2 and C3.
 E1, E2, E3, E4, E5, E6, E7 = (make_uscc(770001 + i) for i in range(7))
 NAMES = {
     E1: "重庆甲科技有限公司",
