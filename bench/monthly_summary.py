@@ -612,8 +612,8 @@ CLAIM_COLUMNS = [
     "approved_on", "paid_on", "notice_starts_on", "notice_ends_on", "created_at", "updated_at",
 ]  # fmt: skip
 # Chance that an enterprise (a carrier) claims under a programme in a given year.
-ENTERPRISE_ODDS = (("rd_investment", 0.25), ("hte_new", 0.08), ("hte_renewal", 0.06),
-                   ("rent", 0.18))  # fmt: skip
+ENTERPRISE_ODDS = (("rd_investment", 0.28), ("hte_new", 0.08), ("hte_renewal", 0.06),
+                   ("rent", 0.19))  # fmt: skip
 CARRIER_ODDS = (("carrier_hte", 0.9), ("carrier_listing", 0.9))
 # The ledger's four words (已受理 / 已核定 / 已拨付 / 未通过) for claims before LEDGER_UNTIL.
 CLAIM_LEDGER_WORDS = {"paid": "paid", "in_batch": "approved", "approved": "approved",
