@@ -10,14 +10,14 @@ nothing else is touched), fills it by COPY at municipal scale, then times, best 
 
 Both must give the same figures. Goal: the summary at most 2× the SQL.
 
-Today the `incubators`, `enterprises`, `loans`, `rd` and `services` sections exist (2,000
-carriers with their recognitions, 200,000 tenancies and 20,000 activities; 100,000
-enterprises, their registrations and certificates, visits and service requests; 12 banks, the
-fund and its contributions, ~500,000 loan applications 2019–2026 with their status changes,
-repayments and compensation claims). The loans section is also timed alone against its SQL.
-When the subsidies section lands (the other half of the 1,000,000 loan and subsidy records),
-add its rows to `fill()` (see the place marked there) and its hand-written SQL to
-`HAND_SQL`. BENCH_SUMMARY_DB names another scratch database (parallel worktrees).
+The `incubators`, `enterprises`, `loans`, `subsidies`, `rd` and `services` sections are
+filled (2,000 carriers with their recognitions, 200,000 tenancies and 20,000 activities;
+100,000 enterprises, their registrations and certificates, visits and service requests; 12
+banks, the fund and its contributions, ~500,000 loan applications 2019–2026 with their status
+changes, repayments and compensation claims; a subsidy policy per programme and year 2019–2026
+and ~500,000 subsidy claims by enterprises and carriers, the other half of the 1,000,000 loan
+and subsidy records). The loans and subsidies sections are also timed alone against their SQL.
+BENCH_SUMMARY_DB names another scratch database (parallel worktrees).
 """
 
 import datetime as dt
@@ -71,6 +71,7 @@ from enterprises.lib.dates import add_years  # noqa: E402
 from loans.selectors import loans_summary_on  # noqa: E402
 from portal.statistics import services  # noqa: E402
 from portal.statistics.lib import Period  # noqa: E402
+from subsidies.selectors import subsidies_summary_on  # noqa: E402
 
 HAND_SQL = {
     "incubators": """
@@ -172,6 +173,24 @@ HAND_SQL = {
             WHERE contributed_on <= %(day)s)
         FROM book
     """,
+    # Per DESIGN §5 and subsidies.selectors.subsidies_summary_on: with Y the year of D, claims
+    # submitted in Y; claims approved in Y (still committed: approved, batched or paid) and
+    # their approved amounts; approved amounts of claims paid in Y; per programme code.
+    "subsidies": """
+        SELECT programme,
+          COUNT(*) FILTER (WHERE submitted_on BETWEEN %(year_start)s AND %(day)s),
+          COUNT(*) FILTER (WHERE approved_on BETWEEN %(year_start)s AND %(day)s
+                           AND status IN ('approved', 'in_batch', 'paid')),
+          COALESCE(SUM(approved_amount) FILTER (WHERE approved_on BETWEEN %(year_start)s
+                   AND %(day)s AND status IN ('approved', 'in_batch', 'paid')), 0),
+          COALESCE(SUM(approved_amount) FILTER (WHERE paid_on BETWEEN %(year_start)s
+                   AND %(day)s AND status = 'paid'), 0)
+        FROM subsidies_subsidyclaim
+        WHERE submitted_on BETWEEN %(year_start)s AND %(day)s
+           OR approved_on BETWEEN %(year_start)s AND %(day)s
+           OR paid_on BETWEEN %(year_start)s AND %(day)s
+        GROUP BY programme
+    """,
     "services": """
         SELECT
           (SELECT COUNT(DISTINCT enterprise_id) FROM enterprises_servicevisit
@@ -216,7 +235,8 @@ def fill() -> None:
             "incubators_incubator, incubators_recognition, incubators_tenancy, "
             "incubators_activity, loans_bank, loans_compensationfund, loans_fundcontribution, "
             "loans_loanapplication, loans_loanstatuschange, loans_repayment, "
-            "loans_compensationclaim "
+            "loans_compensationclaim, subsidies_subsidypolicy, "
+            "subsidies_historicalsubsidypolicy, subsidies_subsidyclaim "
             "RESTART IDENTITY CASCADE"
         )
     now = timezone.now().isoformat()
@@ -304,8 +324,10 @@ def fill() -> None:
     loans = _loans(rng, now)
     for key, table, columns in LOAN_TABLES:
         _copy(table, columns, loans[key])
-    # Subsidies (the other half of the 1,000,000 loan and subsidy records): with the
-    # subsidies app, add its claims here, its HAND_SQL["subsidies"] and its assertion below.
+    # Subsidies: the other half of the 1,000,000 loan and subsidy records.
+    policies, claims = _subsidies(rng, now)
+    _copy("subsidies_subsidypolicy", POLICY_COLUMNS, policies)
+    _copy("subsidies_subsidyclaim", CLAIM_COLUMNS, claims)
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO statistics_districtstatistic (year, gdp, rd_expenditure, "
@@ -319,7 +341,8 @@ def fill() -> None:
         f"{len(certificates):,} certificates, {len(visits):,} visits, "
         f"{len(requests):,} service requests, {len(loans['loans']):,} loan applications "
         f"with {len(loans['changes']):,} status changes, {len(loans['repayments']):,} "
-        f"repayments and {len(loans['claims']):,} compensation claims"
+        f"repayments and {len(loans['claims']):,} compensation claims, "
+        f"{len(policies)} subsidy policies and {len(claims):,} subsidy claims"
     )
 
 
@@ -561,6 +584,166 @@ def _loans(rng: random.Random, now: str) -> dict[str, list[str]]:
     return out
 
 
+# ------------------------------------------------------------------------- subsidies
+
+POLICY_CODES = ("rd_investment", "hte_new", "hte_renewal", "carrier_hte", "carrier_listing",
+                "rent")  # fmt: skip
+POLICY_YEARS = range(2019, 2027)
+# code: (name, kind, amount, unit, rate, cap, yearly budget)
+POLICY_VALUES = {
+    "rd_investment": ("研发投入补贴", "rate_with_cap", NULL, "", "0.1000", "1000000.00",
+                      "800000000.00"),
+    "hte_new": ("高企首次认定奖励", "fixed", "500000.00", "", NULL, NULL, "600000000.00"),
+    "hte_renewal": ("高企重新认定奖励", "fixed", "200000.00", "", NULL, NULL, "200000000.00"),
+    "carrier_hte": ("载体培育高企奖励", "per_unit", "100000.00", "家", NULL, NULL,
+                    "500000000.00"),
+    "carrier_listing": ("载体培育上市企业奖励", "per_unit", "300000.00", "家", NULL, NULL,
+                        "600000000.00"),
+    "rent": ("房租补贴", "per_unit", "20.00", "m²·月", NULL, NULL, "900000000.00"),
+}  # fmt: skip
+POLICY_COLUMNS = [
+    "code", "name", "year", "kind", "amount", "unit", "rate", "cap", "document_number",
+    "effective_from", "effective_until", "yearly_budget", "qualification", "how_to_apply",
+]  # fmt: skip
+CLAIM_COLUMNS = [
+    "programme", "year", "policy_id", "enterprise_id", "incubator_id", "status", "source",
+    "rent_month_from", "rent_month_to", "claimed_amount", "eligible_amount", "computation",
+    "approved_amount", "approval_reason", "decision_reason", "description", "submitted_on",
+    "approved_on", "paid_on", "notice_starts_on", "notice_ends_on", "created_at", "updated_at",
+]  # fmt: skip
+# Chance that an enterprise (a carrier) claims under a programme in a given year.
+ENTERPRISE_ODDS = (("rd_investment", 0.28), ("hte_new", 0.08), ("hte_renewal", 0.06),
+                   ("rent", 0.19))  # fmt: skip
+CARRIER_ODDS = (("carrier_hte", 0.9), ("carrier_listing", 0.9))
+# The ledger's four words (已受理 / 已核定 / 已拨付 / 未通过) for claims before LEDGER_UNTIL.
+CLAIM_LEDGER_WORDS = {"paid": "paid", "in_batch": "approved", "approved": "approved",
+                      "rejected": "rejected", "returned": "rejected"}  # fmt: skip
+
+
+def _eligible(rng: random.Random, code: str) -> tuple[int, tuple[int, int] | None]:
+    """The eligible amount in yuan under the year's policy, and the rent months."""
+    if code == "rd_investment":  # 10% of audited R&D expenditure, capped at 1,000,000
+        return min(rng.randint(50, 5_000) * 10_000 // 10, 1_000_000), None
+    if code == "hte_new":
+        return 500_000, None
+    if code == "hte_renewal":
+        return 200_000, None
+    if code == "carrier_hte":
+        return 100_000 * rng.randint(1, 8), None
+    if code == "carrier_listing":
+        return 300_000 * rng.randint(1, 3), None
+    first = rng.randint(1, 6)
+    last = rng.randint(first, 12)
+    return 20 * rng.randint(50, 800) * (last - first + 1), (first, last)
+
+
+def _claim(rng: random.Random, code: str, year: int, claimant: str, now: str) -> str | None:
+    """One claim's story (submission, review, audit for R&D, sign-off, 7-day public notice,
+    approval, payment batch, payment), cut at LOAN_TODAY; None when not even drafted."""
+    if code == "rd_investment":  # last year's R&D, audited: submitted early the next year
+        submitted = dt.date(year + 1, 1, 10) + dt.timedelta(days=rng.randint(0, 120))
+    else:
+        submitted = dt.date(year, 3, 1) + dt.timedelta(days=rng.randint(0, 240))
+    policy = (year - 2019) * len(POLICY_CODES) + POLICY_CODES.index(code) + 1
+    eligible, months = _eligible(rng, code)
+    claimed = eligible + (rng.randint(1, 20) * 1_000 if rng.random() < 0.1 else 0)
+    ledger = year < LEDGER_UNTIL.year
+    rent_from, rent_to = NULL, NULL
+    if months and not ledger:  # ledger rows carry no months
+        rent_from, rent_to = str(months[0]), str(months[1])
+    status, approved, reason, decision = "draft", NULL, "", ""
+    dates: dict[str, dt.date] = {}
+    if submitted > LOAN_TODAY:
+        if rng.random() < 0.7:
+            return None
+    else:
+        steps = [(submitted, "submitted")]
+        day = submitted + dt.timedelta(days=rng.randint(5, 30))
+        steps.append((day, "under_review"))
+        roll = rng.random()
+        if roll < 0.03:
+            steps.append((day + dt.timedelta(days=rng.randint(3, 20)), "returned"))
+        elif roll < 0.07:
+            steps.append((day + dt.timedelta(days=rng.randint(3, 20)), "rejected"))
+        else:
+            if code == "rd_investment":
+                day += dt.timedelta(days=rng.randint(5, 15))
+                steps.append((day, "audit_assigned"))
+                day += dt.timedelta(days=rng.randint(30, 60))
+                steps.append((day, "audited"))
+            day += dt.timedelta(days=rng.randint(5, 20))
+            steps.append((day, "signed_off"))
+            notice = day + dt.timedelta(days=rng.randint(1, 7))
+            steps.append((notice, "in_notice"))
+            dates["notice"] = notice
+            day = notice + dt.timedelta(days=7 + rng.randint(1, 10))
+            if roll < 0.09:  # objections during the public notice
+                steps.append((day, "rejected"))
+            else:
+                steps.append((day, "approved"))
+                dates["approved"] = day
+                if rng.random() > 0.03:  # a few wait long for their batch
+                    day += dt.timedelta(days=rng.randint(10, 60))
+                    steps.append((day, "in_batch"))
+                    day += dt.timedelta(days=rng.randint(5, 30))
+                    steps.append((day, "paid"))
+                    dates["paid"] = day
+        steps = [(d, s) for d, s in steps if d <= LOAN_TODAY]
+        status = steps[-1][1]
+        dates = {k: d for k, d in dates.items() if d <= LOAN_TODAY}
+        if status in ("approved", "in_batch", "paid"):
+            amount = eligible
+            if rng.random() < 0.15:
+                amount = eligible - eligible * rng.randint(1, 30) // 100
+                reason = "部分费用不予认定"
+            approved = f"{amount}.00"
+        if status in ("returned", "rejected"):
+            decision = "材料不全" if status == "returned" else "不符合申报条件"
+        if ledger:
+            status = CLAIM_LEDGER_WORDS.get(status, "submitted")
+    notice = dates.get("notice")
+    return "\t".join([
+        code, str(year), str(policy), *claimant.split(":"), status,
+        "ledger" if ledger else "portal", rent_from, rent_to, f"{claimed}.00", f"{eligible}.00",
+        "{}", approved, reason, decision, "",
+        submitted.isoformat() if status != "draft" else NULL,
+        dates["approved"].isoformat() if "approved" in dates else NULL,
+        dates["paid"].isoformat() if "paid" in dates else NULL,
+        notice.isoformat() if notice and not ledger else NULL,
+        (notice + dt.timedelta(days=7)).isoformat() if notice and not ledger else NULL,
+        now, now,
+    ])  # fmt: skip
+
+
+def _subsidies(rng: random.Random, now: str) -> tuple[list[str], list[str]]:
+    """A policy version per programme and year 2019–2026 (ids in POLICY_CODES order), and
+    at most one claim per claimant, programme and year: enterprises for four programmes,
+    carriers for the two carrier rewards; ledger rows (final status only) before 2022."""
+    policies = []
+    for year in POLICY_YEARS:
+        for code in POLICY_CODES:
+            name, kind, amount, unit, rate, cap, budget = POLICY_VALUES[code]
+            policies.append("\t".join([
+                code, f"{year}年{name}", str(year), kind, amount, unit, rate, cap,
+                f"渝科局发〔{year}〕{POLICY_CODES.index(code) + 1}号", f"{year}-01-01",
+                f"{year}-12-31", budget, "", "",
+            ]))  # fmt: skip
+    claims = []
+    for claimants, odds, as_claimant in (
+        (range(1, ENTERPRISES + 1), ENTERPRISE_ODDS, lambda i: f"{i}:{NULL}"),
+        (range(1, CARRIERS + 1), CARRIER_ODDS, lambda i: f"{NULL}:{i}"),
+    ):
+        for i in claimants:
+            claimant = as_claimant(i)
+            for year in POLICY_YEARS:
+                for code, chance in odds:
+                    if rng.random() < chance:
+                        claim = _claim(rng, code, year, claimant, now)
+                        if claim is not None:
+                            claims.append(claim)
+    return policies, claims
+
+
 def sql_params(period: Period) -> dict:
     day = period.last_day
     return {
@@ -586,6 +769,8 @@ def hand_sql(period: Period) -> dict:
         rd = cur.fetchone()
         cur.execute(HAND_SQL["loans"], params)
         loans = cur.fetchone()
+        cur.execute(HAND_SQL["subsidies"], params)
+        subsidies = cur.fetchall()
     total, district, municipal, national, *kinds = row[:8]
     area, tenants, registered_tenants, high_tech_tenants, month, ytd = row[8:]
     return {
@@ -613,6 +798,26 @@ def hand_sql(period: Period) -> dict:
         },
         "rd_year": rd[0],
         "loans": _loans_figures(loans),
+        "subsidies": _subsidies_figures(subsidies),
+    }
+
+
+def _subsidies_figures(rows: list[tuple]) -> dict:
+    by_policy = dict.fromkeys(POLICY_CODES, (0, 0, 0, 0))
+    by_policy.update({code: figures for code, *figures in rows})
+    return {
+        "claims_ytd": sum(f[0] for f in by_policy.values()),
+        "approved_ytd": sum(f[1] for f in by_policy.values()),
+        "approved_amount_ytd": f"{sum(f[2] for f in by_policy.values()):.2f}",
+        "paid_amount_ytd": f"{sum(f[3] for f in by_policy.values()):.2f}",
+        "by_policy": {
+            code: {
+                "claims": claims,
+                "approved_amount": f"{amount:.2f}",
+                "paid_amount": f"{paid:.2f}",
+            }
+            for code, (claims, _approved, amount, paid) in by_policy.items()
+        },
     }
 
 
@@ -665,6 +870,10 @@ def main() -> None:
         summary.figures["loans"],
         expected["loans"],
     )
+    assert summary.figures["subsidies"] == expected["subsidies"], (
+        summary.figures["subsidies"],
+        expected["subsidies"],
+    )
     assert summary.figures["rd"]["year"] == expected["rd_year"]
     ratio = summary_time / sql_time
     print(f"hand-written SQL: {sql_time * 1000:.1f} ms (best of {RUNS})")
@@ -672,6 +881,7 @@ def main() -> None:
     print(f"figures: {summary.figures['incubators']}")
     print(f"         {summary.figures['enterprises']} {summary.figures['services']}")
     print(f"         {summary.figures['loans']}")
+    print(f"         {summary.figures['subsidies']}")
     # The loans section alone: its ORM queries against its hand-written statement.
     params = sql_params(period)
 
@@ -685,6 +895,20 @@ def main() -> None:
     print(
         f"loans section: ORM {loans_orm_time * 1000:.1f} ms, SQL {loans_sql_time * 1000:.1f} ms "
         f"(ratio {loans_orm_time / loans_sql_time:.2f}×)"
+    )
+    # The subsidies section alone, likewise.
+
+    def subsidies_sql() -> list:
+        with connection.cursor() as cur:
+            cur.execute(HAND_SQL["subsidies"], params)
+            return cur.fetchall()
+
+    subsidies_sql_time, _rows = best_of(subsidies_sql, RUNS)
+    subsidies_orm_time, _figures = best_of(lambda: subsidies_summary_on(day=period.last_day), RUNS)
+    print(
+        f"subsidies section: ORM {subsidies_orm_time * 1000:.1f} ms, "
+        f"SQL {subsidies_sql_time * 1000:.1f} ms "
+        f"(ratio {subsidies_orm_time / subsidies_sql_time:.2f}×)"
     )
     verdict = "within" if ratio <= TARGET else "ABOVE"
     print(f"Ratio {ratio:.2f}× — {verdict} the target of {TARGET:.0f}×")
