@@ -26,7 +26,7 @@ run: $(STAMP)
 
 ## make test: services, browser, lint, migrations check, deploy check, the whole suite
 test: $(STAMP) services browser lint check-deploy
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=portal.settings.test DATABASE_URL=$(PG_URL)/postgres $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
