@@ -8,6 +8,23 @@ from simple_history.models import HistoricalRecords
 
 from portal.accounts.roles import Role
 
+# The foreign key of each organisation kind; each equals its `User.OrganisationKind` value.
+ORGANISATION_FIELDS = ("enterprise", "incubator", "bank", "audit_firm")
+
+
+def _organisation_matches_kind() -> Q:
+    """No organisation key for a bureau user; exactly the key of its kind for everyone else."""
+    condition = Q(organisation_kind="")
+    for field in ORGANISATION_FIELDS:
+        condition &= Q(**{f"{field}__isnull": True})
+    for kind in ORGANISATION_FIELDS:
+        branch = Q(organisation_kind=kind) & Q(**{f"{kind}__isnull": False})
+        for other in ORGANISATION_FIELDS:
+            if other != kind:
+                branch &= Q(**{f"{other}__isnull": True})
+        condition |= branch
+    return condition
+
 
 class User(AbstractUser):
     """A person who logs in: bureau staff, or someone acting for one organisation.
@@ -95,41 +112,7 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(organisation_kind="")
-                    & Q(enterprise__isnull=True)
-                    & Q(incubator__isnull=True)
-                    & Q(bank__isnull=True)
-                    & Q(audit_firm__isnull=True)
-                )
-                | (
-                    Q(organisation_kind="enterprise")
-                    & Q(enterprise__isnull=False)
-                    & Q(incubator__isnull=True)
-                    & Q(bank__isnull=True)
-                    & Q(audit_firm__isnull=True)
-                )
-                | (
-                    Q(organisation_kind="incubator")
-                    & Q(incubator__isnull=False)
-                    & Q(enterprise__isnull=True)
-                    & Q(bank__isnull=True)
-                    & Q(audit_firm__isnull=True)
-                )
-                | (
-                    Q(organisation_kind="bank")
-                    & Q(bank__isnull=False)
-                    & Q(enterprise__isnull=True)
-                    & Q(incubator__isnull=True)
-                    & Q(audit_firm__isnull=True)
-                )
-                | (
-                    Q(organisation_kind="audit_firm")
-                    & Q(audit_firm__isnull=False)
-                    & Q(enterprise__isnull=True)
-                    & Q(incubator__isnull=True)
-                    & Q(bank__isnull=True)
-                ),
+                condition=_organisation_matches_kind(),
                 name="user_organisation_matches_kind",
             ),
             models.CheckConstraint(
@@ -142,15 +125,8 @@ class User(AbstractUser):
     @property
     def organisation(self) -> models.Model | None:
         """The organisation this user acts for, approved or not."""
-        if self.organisation_kind == self.OrganisationKind.ENTERPRISE:
-            return self.enterprise
-        if self.organisation_kind == self.OrganisationKind.INCUBATOR:
-            return self.incubator
-        if self.organisation_kind == self.OrganisationKind.BANK:
-            return self.bank
-        if self.organisation_kind == self.OrganisationKind.AUDIT_FIRM:
-            return self.audit_firm
-        return None
+        # Each kind's value is the name of its foreign key (see ORGANISATION_FIELDS).
+        return getattr(self, self.organisation_kind) if self.organisation_kind else None
 
     @property
     def link_approved(self) -> bool:

@@ -425,3 +425,12 @@ def test_admin_refuses_an_enterprise_on_a_bureau_account(client):
     assert response.context["adminform"].form.has_error("enterprise")
     bureau_user.refresh_from_db()
     assert bureau_user.enterprise is None
+
+
+def test_every_organisation_kind_names_its_foreign_key():
+    from portal.accounts.models import ORGANISATION_FIELDS
+
+    kinds = [value for value in User.OrganisationKind.values if value]
+    assert kinds == list(ORGANISATION_FIELDS)
+    for field in ORGANISATION_FIELDS:
+        assert User._meta.get_field(field).is_relation
