@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import ReadOnlyHistoryAdmin
 from enterprises import services
 from enterprises.models import (
     AnnualFigures,
@@ -175,7 +175,7 @@ class AnnualFiguresInline(AuditedInlineMixin, admin.TabularInline):
     readonly_fields = ("locked",)
 
 
-class AuditedModelAdmin(SimpleHistoryAdmin):
+class AuditedModelAdmin(ReadOnlyHistoryAdmin):
     """Saves the object and its inline rows through services.save_with_audit."""
 
     paginator = EstimatedCountPaginator

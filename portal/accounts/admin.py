@@ -13,8 +13,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import ReadOnlyHistoryAdmin
 from portal.accounts import services
 from portal.accounts.forms import RejectLinkForm
 from portal.accounts.models import User
@@ -106,7 +106,7 @@ class PortalUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(ReadOnlyHistoryAdmin, DjangoUserAdmin):
     form = PortalUserChangeForm
     list_display = (
         "username",

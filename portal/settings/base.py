@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     # templates override the third-party ones of the same name.
     "portal.accounts",
     "portal",
+    "common",
     "enterprises",
     "loans",
     "portal.statistics",

@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import ReadOnlyHistoryAdmin
 from portal.statistics import services
 from portal.statistics.models import (
     DistrictStatistic,
@@ -21,7 +21,7 @@ from portal.statistics.models import (
 
 
 @admin.register(DistrictStatistic)
-class DistrictStatisticAdmin(SimpleHistoryAdmin):
+class DistrictStatisticAdmin(ReadOnlyHistoryAdmin):
     list_display = ("year", "gdp", "rd_expenditure", "intensity", "city_intensity_pct", "note")
     search_fields = ("=year", "note")
 
@@ -36,7 +36,7 @@ class DistrictStatisticAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MonthlySummary)
-class MonthlySummaryAdmin(SimpleHistoryAdmin):
+class MonthlySummaryAdmin(ReadOnlyHistoryAdmin):
     list_display = ("period_label", "as_of", "computed_at", "computed_by")
     list_select_related = ("computed_by",)
     date_hierarchy = "period"
@@ -79,7 +79,7 @@ class MonthlySummaryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReportSubscription)
-class ReportSubscriptionAdmin(SimpleHistoryAdmin):
+class ReportSubscriptionAdmin(ReadOnlyHistoryAdmin):
     list_display = ("__str__", "user", "email", "language", "active", "created_at")
     list_select_related = ("user",)
     list_filter = ("active", "language")
@@ -94,7 +94,7 @@ class ReportSubscriptionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReportDelivery)
-class ReportDeliveryAdmin(SimpleHistoryAdmin):
+class ReportDeliveryAdmin(ReadOnlyHistoryAdmin):
     list_display = ("summary", "recipient", "language", "status", "attempts", "sent_at")
     list_select_related = ("summary",)
     list_filter = ("status", "summary__period")
