@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from common import exports
 from enterprises.admin.registry import AuditedModelAdmin
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.lib.money import format_wan
@@ -365,10 +366,8 @@ class CompensationFundAdmin(AuditedModelAdmin):
     def download_ledger(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         fund = queryset.order_by("pk").first()
         dataset = fund_ledger_dataset(fund=fund)
-        response = HttpResponse(
-            dataset.export("xlsx"),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        sheet = exports.Sheet(title=fund.name, headers=dataset.headers, rows=dataset)
+        response = HttpResponse(exports.xlsx_bytes(sheet), content_type=exports.XLSX_CONTENT_TYPE)
         filename = f"fund-ledger-{timezone.localdate():%Y%m%d}.xlsx"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -211,7 +211,10 @@ FUND_LEDGER_HEADERS = [
 
 def fund_ledger_dataset(*, fund: CompensationFund) -> tablib.Dataset:
     """The fund's ledger in the official style: contributions (注资) and paid claims (代偿)
-    in date order, amounts in 万元, with the running balance."""
+    in date order, amounts in 万元, with the running balance.
+
+    Cells are raw (a bank's note as typed): write the file with `common.exports`, which
+    neutralises formulas, never with `dataset.export()`."""
     rows: list[tuple[dt.date, int, list[Any], Decimal, str]] = []
     for contribution in fund.contributions.order_by("contributed_on", "pk"):
         rows.append(

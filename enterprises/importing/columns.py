@@ -17,29 +17,15 @@ from typing import Any
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from common.exports import neutralise, unneutralise
 from enterprises.lib import money
 from enterprises.lib import uscc as uscc_lib
 
 from . import messages as msg
 
-# A spreadsheet runs a cell starting with one of these as a formula; export prefixes a quote.
-FORMULA_PREFIXES = ("=", "+", "-", "@")
-
 
 class CellError(ValueError):
     """A cell that cannot be read; the message is shown to staff as is."""
-
-
-def neutralise(text: str) -> str:
-    """Prefix a single quote to text a spreadsheet would run as a formula."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def unneutralise(text: str) -> str:
-    """Undo `neutralise`: a quote followed by a formula character is dropped."""
-    if text[:1] == "'" and text[1:2] in FORMULA_PREFIXES and text[1:2]:
-        return text[1:]
-    return text
 
 
 class Parser:

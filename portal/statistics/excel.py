@@ -1,7 +1,8 @@
-"""The xlsx report: a headline sheet, then one sheet per section with native Excel charts."""
+"""The xlsx report: a headline sheet, then one sheet per section with native Excel charts.
 
-import io
-import re
+Every row goes through the export helper (`common.exports`); changes are signed number
+cells rather than text such as "+12", which a spreadsheet would take for a formula.
+"""
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -10,19 +11,22 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from portal.statistics.formatting import change_display
-from portal.statistics.lib import number
+from common import exports
+from portal.statistics.lib import Change, number
 from portal.statistics.sections.base import Kind
 from portal.statistics.selectors import SummaryWindow
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="0B5CAD")
 FORMATS = {Kind.MONEY: "#,##0.00", Kind.COUNT: "#,##0", Kind.PERCENT: "0.00", Kind.NUMBER: "0"}
+# A change shows its sign; a change of a percentage is in points (the same number format).
+CHANGE_FORMATS = {kind: f"+{fmt};-{fmt};0" for kind, fmt in FORMATS.items()}
+PERCENT_CHANGE_FORMAT = "+0.0%;-0.0%;0.0%"
 CHART_ROWS = 15  # rows of sheet one chart takes, to stack them without overlap
 
 
 def _sheet_title(text: str, used: set[str]) -> str:
-    title = re.sub(r"[\[\]:*?/\\]", " ", text)[:31] or "sheet"
+    title = exports.sheet_title(text)
     while title in used:
         title = f"{title[:28]}_{len(used)}"
     used.add(title)
@@ -39,8 +43,18 @@ def _cell_value(kind: Kind, value: object) -> object:
     return amount if kind == Kind.MONEY else float(amount)
 
 
+def _change_cells(kind: Kind, change: Change | None) -> list[object]:
+    """The change as a number and, except for percentages, as a fraction of the earlier value."""
+    if change is None:
+        return [None, None]
+    percent = None
+    if kind != Kind.PERCENT and change.percent is not None:
+        percent = change.percent / 100
+    return [_cell_value(kind, change.delta), percent]
+
+
 def _header(sheet: Worksheet, labels: list[str]) -> None:
-    sheet.append(labels)
+    exports.append_row(sheet, labels)
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -55,20 +69,36 @@ def report_workbook(window: SummaryWindow) -> bytes:
 
     headline = workbook.active
     headline.title = _sheet_title(_("Headline figures"), used)
-    _header(headline, [_("Figure"), period, _("Month on month"), _("Year on year")])
+    _header(
+        headline,
+        [
+            _("Figure"),
+            period,
+            _("Month on month"),
+            _("Month on month (%)"),
+            _("Year on year"),
+            _("Year on year (%)"),
+        ],
+    )
     for row in window.rows(headline_only=True):
-        headline.append(
+        kind = row.figure.kind
+        exports.append_row(
+            headline,
             [
-                str(row.figure.label),
-                _cell_value(row.figure.kind, row.value),
-                change_display(row.figure.kind, row.month_on_month),
-                change_display(row.figure.kind, row.year_on_year),
-            ]
+                row.figure.label,
+                _cell_value(kind, row.value),
+                *_change_cells(kind, row.month_on_month),
+                *_change_cells(kind, row.year_on_year),
+            ],
         )
-        headline.cell(headline.max_row, 2).number_format = FORMATS[row.figure.kind]
+        line = headline.max_row
+        headline.cell(line, 2).number_format = FORMATS[kind]
+        for column in (3, 5):
+            headline.cell(line, column).number_format = CHANGE_FORMATS[kind]
+            headline.cell(line, column + 1).number_format = PERCENT_CHANGE_FORMAT
     headline.column_dimensions["A"].width = 36
-    for column in "BCD":
-        headline.column_dimensions[column].width = 22
+    for column in "BCDEF":
+        headline.column_dimensions[column].width = 18
 
     months = window.months
     for section in window.sections():
@@ -76,14 +106,15 @@ def report_workbook(window: SummaryWindow) -> bytes:
         labels = [str(figure.label) for figure in section.figures]
         _header(sheet, [_("Month"), *labels])
         for month in months:
-            sheet.append(
+            exports.append_row(
+                sheet,
                 [
                     str(month),
                     *(
                         _cell_value(figure.kind, window.value(month, f"{section.key}.{figure.key}"))
                         for figure in section.figures
                     ),
-                ]
+                ],
             )
         sheet.column_dimensions["A"].width = 10
         for column, figure in enumerate(section.figures, start=2):
@@ -107,6 +138,4 @@ def report_workbook(window: SummaryWindow) -> bytes:
             chart.set_categories(categories)
             sheet.add_chart(chart, f"A{anchor_row}")
             anchor_row += CHART_ROWS
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return exports.workbook_bytes(workbook)

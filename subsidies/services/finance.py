@@ -4,19 +4,20 @@ it is open, export it for the treasury (then it is frozen) and mark it paid."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common import exports
 from enterprises.lib.money import yuan_to_wan
 from enterprises.services.registry import save_with_audit
 from subsidies.models import (
+    ClaimPayment,
     PaymentBatch,
     SubsidyClaim,
 )
@@ -70,6 +71,7 @@ def payment_batch_add(
     for claim in claims:
         locked = _lock(claim)
         _check_transition(locked, Status.IN_BATCH)
+        _require_unpaid(locked)
         locked.payment_batch = locked_batch
         _move(locked, Status.IN_BATCH, acting_user=acting_user, note=locked_batch.number)
         added += 1
@@ -93,17 +95,13 @@ EXPORT_HEADERS = ("序号", "统一社会信用代码", "申请单位", "补贴�
 
 
 def payment_batch_xlsx(batch: PaymentBatch) -> bytes:
-    """The treasury's sheet of a batch (no writes)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = batch.number[:31]
-    sheet.append(EXPORT_HEADERS)
+    """The treasury's sheet of a batch (no writes); names go through the export helper, so a
+    claimant called `=HYPERLINK(...)` reaches the treasury as text."""
     claims = batch.claims.select_related("enterprise", "incubator__operator").order_by("pk")
+    rows: list[tuple[Any, ...]] = []
     for index, claim in enumerate(claims, start=1):
         organisation = claim.incubator.operator if claim.incubator_id else claim.enterprise
-        sheet.append(
+        rows.append(
             (
                 index,
                 organisation.uscc,
@@ -113,9 +111,7 @@ def payment_batch_xlsx(batch: PaymentBatch) -> bytes:
                 str(yuan_to_wan(claim.approved_amount or Decimal(0))),
             )
         )
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return exports.xlsx_bytes(exports.Sheet(title=batch.number, headers=EXPORT_HEADERS, rows=rows))
 
 
 @transaction.atomic
@@ -126,6 +122,12 @@ def payment_batch_export(*, batch: PaymentBatch, acting_user: Any) -> bytes:
     if locked.status == PaymentBatch.Status.OPEN:
         if not locked.claims.exists():
             raise ValidationError(_("The batch is empty."))
+        # The treasury must not receive a claim paid before (its status set back since).
+        paid = ClaimPayment.objects.filter(claim__payment_batch=locked).select_related(
+            "claim", "batch"
+        )
+        if earlier := paid.first():
+            raise _already_paid(earlier.claim, earlier)
         locked.status = PaymentBatch.Status.EXPORTED
         locked.exported_at = timezone.now()
         save_with_audit(locked, acting_user=acting_user, reason="exported")
@@ -136,7 +138,12 @@ def payment_batch_export(*, batch: PaymentBatch, acting_user: Any) -> bytes:
 def payment_batch_mark_paid(
     *, batch: PaymentBatch, paid_on: dt.date, acting_user: Any
 ) -> PaymentBatch:
-    """The treasury paid an exported batch on `paid_on`: its claims are paid."""
+    """The treasury paid an exported batch on `paid_on`: its claims are paid.
+
+    Writes one payment row per claim (with the claim's step to "paid"); a claim that already
+    has one, whatever path set its status back, refuses the whole batch, and the database's
+    unique claim refuses it even if this check were gone.
+    """
     _require_finance(acting_user)
     locked = _lock_batch(batch)
     if locked.status != PaymentBatch.Status.EXPORTED:
@@ -150,6 +157,44 @@ def payment_batch_mark_paid(
     save_with_audit(locked, acting_user=acting_user, reason="paid")
     for claim in locked.claims.order_by("pk"):
         claim = _lock(claim)
+        _payment_record(claim=claim, batch=locked, paid_on=paid_on, acting_user=acting_user)
         claim.paid_on = paid_on
         _move(claim, Status.PAID, acting_user=acting_user, note=locked.number)
     return locked
+
+
+def _already_paid(claim: SubsidyClaim, payment: ClaimPayment) -> ValidationError:
+    return ValidationError(
+        _("%(claim)s was already paid on %(day)s in batch %(number)s; a claim is paid once.")
+        % {"claim": claim, "day": payment.paid_on.isoformat(), "number": payment.batch.number}
+    )
+
+
+def _require_unpaid(claim: SubsidyClaim) -> None:
+    payment = ClaimPayment.objects.select_related("batch").filter(claim=claim).first()
+    if payment is not None:
+        raise _already_paid(claim, payment)
+
+
+def _payment_record(
+    *, claim: SubsidyClaim, batch: PaymentBatch, paid_on: dt.date, acting_user: Any
+) -> ClaimPayment:
+    """The claim's one payment row; a second is refused by the database's unique claim,
+    which this turns into a message."""
+    payment = ClaimPayment(
+        claim=claim,
+        batch=batch,
+        amount=claim.approved_amount or Decimal(0),
+        paid_on=paid_on,
+        recorded_by=_user(acting_user),
+    )
+    payment.full_clean(validate_unique=False)
+    payment._history_user = _user(acting_user)  # type: ignore[attr-defined]
+    try:
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError:
+        raise _already_paid(
+            claim, ClaimPayment.objects.select_related("batch").get(claim=claim)
+        ) from None
+    return payment
