@@ -17,7 +17,7 @@ from typing import Any
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from common.exports import neutralise, unneutralise
+from common.exports import cell, neutralise, unneutralise
 from enterprises.lib import money
 from enterprises.lib import uscc as uscc_lib
 
@@ -40,7 +40,8 @@ class Parser:
         raise NotImplementedError
 
     def render(self, value: Any) -> Any:
-        return "" if value is None else value
+        # Text a parser does not render itself is neutralised like any text (common.exports).
+        return "" if value is None else cell(value)
 
 
 class Text(Parser):
