@@ -1,9 +1,15 @@
-"""Staff admin for user accounts; link decisions go through portal.accounts.services."""
+"""Staff admin for user accounts and the security log.
+
+Link decisions go through portal.accounts.services. Who may change which account, and which
+of its fields, is decided by the account rules of portal.accounts.roles: the forms here only
+contain the fields the signed-in user may change, so a POST of any other field changes nothing.
+"""
 
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,9 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from common.admin import ReadOnlyHistoryAdmin
-from portal.accounts import services
+from enterprises.admin.registry import EstimatedCountPaginator
+from portal.accounts import roles, services
 from portal.accounts.forms import RejectLinkForm
-from portal.accounts.models import User
+from portal.accounts.models import SecurityEvent, User
+
+# Staff who decide links see these but change only the organisation: a changed email would
+# let them reset someone else's password.
+PERSONAL_FIELDS = ("username", "first_name", "last_name", "email", "phone")
 
 
 class PortalUserChangeForm(UserChangeForm):
@@ -54,7 +65,7 @@ class PortalUserChangeForm(UserChangeForm):
             self.add_error("audit_firm", _("An auditor account needs its audit firm."))
         elif firm is not None and kind == User.OrganisationKind.NONE:
             if (
-                cleaned.get("is_staff")
+                cleaned.get("is_staff", self.instance.is_staff)
                 or cleaned.get("enterprise") is not None
                 or cleaned.get("incubator") is not None
                 or cleaned.get("bank") is not None
@@ -76,7 +87,10 @@ class PortalUserChangeForm(UserChangeForm):
         if kind == User.OrganisationKind.INCUBATOR and incubator is None:
             self.add_error("incubator", _("A carrier operator account needs its carrier."))
         elif incubator is not None and kind == User.OrganisationKind.NONE:
-            if cleaned.get("is_staff") or cleaned.get("enterprise") is not None:
+            if (
+                cleaned.get("is_staff", self.instance.is_staff)
+                or cleaned.get("enterprise") is not None
+            ):
                 self.add_error(
                     "incubator", _("A bureau or enterprise account cannot operate a carrier.")
                 )
@@ -96,7 +110,7 @@ class PortalUserChangeForm(UserChangeForm):
         kind = self.instance.organisation_kind
         if (
             kind not in (User.OrganisationKind.NONE, User.OrganisationKind.BANK)
-            or cleaned.get("is_staff")
+            or cleaned.get("is_staff", self.instance.is_staff)
             or cleaned.get("enterprise") is not None
             or cleaned.get("incubator") is not None
         ):
@@ -156,6 +170,46 @@ class UserAdmin(ReadOnlyHistoryAdmin, DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     actions = ("approve_link", "reject_link")
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return roles.can_change_account(request.user, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return roles.can_change_account(request.user, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
+        if obj is None:
+            return super().get_fieldsets(request, obj)  # the add form: only the bureau admin
+        hidden = set(roles.RIGHTS_FIELDS) - set(roles.rights_fields(request.user, obj))
+        if not roles.can_set_password(request.user, obj):
+            hidden.add("password")  # its link leads to a page they may not open
+        fieldsets = []
+        for name, options in self.fieldsets:
+            fields = tuple(field for field in options["fields"] if field not in hidden)
+            if fields:
+                fieldsets.append((name, {**options, "fields": fields}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not roles.can_manage_accounts(request.user):
+            readonly += PERSONAL_FIELDS
+        return readonly
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """Only the bureau admin sets a password here (no old password asked); everyone
+        changes their own on the password change page."""
+        if not roles.can_set_password(request.user, self.get_object(request, unquote(id))):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         staff_decided = (User.OrganisationKind.INCUBATOR, User.OrganisationKind.AUDIT_FIRM)
@@ -250,6 +304,29 @@ class UserAdmin(ReadOnlyHistoryAdmin, DjangoUserAdmin):
                 "select_across": request.POST.get("select_across", "0"),
             },
         )
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The security log, read-only; only roles with its view permission (the bureau admin)."""
+
+    list_display = ("created_at", "kind", "username", "acting_user", "ip_address", "detail")
+    list_filter = ("kind",)
+    list_select_related = ("acting_user",)
+    search_fields = ("username", "ip_address", "detail")
+    # The log only grows: no COUNT(*) of the whole table on every page.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 100
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 def _messages(exc: ValidationError | PermissionDenied) -> list[str]:

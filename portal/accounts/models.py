@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -110,6 +111,13 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # The bureau admin's right (portal.accounts.roles.can_manage_accounts).
+        permissions = [
+            (
+                "manage_accounts",
+                "Can manage accounts, groups, permissions and other people's passwords",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=_organisation_matches_kind(),
@@ -134,3 +142,48 @@ class User(AbstractUser):
 
     def has_role(self, role: Role) -> bool:
         return self.groups.filter(name=role.value).exists()
+
+
+class SecurityEvent(models.Model):
+    """One sign-in, failed sign-in, sign-out or change of someone's rights, for the admin.
+
+    Written by portal.accounts.signals through `security_event_record`; never changed.
+    """
+
+    class Kind(models.TextChoices):
+        SIGNED_IN = "signed_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        SIGNED_OUT = "signed_out", _("Signed out")
+        PERMISSIONS_CHANGED = "permissions_changed", _("Permissions changed")
+
+    kind = models.CharField(_("event"), max_length=30, choices=Kind.choices)
+    user = models.ForeignKey(
+        User,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="security_events",
+        verbose_name=_("user"),
+    )
+    # As typed at a failed sign-in (which may name no account); the user's name otherwise.
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    acting_user = models.ForeignKey(
+        User,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acting user"),
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "-created_at"], name="securityevent_kind_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.username}"

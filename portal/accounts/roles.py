@@ -2,9 +2,15 @@
 
 The data migrations of this app create the groups and grant these permissions; a later
 issue that adds models adds its codenames here and a migration that calls `sync_roles`.
+
+`ROLES` says, per role, whether it is a bureau role (an `is_staff` account that works in the
+admin) and what it may do to user accounts; the account rules at the end of this module read
+it, and `portal.accounts.admin` enforces them.
 """
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -71,7 +77,7 @@ _SUBSIDY_RECORDS = (
     "claimattachment",
     "paymentbatch",
 )
-ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+_OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.BUREAU_ADMIN: ("*",),
     Role.BUREAU_STAFF: (
         *(
@@ -92,8 +98,6 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         ),
         "enterprises.view_importjob",
         "enterprises.add_importjob",
-        "accounts.view_user",
-        "accounts.change_user",
         *(
             f"loans.{verb}_{model}"
             for model in _LOAN_POLICY_MODELS
@@ -151,7 +155,128 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.ENTERPRISE_USER: (),
 }
 
-STAFF_ROLES = (Role.BUREAU_ADMIN, Role.BUREAU_STAFF, Role.FINANCE)
+
+class AccountRights(StrEnum):
+    """What a role may do to user accounts."""
+
+    # No access to accounts at all.
+    NONE = "none"
+    # The bureau's business on accounts: approve or reject an enterprise user's link; link a
+    # bank officer, carrier operator or auditor to their organisation. Nothing else.
+    LINKS = "links"
+    # Everything: create accounts, groups, permissions, the staff flag, other people's
+    # passwords, the security log. Only a superuser grants the superuser flag.
+    MANAGE = "manage"
+
+
+# The account permissions each level of rights holds; "*" already holds them for MANAGE.
+ACCOUNT_PERMISSIONS: dict[AccountRights, tuple[str, ...]] = {
+    AccountRights.NONE: (),
+    AccountRights.LINKS: ("accounts.view_user", "accounts.change_user"),
+    AccountRights.MANAGE: (
+        "accounts.manage_accounts",
+        "accounts.view_securityevent",
+        *(f"accounts.{verb}_user" for verb in ("view", "add", "change", "delete")),
+        *(
+            f"auth.{verb}_{model}"
+            for model in ("group", "permission")
+            for verb in ("view", "add", "change", "delete")
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class RoleRow:
+    """One role: a bureau role's accounts are `is_staff` and sign out after idling."""
+
+    bureau: bool
+    accounts: AccountRights
+
+
+ROLES: dict[Role, RoleRow] = {
+    Role.BUREAU_ADMIN: RoleRow(bureau=True, accounts=AccountRights.MANAGE),
+    Role.BUREAU_STAFF: RoleRow(bureau=True, accounts=AccountRights.LINKS),
+    Role.FINANCE: RoleRow(bureau=True, accounts=AccountRights.NONE),
+    Role.BANK_OFFICER: RoleRow(bureau=False, accounts=AccountRights.NONE),
+    Role.AUDITOR: RoleRow(bureau=False, accounts=AccountRights.NONE),
+    Role.CARRIER_OPERATOR: RoleRow(bureau=False, accounts=AccountRights.NONE),
+    Role.ENTERPRISE_USER: RoleRow(bureau=False, accounts=AccountRights.NONE),
+}
+
+
+def _role_permissions(role: Role) -> tuple[str, ...]:
+    own = _OWN_PERMISSIONS[role]
+    if own == ("*",):
+        return own
+    return (*own, *ACCOUNT_PERMISSIONS[ROLES[role].accounts])
+
+
+# What `sync_roles` grants: each role's own permissions plus those of its account rights.
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {role: _role_permissions(role) for role in Role}
+
+# Every bureau role: a user of one is `is_staff=True` and a member of the group `role.value`.
+BUREAU_ROLES: tuple[Role, ...] = tuple(role for role in Role if ROLES[role].bureau)
+STAFF_ROLES = BUREAU_ROLES
+
+# The account fields that carry rights; only the bureau admin changes them.
+RIGHTS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+
+
+def can_manage_accounts(user: Any) -> bool:
+    """The bureau admin (or a superuser): groups, permissions, flags, other passwords."""
+    return bool(
+        getattr(user, "is_active", False)
+        and getattr(user, "is_staff", False)
+        and user.has_perm("accounts.manage_accounts")
+    )
+
+
+def can_decide_links(user: Any) -> bool:
+    """Staff (and the admin) decide which organisation an account acts for."""
+    return bool(
+        getattr(user, "is_active", False)
+        and getattr(user, "is_staff", False)
+        and user.has_perm("accounts.change_user")
+    )
+
+
+def can_change_account(actor: Any, account: Any) -> bool:
+    """Whether `actor` may change `account` at all.
+
+    Only a superuser changes a superuser. The bureau admin changes every other account;
+    staff who decide links change only accounts outside the bureau (never a bureau account,
+    their own included).
+    """
+    if account.is_superuser and not actor.is_superuser:
+        return False
+    if can_manage_accounts(actor):
+        return True
+    return can_decide_links(actor) and not account.is_staff
+
+
+def rights_fields(actor: Any, account: Any) -> tuple[str, ...]:
+    """The fields of `RIGHTS_FIELDS` that `actor` may change on `account`.
+
+    Nobody but a superuser raises their own rights, and only a superuser grants the
+    superuser flag.
+    """
+    if actor.is_superuser:
+        return RIGHTS_FIELDS
+    if not can_manage_accounts(actor) or account.pk == actor.pk:
+        return ()
+    return tuple(field for field in RIGHTS_FIELDS if field != "is_superuser")
+
+
+def can_set_password(actor: Any, account: Any | None) -> bool:
+    """Whether `actor` may set `account`'s password without knowing the old one.
+
+    The bureau admin only (a superuser's only by a superuser); everyone changes their own
+    through the password change page, which asks for the old password.
+    """
+    if not can_manage_accounts(actor):
+        return False
+    return account is None or actor.is_superuser or not account.is_superuser
 
 
 def sync_roles(apps) -> None:  # type: ignore[no-untyped-def]

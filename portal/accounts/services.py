@@ -1,4 +1,5 @@
-"""Every write to user accounts: enterprise sign-up and staff decisions on organisation links.
+"""Every write to user accounts: enterprise sign-up, staff decisions on organisation links and
+the security log.
 
 Each service is atomic, records the acting user in the audit trail (django-simple-history reads
 `_history_user` and `_change_reason`) and sends its emails only after the transaction commits.
@@ -11,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_ipv46_address
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -20,8 +22,8 @@ from django.utils.translation import gettext as _
 from enterprises.lib import uscc as uscc_lib
 from enterprises.models import uscc_error_message
 from enterprises.services import enterprise_get_or_create_pending, enterprise_update_contact
-from portal.accounts.models import User
-from portal.accounts.roles import Role
+from portal.accounts.models import SecurityEvent, User
+from portal.accounts.roles import Role, can_decide_links
 
 LinkStatus = User.LinkStatus
 
@@ -106,11 +108,7 @@ def enterprise_user_signup(
 
 
 def _check_staff(acting_user: Any) -> None:
-    if not (
-        getattr(acting_user, "is_active", False)
-        and getattr(acting_user, "is_staff", False)
-        and acting_user.has_perm("accounts.change_user")
-    ):
+    if not can_decide_links(acting_user):
         raise PermissionDenied(_("Only bureau staff may decide on an account's organisation."))
 
 
@@ -203,6 +201,8 @@ def user_bank_link(*, user: User, bank: Any, acting_user: Any) -> User:
             {"bank": _("Only an account of no other organisation can be a bank officer.")}
         )
     group = Group.objects.get(name=Role.BANK_OFFICER.value)
+    # Set before the group changes so that the security log names who acted.
+    locked._history_user = acting_user  # type: ignore[attr-defined]
     if bank is None:
         locked.organisation_kind = User.OrganisationKind.NONE
         locked.bank = None
@@ -216,7 +216,44 @@ def user_bank_link(*, user: User, bank: Any, acting_user: Any) -> User:
     locked.link_decided_by = acting_user
     locked.link_decided_at = timezone.now()
     locked.full_clean(exclude=["password"])
-    locked._history_user = acting_user  # type: ignore[attr-defined]
     locked._change_reason = f"bank link: {bank}" if bank else "bank link ended"  # type: ignore[attr-defined]
     locked.save()
     return locked
+
+
+@transaction.atomic
+def security_event_record(
+    *,
+    kind: str,
+    user: User | None = None,
+    username: str = "",
+    acting_user: Any = None,
+    ip_address: str | None = None,
+    detail: str = "",
+) -> SecurityEvent:
+    """Append one row to the security log (sign-ins, failed sign-ins, changes of rights).
+
+    `username` defaults to the user's; an address that is not an IP address is dropped
+    rather than refusing the event.
+    """
+    if user is not None and not username:
+        username = user.get_username()
+    acting = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user=user,
+        username=username[:150],
+        acting_user=acting,
+        ip_address=_valid_ip(ip_address),
+        detail=detail,
+    )
+
+
+def _valid_ip(address: str | None) -> str | None:
+    if not address:
+        return None
+    try:
+        validate_ipv46_address(address)
+    except ValidationError:
+        return None
+    return address

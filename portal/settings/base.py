@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.accounts.middleware.BureauSessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -106,6 +107,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
+
+# Bureau (is_staff) sessions end after this many seconds without a request; the expiry is
+# pushed forward at most once per BUREAU_SESSION_REFRESH_SECONDS (one session write).
+BUREAU_SESSION_IDLE_SECONDS = env.int("BUREAU_SESSION_IDLE_SECONDS", default=30 * 60)
+BUREAU_SESSION_REFRESH_SECONDS = env.int("BUREAU_SESSION_REFRESH_SECONDS", default=60)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -73,7 +73,8 @@ def test_signup_creates_pending_user_and_pending_enterprise(client):
     assert response.status_code == 302
     assert response["Location"] == reverse("link_pending")
     page = client.get(reverse("link_pending")).content.decode()
-    assert "重庆青山智能科技有限公司" in page
+    # The code the applicant typed, never a registry name (tests/portal/test_bureau_roles.py).
+    assert make_uscc(990001) in page
     assert "等待" in page  # catalog: "Waiting for approval"
 
 

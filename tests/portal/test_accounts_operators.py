@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from portal.accounts.models import User
+from portal.accounts.roles import Role
 from tests.incubators.factories import IncubatorFactory, OperatorFactory
 from tests.portal.factories import StaffFactory, UserFactory
 
@@ -45,7 +46,8 @@ def test_staff_link_an_account_to_a_carrier_and_it_opens_the_desk(client):
 
 
 def test_a_staff_account_cannot_operate_a_carrier(client):
-    client.force_login(StaffFactory())
+    # Only the bureau admin may change a bureau account at all (test_bureau_roles.py).
+    client.force_login(StaffFactory(roles=[Role.BUREAU_ADMIN]))
     colleague = StaffFactory()
     response = _post(client, colleague, incubator=IncubatorFactory().pk, is_staff="on")
     assert response.status_code == 200
