@@ -680,3 +680,41 @@ class CompensationClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.amount}"
+
+
+class CompensationPayment(models.Model):
+    """The fund's ledger of money paid out: one row per paid claim, never a second.
+
+    The service writes the row and lowers the fund's balance by its amount in one
+    transaction. The unique claim is what keeps a claim from being paid twice, whatever
+    path set the claim's status back (a history page, a raw update, a restored backup).
+    """
+
+    claim = models.OneToOneField(
+        CompensationClaim,
+        models.PROTECT,
+        related_name="payment",
+        verbose_name=_("compensation claim"),
+    )
+    fund = models.ForeignKey(
+        CompensationFund, models.PROTECT, related_name="payments", verbose_name=_("fund")
+    )
+    amount = _money(_("amount paid (yuan)"))
+    paid_on = models.DateField(_("payment date"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("recorded by"),
+    )  # fmt: skip
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["paid_on", "pk"]
+        verbose_name = _("compensation payment")
+        verbose_name_plural = _("compensation payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="compensation_payment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paid_on} {self.amount}"

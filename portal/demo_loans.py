@@ -27,6 +27,7 @@ from loans.models import (
     Bank,
     CompensationClaim,
     CompensationFund,
+    CompensationPayment,
     CreditEvaluation,
     FundContribution,
     LoanApplication,
@@ -277,4 +278,8 @@ def _make_loan(
             claim.decided_at = timezone.now()
             claim.paid_on = today
             save_with_audit(claim, acting_user=admin)
+            payment = CompensationPayment(
+                claim=claim, fund=fund, amount=due, paid_on=today, recorded_by=admin
+            )
+            save_with_audit(payment, acting_user=admin, reason="compensation paid")
     return loan

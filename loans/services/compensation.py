@@ -18,6 +18,7 @@ from loans.models import (
     FUND_SHARE,
     CompensationClaim,
     CompensationFund,
+    CompensationPayment,
     FundContribution,
     LoanApplication,
     LoanStatus,
@@ -121,8 +122,10 @@ def compensation_claim_pay(
 ) -> CompensationClaim:
     """Finance pay an approved claim out of the fund; the loan becomes compensated.
 
-    The fund row is locked and its balance lowered in the same transaction; a payment the
-    balance cannot cover is refused (and the database's check would refuse it too).
+    Writes the claim's row in the fund's payment ledger, then lowers the fund's balance by
+    that row's amount, in one transaction with the fund row locked. The ledger holds one row
+    per claim, so a claim whose status was set back by any path is still refused a second
+    payment; so is a payment the balance cannot cover.
     """
     if not _is_staff_with(acting_user, "loans.pay_compensationclaim"):
         raise PermissionDenied(_REFUSED[Actor.FINANCE])
@@ -130,13 +133,43 @@ def compensation_claim_pay(
     if claim.status != CompensationClaim.Status.APPROVED:
         raise ValidationError(_("Only an approved claim can be paid."))
     loan = _lock(claim.loan)
-    _fund_withdraw(fund_id=claim.fund_id, amount=claim.amount, acting_user=acting_user)
+    payment = _payment_record(claim=claim, paid_on=paid_on or today(), acting_user=acting_user)
+    _fund_withdraw(fund_id=payment.fund_id, amount=payment.amount, acting_user=acting_user)
     claim.status = CompensationClaim.Status.PAID
-    claim.paid_on = paid_on or today()
+    claim.paid_on = payment.paid_on
     save_with_audit(claim, acting_user=acting_user, reason="paid")
     _transition(loan=loan, to=LoanStatus.COMPENSATED, acting_user=acting_user)
     bank_circuit_breaker_refresh(bank=loan.bank, acting_user=acting_user)
     return claim
+
+
+def _payment_record(
+    *, claim: CompensationClaim, paid_on: dt.date, acting_user: Any
+) -> CompensationPayment:
+    """The claim's one row in the fund's payment ledger; a second is refused by the
+    database's unique claim, which this turns into a message."""
+    payment = CompensationPayment(
+        claim=claim,
+        fund_id=claim.fund_id,
+        amount=claim.amount,
+        paid_on=paid_on,
+        recorded_by=acting_user,
+    )
+    payment.full_clean(validate_unique=False)
+    payment._history_user = acting_user  # type: ignore[attr-defined]
+    try:
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError:
+        earlier = CompensationPayment.objects.get(claim=claim)
+        raise ValidationError(
+            _(
+                "This claim was already paid on %(day)s (%(amount)s 万元); the fund pays a "
+                "claim once."
+            )
+            % {"day": earlier.paid_on.isoformat(), "amount": format_wan(earlier.amount)}
+        ) from None
+    return payment
 
 
 def _fund_withdraw(*, fund_id: int, amount: Decimal, acting_user: Any) -> CompensationFund:
