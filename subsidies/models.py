@@ -519,6 +519,46 @@ class SubsidyClaim(models.Model):
         return range(self.rent_month_from, self.rent_month_to + 1)
 
 
+class ClaimPayment(models.Model):
+    """A claim paid through a payment batch: one row per claim, never a second.
+
+    Written when the batch is marked paid, in the same transaction as the claim's step to
+    "paid". The unique claim is what keeps a claim from being paid twice, whatever path set
+    its status back. Ledger rows of payments made before the portal have no payment here:
+    they are history, kept on the claim itself.
+    """
+
+    claim = models.OneToOneField(
+        SubsidyClaim, models.PROTECT, related_name="payment", verbose_name=_("claim")
+    )
+    batch = models.ForeignKey(
+        PaymentBatch, models.PROTECT, related_name="payments", verbose_name=_("payment batch")
+    )
+    amount = models.DecimalField(_("amount paid (yuan)"), **MONEY)
+    paid_on = models.DateField(_("paid on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["paid_on", "pk"]
+        verbose_name = _("claim payment")
+        verbose_name_plural = _("claim payments")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="claim_payment_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.paid_on} {self.amount}"
+
+
 class SubsidyClaimStatusChange(models.Model):
     """One step of a claim's workflow: who, when, from, to and a note."""
 
