@@ -148,6 +148,12 @@ class IncubatorResource(LedgerResource):
     def get_queryset(self) -> QuerySet:
         return Recognition.objects.order_by("incubator__name", "recognized_on", "level")
 
+    def export(self, queryset: Any = None, **kwargs: Any) -> Any:
+        """One row per recognition of the carriers given (the admin passes carriers)."""
+        if queryset is not None and queryset.model is Incubator:
+            queryset = self.get_queryset().filter(incubator__in=queryset)
+        return super().export(queryset, **kwargs)
+
     def import_table(
         self,
         table: Table,
