@@ -3,7 +3,16 @@ from decimal import Decimal
 
 import factory
 
-from loans.models import Bank, CreditEvaluation, CreditModel, LoanApplication, LoanStatus
+from loans.models import (
+    Bank,
+    CompensationClaim,
+    CompensationFund,
+    CreditEvaluation,
+    CreditModel,
+    FundContribution,
+    LoanApplication,
+    LoanStatus,
+)
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 from tests.enterprises.factories import (
@@ -111,3 +120,34 @@ def loan_in(status: str, *, bank: Bank | None = None, **kwargs) -> LoanApplicati
         fields["principal_loss"] = Decimal("600000.00")
     fields.update(kwargs)
     return LoanFactory(**fields)
+
+
+def the_fund() -> CompensationFund:
+    """The fund of the data migration (or a new one after a transactional test)."""
+    fund = CompensationFund.objects.order_by("pk").first()
+    return fund or CompensationFund.objects.create(name="知识价值信用贷款风险补偿基金")
+
+
+class FundContributionFactory(factory.django.DjangoModelFactory):
+    """A contribution row as the ledger holds it (the balance moves through the service)."""
+
+    class Meta:
+        model = FundContribution
+
+    fund = factory.LazyFunction(the_fund)
+    contributed_on = factory.LazyFunction(dt.date.today)
+    city_amount = Decimal("4000000.00")
+    district_amount = Decimal("6000000.00")
+
+
+class CompensationClaimFactory(factory.django.DjangoModelFactory):
+    """A filed claim on a loan in "compensation claimed" (behaviour goes through services)."""
+
+    class Meta:
+        model = CompensationClaim
+
+    loan = factory.LazyFunction(lambda: loan_in(LoanStatus.COMPENSATION_CLAIMED))
+    fund = factory.LazyFunction(the_fund)
+    principal_loss = Decimal("600000.00")
+    eligible_loss = Decimal("600000.00")
+    amount = Decimal("480000.00")

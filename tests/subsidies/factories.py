@@ -6,7 +6,17 @@ from django.contrib.auth.models import Group, Permission
 
 from portal.accounts.models import User
 from portal.accounts.roles import ROLE_PERMISSIONS, Role
-from subsidies.models import AuditFirm, EnterpriseListing, PolicyKind, Programme, SubsidyPolicy
+from subsidies.models import (
+    AuditFirm,
+    EnterpriseListing,
+    HighTechApplication,
+    PaymentBatch,
+    PolicyKind,
+    Programme,
+    RDAudit,
+    SubsidyClaim,
+    SubsidyPolicy,
+)
 from tests.portal.factories import StaffFactory, UserFactory, _add_roles
 
 YEAR = 2025
@@ -100,3 +110,51 @@ class DeputyDirectorFactory(StaffFactory):
     @factory.post_generation
     def deputy(self, create, extracted, **kwargs):
         self.user_permissions.add(Permission.objects.get(codename="sign_as_deputy_director"))
+
+
+class SubsidyClaimFactory(factory.django.DjangoModelFactory):
+    """A submitted rent claim as the table holds it; behaviour tests use tests.subsidies.flow."""
+
+    class Meta:
+        model = SubsidyClaim
+
+    programme = Programme.RENT
+    year = YEAR
+    policy = factory.LazyFunction(lambda: policy(Programme.RENT))
+    enterprise = factory.SubFactory("tests.enterprises.factories.EnterpriseFactory")
+    status = SubsidyClaim.Status.SUBMITTED
+    rent_month_from = 1
+    rent_month_to = 12
+    submitted_on = dt.date(YEAR + 1, 1, 10)
+
+
+class RDAuditFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RDAudit
+
+    claim = factory.SubFactory(
+        SubsidyClaimFactory,
+        programme=Programme.RD_INVESTMENT,
+        policy=factory.LazyFunction(lambda: policy(Programme.RD_INVESTMENT)),
+        rent_month_from=None,
+        rent_month_to=None,
+        status=SubsidyClaim.Status.AUDIT_ASSIGNED,
+    )
+    firm = factory.SubFactory(AuditFirmFactory)
+
+
+class PaymentBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PaymentBatch
+
+    number = factory.Sequence(lambda n: f"{YEAR + 1}-{n:03d}")
+
+
+class HighTechApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HighTechApplication
+
+    enterprise = factory.SubFactory("tests.enterprises.factories.EnterpriseFactory")
+    year = YEAR
+    batch_number = 1
+    recommended_on = dt.date(YEAR, 4, 1)
