@@ -202,7 +202,7 @@ class IncubatorAdmin(LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmi
     search_fields = ("name", "operator__name", "=operator__uscc")
     autocomplete_fields = ("operator", "street")
     inlines = (IncubatorSiteInline, RecognitionInline, TenancyInline)
-    fields = ("name", "kind", "operator", "street", "address", "area", "workstations")
+    fields = ("name", "kind", "operator", "street", "address", "area", "workstations", "opened_on")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         day = today()

@@ -107,6 +107,15 @@ class Incubator(models.Model):
     workstations = models.PositiveIntegerField(
         _("workstations"), null=True, blank=True, help_text=_("Open workstations (maker spaces).")
     )
+    opened_on = models.DateField(
+        _("operating since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The day the carrier began operating. No tenant moves in before it; when it is "
+            "empty, the operating company's founding date is the limit."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -125,6 +134,19 @@ class Incubator(models.Model):
 
     def clean(self) -> None:
         self.name = (self.name or "").strip()
+        if self.opened_on and self.opened_on > today():
+            raise ValidationError({"opened_on": _("The opening date cannot be in the future.")})
+        if self.pk and self.opened_on:
+            first = self.tenancies.aggregate(first=models.Min("moved_in_on"))["first"]
+            if first is not None and first < self.opened_on:
+                raise ValidationError(
+                    {
+                        "opened_on": _(
+                            "A tenant of this carrier moved in on %(date)s, before this date."
+                        )
+                        % {"date": f"{first:%Y-%m-%d}"}
+                    }
+                )
         if not self.pk or self.area is None:
             return
         figures = self.tenancies.aggregate(largest=models.Max("area"))
@@ -140,6 +162,14 @@ class Incubator(models.Model):
         else:
             return
         raise ValidationError({"area": message})
+
+    @property
+    def existed_since(self) -> dt.date | None:
+        """The first day the carrier existed: the day it began operating or, when that is
+        not recorded, the day its operating company was founded (None when neither is)."""
+        if self.opened_on:
+            return self.opened_on
+        return self.operator.founded_on if self.operator_id else None
 
     def level_on(self, day: dt.date) -> Level | None:
         """The highest level held on `day` (one query; use with_level_on() for lists)."""
@@ -274,6 +304,50 @@ class Recognition(models.Model):
             raise ValidationError(errors)
 
 
+def rented_area_steps(
+    spans: list[tuple[Decimal, dt.date, dt.date | None]],
+) -> list[tuple[dt.date, Decimal]]:
+    """(day, total) steps: from each day until the next, the spans' areas rented together.
+
+    `spans` are (area, moved in, moved out) of tenancies, ranges half-open like residence.
+    """
+    changes: dict[dt.date, Decimal] = {}
+    for area, moved_in, moved_out in spans:
+        changes[moved_in] = changes.get(moved_in, Decimal(0)) + area
+        if moved_out is not None:
+            changes[moved_out] = changes.get(moved_out, Decimal(0)) - area
+    steps, total = [], Decimal(0)
+    for day in sorted(changes):
+        total += changes[day]
+        steps.append((day, total))
+    return steps
+
+
+def peak_in_steps(
+    steps: list[tuple[dt.date, Decimal]], start: dt.date, end: dt.date | None
+) -> tuple[Decimal, dt.date]:
+    """The largest total of `steps` on a day of [start, end), and the first day it holds."""
+    best, best_day = Decimal(0), start
+    for day, total in steps:
+        if day <= start:
+            best = total  # the total in force on `start`
+        elif end is not None and day >= end:
+            break
+        elif total > best:
+            best, best_day = total, day
+    return best, best_day
+
+
+def peak_rented_area(
+    spans: list[tuple[Decimal, dt.date, dt.date | None]], start: dt.date, end: dt.date | None
+) -> tuple[Decimal, dt.date]:
+    """The largest area rented together on one day of [start, end), and that day.
+
+    Pure: used by Tenancy.clean() and, through the steps, by the tenancy import.
+    """
+    return peak_in_steps(rented_area_steps(spans), start, end)
+
+
 def resident_q(day: dt.date) -> Q:
     """The "resident on D" rule as a condition, for filters and conditional aggregates."""
     return Q(moved_in_on__lte=day) & (Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=day))
@@ -360,39 +434,97 @@ class Tenancy(models.Model):
                 ]
         if self.site_id and self.incubator_id and self.site.incubator_id != self.incubator_id:
             errors["site"] = [_("This site belongs to another carrier.")]
-        if not errors and self.incubator_id and self.enterprise_id and self.moved_in_on:
-            overlapping = self.overlapping().first()
-            if overlapping is not None:
+        if self.incubator_id and self.moved_in_on:
+            existed = self.incubator.existed_since
+            if existed is not None and self.moved_in_on < existed:
                 errors["moved_in_on"] = [
+                    _("The carrier did not exist before %(date)s: no tenant moves in earlier.")
+                    % {"date": f"{existed:%Y-%m-%d}"}
+                ]
+        if not errors and self.incubator_id and self.enterprise_id and self.moved_in_on:
+            errors |= self._residence_errors()
+        if not errors and self.incubator_id and self.moved_in_on and self.area is not None:
+            errors |= self._occupancy_errors()
+        if errors:
+            raise ValidationError(errors)
+
+    def _residence_errors(self) -> dict[str, list]:
+        """A firm is resident in one carrier at a time.
+
+        The bureau does not allow dual residence: a tenancy is where the firm physically
+        works, and counting it in two carriers would pay its rent subsidy twice and count
+        it for two carriers' rewards and indicators.
+        """
+        overlapping = self.overlapping(anywhere=True).select_related("incubator").first()
+        if overlapping is None:
+            return {}
+        dates = {
+            "start": f"{overlapping.moved_in_on:%Y-%m-%d}",
+            "end": (
+                f"{overlapping.moved_out_on:%Y-%m-%d}" if overlapping.moved_out_on else _("now")
+            ),
+        }
+        if overlapping.incubator_id == self.incubator_id:
+            return {
+                "moved_in_on": [
                     _(
                         "This enterprise already has a tenancy in this carrier from "
                         "%(start)s to %(end)s that overlaps these dates."
                     )
-                    % {
-                        "start": f"{overlapping.moved_in_on:%Y-%m-%d}",
-                        "end": (
-                            f"{overlapping.moved_out_on:%Y-%m-%d}"
-                            if overlapping.moved_out_on
-                            else _("now")
-                        ),
-                    }
+                    % dates
                 ]
-        if errors:
-            raise ValidationError(errors)
+            }
+        return {
+            "enterprise": [
+                _(
+                    "This enterprise is resident in %(carrier)s from %(start)s to %(end)s, "
+                    "which overlaps these dates: a firm is a tenant of one carrier at a time."
+                )
+                % {"carrier": overlapping.incubator.name, **dates}
+            ]
+        }
 
-    def overlapping(self) -> TenancyQuerySet:
-        """This enterprise's other tenancies in this carrier that share a day with this one.
+    def _occupancy_errors(self) -> dict[str, list]:
+        """On no day do the carrier's residents (or a site's) rent more than its area."""
+        others = Tenancy.objects.filter(incubator_id=self.incubator_id).exclude(pk=self.pk)
+        others = others.filter(Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=self.moved_in_on))
+        if self.moved_out_on:
+            others = others.filter(moved_in_on__lt=self.moved_out_on)
+        rows = list(others.values_list("area", "moved_in_on", "moved_out_on", "site_id"))
+        mine = (self.area, self.moved_in_on, self.moved_out_on)
+        spans = [mine, *((area, start, end) for area, start, end, _site in rows)]
+        total, day = peak_rented_area(spans, self.moved_in_on, self.moved_out_on)
+        if total > self.incubator.area:
+            message = _(
+                "On %(date)s the carrier's tenants would rent %(total)s m² together, more "
+                "than its area (%(area)s m²)."
+            ) % {"date": f"{day:%Y-%m-%d}", "total": total, "area": self.incubator.area}
+            return {"area": [message]}
+        if self.site_id:
+            site_spans = [mine, *((a, s, e) for a, s, e, site in rows if site == self.site_id)]
+            total, day = peak_rented_area(site_spans, self.moved_in_on, self.moved_out_on)
+            if total > self.site.area:
+                message = _(
+                    "On %(date)s the tenants of this site would rent %(total)s m² together, "
+                    "more than its area (%(area)s m²)."
+                ) % {"date": f"{day:%Y-%m-%d}", "total": total, "area": self.site.area}
+                return {"area": [message]}
+        return {}
+
+    def overlapping(self, *, anywhere: bool = False) -> TenancyQuerySet:
+        """This enterprise's other tenancies in this carrier (or, `anywhere`, in any carrier)
+        that share a day with this one.
 
         Date ranges are half-open [moved in, moved out): moving out on D and back in on D
         does not overlap.
         """
-        others = Tenancy.objects.filter(
-            incubator_id=self.incubator_id, enterprise_id=self.enterprise_id
-        ).exclude(pk=self.pk)
+        others = Tenancy.objects.filter(enterprise_id=self.enterprise_id).exclude(pk=self.pk)
+        if not anywhere:
+            others = others.filter(incubator_id=self.incubator_id)
         others = others.filter(Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=self.moved_in_on))
         if self.moved_out_on:
             others = others.filter(moved_in_on__lt=self.moved_out_on)
-        return others
+        return others.order_by("moved_in_on")
 
     def is_resident_on(self, day: dt.date) -> bool:
         return self.moved_in_on <= day and (self.moved_out_on is None or self.moved_out_on > day)
@@ -490,8 +622,36 @@ class CompetitionEntry(models.Model):
             errors["finalist"] = [_("An award goes to a finalist.")]
         if self.rank and not self.award:
             errors["award"] = [_("Name the award that has this rank.")]
+        if not errors and self.activity_id and self.enterprise_id:
+            errors |= self._residence_errors()
         if errors:
             raise ValidationError(errors)
+
+    def _residence_errors(self) -> dict[str, list]:
+        """A carrier enters its own tenants and firms incubated nowhere, never a firm that
+        is resident in another carrier on the day held (that carrier's firm is its to
+        enter, or the bureau's in a district competition). Bureau competitions are open."""
+        activity = self.activity
+        if activity.organiser_id is None:
+            return {}
+        elsewhere = (
+            Tenancy.objects.resident_on(activity.held_on)
+            .filter(enterprise_id=self.enterprise_id)
+            .exclude(incubator_id=activity.organiser_id)
+            .select_related("incubator")
+            .first()
+        )
+        if elsewhere is None:
+            return {}
+        return {
+            "enterprise": [
+                _(
+                    "On %(date)s this enterprise is a tenant of %(carrier)s, not of the "
+                    "organising carrier: only that carrier or the bureau may enter it."
+                )
+                % {"date": f"{activity.held_on:%Y-%m-%d}", "carrier": elsewhere.incubator.name}
+            ]
+        }
 
 
 class Indicator(models.TextChoices):

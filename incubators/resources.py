@@ -9,8 +9,10 @@ which is what the carrier is today. Export writes the same rows back.
 
 Both refuse a file whole, with "第 N 行「列」：…" messages, for the rules the services keep:
 a recognition dated in the future, a level going backwards without a revocation, a move-out
-before the move-in, a graduate without a move-out, a rented area above the carrier's, and
-tenancies of one enterprise in one carrier that overlap (in the file or with the database).
+before the move-in, a graduate without a move-out, a rented area above the carrier's, a
+move-in before the carrier existed, residents renting more than the carrier's area together
+on some day, and tenancies of one enterprise that overlap, in one carrier or in two (a firm
+is resident in one carrier at a time), in the file or with the database.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ from incubators.models import (
     Recognition,
     Tenancy,
     level_backwards_errors,
+    peak_in_steps,
+    rented_area_steps,
 )
 
 KIND_LABELS = {
@@ -72,6 +76,11 @@ MOVED_OUT_BEFORE = "迁出日期不能早于入驻日期"
 GRADUATE_NEEDS_MOVE_OUT = "毕业企业须填写迁出日期"
 OVERLAP_ROW = "与第 {other} 行同一企业在同一载体的入驻期重叠"
 OVERLAP_DB = "与已登记的 {start} 至 {end} 入驻记录重叠"
+ONE_CARRIER = "（同一企业同一时间只在一个载体入驻）"
+RESIDENT_ELSEWHERE_DB = "该企业 {start} 至 {end} 在「{carrier}」入驻，与此入驻期重叠" + ONE_CARRIER
+RESIDENT_ELSEWHERE_ROW = "与第 {other} 行重叠：该企业同期在「{carrier}」入驻" + ONE_CARRIER
+MOVED_IN_BEFORE_CARRIER = "入驻日期早于载体存在之日（{date}）"
+OCCUPANCY = "{date} 该载体在孵企业租用面积合计 {total} 平方米，超过载体面积（{area} 平方米）"
 LEVEL_BACKWARDS = "该载体在此日期仍持有 {date} 认定的{level}，未登记撤销前级别不能降低"
 NOW = "今"
 
@@ -352,47 +361,120 @@ class TenancyResource(LedgerResource):
         super()._resolve_references(parsed, columns, outcome)
         # Rules across rows and with the database, once carriers and firms are known.
         rows = [(n, v) for n, v in parsed if v["incubator"] and v["enterprise"]]
-        areas = dict(
-            Incubator.objects.filter(pk__in={v["incubator"] for _n, v in rows}).values_list(
-                "pk", "area"
-            )
-        )
+        carriers = {
+            carrier.pk: carrier
+            for carrier in Incubator.objects.filter(
+                pk__in={v["incubator"] for _n, v in rows}
+            ).select_related("operator")
+        }
         for number, values in rows:
-            area = areas[values["incubator"]]
-            if values["area"] > area:
+            carrier = carriers[values["incubator"]]
+            if values["area"] > carrier.area:
                 outcome.add_error(
-                    number, self.AREA_HEADER, AREA_ABOVE_CARRIER.format(area=Area().render(area))
+                    number,
+                    self.AREA_HEADER,
+                    AREA_ABOVE_CARRIER.format(area=Area().render(carrier.area)),
                 )
-        self._check_overlaps(rows, outcome)
+            existed = carrier.existed_since
+            if existed is not None and values["moved_in_on"] < existed:
+                outcome.add_error(
+                    number, "入驻日期", MOVED_IN_BEFORE_CARRIER.format(date=existed.isoformat())
+                )
+        file_keys = {(v["incubator"], v["enterprise"], v["moved_in_on"]) for _n, v in rows}
+        self._check_overlaps(rows, file_keys, outcome)
+        self._check_occupancy(rows, file_keys, carriers, outcome)
 
-    def _check_overlaps(self, rows: list, outcome: ImportOutcome) -> None:
-        pairs: dict[tuple[int, int], list[tuple[int | None, dt.date, dt.date | None]]] = (
-            defaultdict(list)
+    def _check_overlaps(self, rows: list, file_keys: set[tuple], outcome: ImportOutcome) -> None:
+        """A firm is resident in one carrier at a time (Tenancy.clean), in the file and with
+        the database; a recorded tenancy this file updates (same key) is replaced by its row."""
+        by_firm: dict[int, list[tuple[int | None, int, dt.date, dt.date | None]]] = defaultdict(
+            list
         )
         for number, values in rows:
-            pair = (values["incubator"], values["enterprise"])
-            pairs[pair].append((number, values["moved_in_on"], values["moved_out_on"]))
-        recorded = Tenancy.objects.filter(
-            incubator_id__in={p[0] for p in pairs}, enterprise_id__in={p[1] for p in pairs}
-        ).values_list("incubator_id", "enterprise_id", "moved_in_on", "moved_out_on")
+            by_firm[values["enterprise"]].append(
+                (number, values["incubator"], values["moved_in_on"], values["moved_out_on"])
+            )
+        recorded = Tenancy.objects.filter(enterprise_id__in=list(by_firm)).values_list(
+            "incubator_id", "enterprise_id", "moved_in_on", "moved_out_on"
+        )
         for incubator_id, enterprise_id, moved_in_on, moved_out_on in recorded:
-            spans = pairs.get((incubator_id, enterprise_id))
-            # the row with the same move-in date is the one this file updates
-            if spans is not None and all(start != moved_in_on for _n, start, _e in spans):
-                spans.append((None, moved_in_on, moved_out_on))
-        for spans in pairs.values():
-            spans.sort(key=lambda span: span[1])
-            for i, (number, start, end) in enumerate(spans):
-                for other, other_start, other_end in spans[i + 1 :]:
+            if (incubator_id, enterprise_id, moved_in_on) not in file_keys:
+                by_firm[enterprise_id].append((None, incubator_id, moved_in_on, moved_out_on))
+        names = dict(
+            Incubator.objects.filter(
+                pk__in={span[1] for spans in by_firm.values() for span in spans}
+            ).values_list("pk", "name")
+        )
+        for spans in by_firm.values():
+            spans.sort(key=lambda span: span[2])
+            for i, (number, carrier, start, end) in enumerate(spans):
+                for other, other_carrier, other_start, other_end in spans[i + 1 :]:
                     if end is not None and other_start >= end:
                         break
                     if number is None and other is None:
                         continue
+                    same = carrier == other_carrier
                     if other is None:
-                        message = OVERLAP_DB.format(start=other_start, end=_day(other_end))
+                        message = (
+                            OVERLAP_DB.format(start=other_start, end=_day(other_end))
+                            if same
+                            else RESIDENT_ELSEWHERE_DB.format(
+                                carrier=names[other_carrier],
+                                start=other_start,
+                                end=_day(other_end),
+                            )
+                        )
                         outcome.add_error(number, "入驻日期", message)
                     elif number is None:
-                        message = OVERLAP_DB.format(start=start, end=_day(end))
+                        message = (
+                            OVERLAP_DB.format(start=start, end=_day(end))
+                            if same
+                            else RESIDENT_ELSEWHERE_DB.format(
+                                carrier=names[carrier], start=start, end=_day(end)
+                            )
+                        )
                         outcome.add_error(other, "入驻日期", message)
-                    else:
+                    elif same:
                         outcome.add_error(other, "入驻日期", OVERLAP_ROW.format(other=number))
+                    else:
+                        outcome.add_error(
+                            other,
+                            "入驻日期",
+                            RESIDENT_ELSEWHERE_ROW.format(other=number, carrier=names[carrier]),
+                        )
+
+    def _check_occupancy(
+        self,
+        rows: list,
+        file_keys: set[tuple],
+        carriers: dict[int, Incubator],
+        outcome: ImportOutcome,
+    ) -> None:
+        """On no day do a carrier's residents rent more than its area (Tenancy.clean)."""
+        spans: dict[int, list[tuple[Decimal, dt.date, dt.date | None]]] = defaultdict(list)
+        for _number, values in rows:
+            spans[values["incubator"]].append(
+                (values["area"], values["moved_in_on"], values["moved_out_on"])
+            )
+        recorded = Tenancy.objects.filter(incubator_id__in=list(spans)).values_list(
+            "incubator_id", "enterprise_id", "moved_in_on", "moved_out_on", "area"
+        )
+        for incubator_id, enterprise_id, moved_in_on, moved_out_on, area in recorded:
+            if (incubator_id, enterprise_id, moved_in_on) not in file_keys:
+                spans[incubator_id].append((area, moved_in_on, moved_out_on))
+        steps = {pk: rented_area_steps(carrier_spans) for pk, carrier_spans in spans.items()}
+        for number, values in rows:
+            carrier = carriers[values["incubator"]]
+            total, day = peak_in_steps(
+                steps[carrier.pk], values["moved_in_on"], values["moved_out_on"]
+            )
+            if total > carrier.area:
+                outcome.add_error(
+                    number,
+                    self.AREA_HEADER,
+                    OCCUPANCY.format(
+                        date=day.isoformat(),
+                        total=Area().render(total),
+                        area=Area().render(carrier.area),
+                    ),
+                )

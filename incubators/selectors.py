@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 
@@ -57,16 +58,63 @@ def incubator_for_user(*, user: Any) -> Incubator:
     return Incubator.objects.select_related("street", "operator").get(pk=user.incubator_id)
 
 
-def incubator_get_for_user(*, user: Any, pk: int) -> Incubator:
-    """One carrier by id: staff may read any, an operator only its own; else 404."""
+def incubator_get_for_user(*, user: Any, pk: int, permission: str | None = None) -> Incubator:
+    """One carrier by id: staff may read any, an operator only its own; else 404.
+
+    With `permission` (such as "incubators.add_tenancy") the user means to write, which
+    only the carrier's own operator and bureau users holding that permission may do: one
+    who may read the carrier but not write gets PermissionDenied (403).
+    """
     if getattr(user, "is_staff", False) and getattr(user, "is_active", False):
         incubator = Incubator.objects.select_related("street", "operator").filter(pk=pk).first()
         if incubator is None:
             raise Http404
-        return incubator
-    if not _is_operator(user) or user.incubator_id != pk:
+    elif not _is_operator(user) or user.incubator_id != pk:
         raise Http404
-    return incubator_for_user(user=user)
+    else:
+        incubator = incubator_for_user(user=user)
+    if permission is not None:
+        incubator_check_may_write(user=user, incubator=incubator, permission=permission)
+    return incubator
+
+
+def incubator_may_write(*, user: Any, incubator: Incubator | None, permission: str) -> bool:
+    """Whether `user` may make the write `permission` names for `incubator`'s records.
+
+    A carrier's own operator writes its tenants, activities and entrants by that relation;
+    bureau users write only where their role holds the permission (finance views only). A
+    bureau activity (no carrier) is written by permission alone.
+    """
+    if incubator is not None and _is_operator(user):
+        return bool(user.incubator_id == incubator.pk)
+    return bool(
+        getattr(user, "is_staff", False)
+        and getattr(user, "is_active", False)
+        and user.has_perm(permission)
+    )
+
+
+def incubator_check_may_write(*, user: Any, incubator: Incubator | None, permission: str) -> None:
+    """Raise PermissionDenied unless `user` may make this write (see incubator_may_write)."""
+    if not incubator_may_write(user=user, incubator=incubator, permission=permission):
+        raise PermissionDenied
+
+
+# The desk's writes and the permission a bureau user needs for each.
+DESK_WRITES = {
+    "add_tenant": "incubators.add_tenancy",
+    "move_out": "incubators.change_tenancy",
+    "add_activity": "incubators.add_activity",
+    "add_entry": "incubators.add_competitionentry",
+}
+
+
+def desk_writes_for_user(*, user: Any, incubator: Incubator) -> dict[str, bool]:
+    """Which of the desk's writes `user` may make, for showing only the usable buttons."""
+    return {
+        name: incubator_may_write(user=user, incubator=incubator, permission=permission)
+        for name, permission in DESK_WRITES.items()
+    }
 
 
 def tenancies_for_incubator(*, incubator: Incubator) -> QuerySet[Tenancy]:

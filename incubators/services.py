@@ -3,6 +3,11 @@
 Each service is atomic, locks the carrier row it changes (so that two writers cannot both
 pass a rule across rows, such as "no overlapping tenancies"), validates with full_clean()
 and records the acting user in the audit trail through enterprises' save_with_audit.
+
+The desk's writes (tenants in and out, activities, entrants) check that the acting user
+may make them: the carrier's own operator, or a bureau user whose role holds the
+permission (selectors.incubator_may_write). A tenancy also locks its enterprise, since
+the rule "resident in one carrier at a time" spans carriers.
 """
 
 from __future__ import annotations
@@ -27,12 +32,27 @@ from incubators.models import (
     Recognition,
     Tenancy,
 )
+from incubators.selectors import incubator_check_may_write
 
-INCUBATOR_FIELDS = ("name", "kind", "operator", "street", "address", "area", "workstations")
+INCUBATOR_FIELDS = (
+    "name",
+    "kind",
+    "operator",
+    "street",
+    "address",
+    "area",
+    "workstations",
+    "opened_on",
+)
 
 
 def _lock(incubator_id: int) -> Incubator:
     return Incubator.objects.select_for_update().get(pk=incubator_id)
+
+
+def _lock_enterprise(enterprise_id: int) -> Enterprise:
+    """Lock the enterprise, so that two carriers cannot both take it in at the same time."""
+    return Enterprise.objects.select_for_update().get(pk=enterprise_id)
 
 
 @transaction.atomic
@@ -137,9 +157,18 @@ def tenancy_add(
     acting_user: Any,
     site: IncubatorSite | None = None,
 ) -> Tenancy:
-    """Record that an enterprise moved into a carrier. Refused when it overlaps another
-    tenancy of the same enterprise there, or rents more than the carrier (or site) has."""
+    """Record that an enterprise moved into a carrier.
+
+    Refused (PermissionDenied) unless `acting_user` may add the carrier's tenants; refused
+    (ValidationError) when the enterprise is resident anywhere on these dates, when it moves
+    in before the carrier existed, or when the carrier's (or site's) residents would rent
+    more than its area on some day of the tenancy.
+    """
     locked = _lock(incubator.pk)
+    incubator_check_may_write(
+        user=acting_user, incubator=locked, permission="incubators.add_tenancy"
+    )
+    enterprise = _lock_enterprise(enterprise.pk)
     tenancy = Tenancy(
         incubator=locked, enterprise=enterprise, site=site, area=area, moved_in_on=moved_in_on
     )
@@ -186,8 +215,14 @@ def tenancy_add_by_uscc(
 def tenancy_move_out(
     *, tenancy: Tenancy, moved_out_on: dt.date, acting_user: Any, graduated: bool = False
 ) -> Tenancy:
-    """Record a move-out (and whether the tenant graduated). It is no longer resident that day."""
-    _lock(tenancy.incubator_id)
+    """Record a move-out (and whether the tenant graduated). It is no longer resident that day.
+
+    Refused (PermissionDenied) unless `acting_user` may change the carrier's tenancies.
+    """
+    locked = _lock(tenancy.incubator_id)
+    incubator_check_may_write(
+        user=acting_user, incubator=locked, permission="incubators.change_tenancy"
+    )
     record = Tenancy.objects.select_for_update().get(pk=tenancy.pk)
     record.moved_out_on = moved_out_on
     record.graduated = graduated
@@ -201,6 +236,7 @@ def tenancy_move_out(
 def tenancy_save(*, tenancy: Tenancy, acting_user: Any) -> Tenancy:
     """Create or change a tenancy edited as a whole (admin inline), with the same rules."""
     tenancy.incubator = _lock(tenancy.incubator_id)
+    tenancy.enterprise = _lock_enterprise(tenancy.enterprise_id)
     save_with_audit(tenancy, acting_user=acting_user, reason="tenancy saved")
     return tenancy
 
@@ -216,7 +252,13 @@ def activity_record(
     participants: int = 0,
     description: str = "",
 ) -> Activity:
-    """Record an activity held by a carrier, or by the bureau when `organiser` is None."""
+    """Record an activity held by a carrier, or by the bureau when `organiser` is None.
+
+    Refused (PermissionDenied) unless `acting_user` may add the carrier's activities.
+    """
+    incubator_check_may_write(
+        user=acting_user, incubator=organiser, permission="incubators.add_activity"
+    )
     activity = Activity(
         organiser=organiser,
         kind=kind,
@@ -258,8 +300,15 @@ def competition_entry_add_by_uscc(
     """Enter an enterprise in a competition by its code; True when the enterprise is new.
 
     Side effects: an unknown (valid) code creates a pending enterprise for staff to complete;
-    an enterprise already entered is refused. Both writes roll back together.
+    an enterprise already entered is refused. Both writes roll back together. Refused
+    (PermissionDenied) unless `acting_user` may add the organising carrier's entrants; an
+    entrant resident in another carrier on the day held is refused (CompetitionEntry.clean).
     """
+    incubator_check_may_write(
+        user=acting_user,
+        incubator=activity.organiser,
+        permission="incubators.add_competitionentry",
+    )
     try:
         code = uscc_lib.validate(uscc)
     except uscc_lib.USCCError as exc:

@@ -2,7 +2,10 @@
 
 An operator sees only its own carrier; bureau staff may open any carrier's pages (the
 admin links to them for the readiness view). Every object comes through a selector, so
-another carrier's pages, or another carrier's tenancy, answer 404.
+another carrier's pages, or another carrier's tenancy, answer 404. Writes are the
+operator's, and a bureau user's only where its role holds the permission: the selector
+answers 403 to a user who may read the carrier but not write, and the pages show only the
+buttons of the writes the user may make.
 """
 
 from __future__ import annotations
@@ -34,13 +37,20 @@ def _add_errors(form: Any, exc: ValidationError) -> None:
     """Put a service's ValidationError on the form: at its field when the form has it."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
+            field = _FIELD_ALIASES.get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
 
 
-def _context(incubator: Incubator, **extra: Any) -> dict[str, Any]:
-    return {"incubator": incubator, **extra}
+# An error of the service on the enterprise is shown at the code the operator typed.
+_FIELD_ALIASES = {"enterprise": "uscc"}
+
+
+def _context(request: HttpRequest, incubator: Incubator, **extra: Any) -> dict[str, Any]:
+    """The page's context, with the desk's writes this user may make (buttons shown)."""
+    may = selectors.desk_writes_for_user(user=request.user, incubator=incubator)
+    return {"incubator": incubator, "may": may, **extra}
 
 
 @login_required
@@ -67,6 +77,7 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "incubators/dashboard.html",
         _context(
+            request,
             incubator,
             day=day,
             day_form=day_form,
@@ -88,13 +99,15 @@ def tenant_list(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "incubators/tenants.html",
-        _context(incubator, today=today, current=current, past=past),
+        _context(request, incubator, today=today, current=current, past=past),
     )
 
 
 @login_required
 def tenant_add(request: HttpRequest, pk: int) -> HttpResponse:
-    incubator = selectors.incubator_get_for_user(user=request.user, pk=pk)
+    incubator = selectors.incubator_get_for_user(
+        user=request.user, pk=pk, permission=selectors.DESK_WRITES["add_tenant"]
+    )
     sites = incubator.sites.order_by("name")
     form = TenantAddForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
@@ -125,12 +138,14 @@ def tenant_add(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("%(name)s was added as a tenant.") % {"name": tenancy.enterprise.name}
             )
             return redirect("incubators:tenants", pk=incubator.pk)
-    return render(request, "incubators/tenant_form.html", _context(incubator, form=form))
+    return render(request, "incubators/tenant_form.html", _context(request, incubator, form=form))
 
 
 @login_required
 def tenant_move_out(request: HttpRequest, pk: int, tenancy_pk: int) -> HttpResponse:
-    incubator = selectors.incubator_get_for_user(user=request.user, pk=pk)
+    incubator = selectors.incubator_get_for_user(
+        user=request.user, pk=pk, permission=selectors.DESK_WRITES["move_out"]
+    )
     tenancy = selectors.tenancy_get_for_incubator(incubator=incubator, pk=tenancy_pk)
     form = MoveOutForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -150,7 +165,9 @@ def tenant_move_out(request: HttpRequest, pk: int, tenancy_pk: int) -> HttpRespo
             )
             return redirect("incubators:tenants", pk=incubator.pk)
     return render(
-        request, "incubators/move_out_form.html", _context(incubator, tenancy=tenancy, form=form)
+        request,
+        "incubators/move_out_form.html",
+        _context(request, incubator, tenancy=tenancy, form=form),
     )
 
 
@@ -158,12 +175,16 @@ def tenant_move_out(request: HttpRequest, pk: int, tenancy_pk: int) -> HttpRespo
 def activity_list(request: HttpRequest, pk: int) -> HttpResponse:
     incubator = selectors.incubator_get_for_user(user=request.user, pk=pk)
     activities = selectors.activities_for_incubator(incubator=incubator)
-    return render(request, "incubators/activities.html", _context(incubator, activities=activities))
+    return render(
+        request, "incubators/activities.html", _context(request, incubator, activities=activities)
+    )
 
 
 @login_required
 def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
-    incubator = selectors.incubator_get_for_user(user=request.user, pk=pk)
+    incubator = selectors.incubator_get_for_user(
+        user=request.user, pk=pk, permission=selectors.DESK_WRITES["add_activity"]
+    )
     form = ActivityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -177,13 +198,20 @@ def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("The activity %(title)s was recorded.") % {"title": activity.title}
             )
             return redirect("incubators:activities", pk=incubator.pk)
-    return render(request, "incubators/activity_form.html", _context(incubator, form=form))
+    return render(request, "incubators/activity_form.html", _context(request, incubator, form=form))
 
 
 @login_required
 def entries(request: HttpRequest, pk: int, activity_pk: int) -> HttpResponse:
-    """A competition's entrants, and a form to enter one more (by its code)."""
-    incubator = selectors.incubator_get_for_user(user=request.user, pk=pk)
+    """A competition's entrants, and a form to enter one more (by its code).
+
+    Anyone who may read the carrier sees the entrants; the form is shown, and a POST
+    accepted, only for those who may enter a firm (403 otherwise).
+    """
+    permission = selectors.DESK_WRITES["add_entry"]
+    incubator = selectors.incubator_get_for_user(
+        user=request.user, pk=pk, permission=permission if request.method == "POST" else None
+    )
     activity = selectors.activity_get_for_incubator(incubator=incubator, pk=activity_pk)
     if activity.kind != ActivityKind.COMPETITION:
         raise Http404
@@ -202,6 +230,7 @@ def entries(request: HttpRequest, pk: int, activity_pk: int) -> HttpResponse:
         request,
         "incubators/entries.html",
         _context(
+            request,
             incubator,
             activity=activity,
             entries=selectors.entries_for_activity(activity=activity),

@@ -17,7 +17,14 @@ from django.db import transaction
 
 from enterprises.models import Enterprise, Street
 from incubators import services
-from incubators.models import ActivityKind, CompetitionEntry, Incubator, IncubatorKind, Level
+from incubators.models import (
+    ActivityKind,
+    CompetitionEntry,
+    Incubator,
+    IncubatorKind,
+    Level,
+    Tenancy,
+)
 from portal.accounts.models import User
 
 SEED = 500105_3
@@ -151,6 +158,8 @@ def _create_carrier(
         kind=plan.kind,
         operator=operator,
         area=Decimal(plan.area),
+        # Operating since before its first recognition and its first tenant.
+        opened_on=today - dt.timedelta(days=366 * (max(4, 3 * len(plan.levels)) + 1)),
         street=streets.get(plan.street),
         address=plan.address,
         workstations=plan.workstations,
@@ -167,12 +176,17 @@ def _create_carrier(
             document_number=f"江北科发〔{today.year - years}〕{rng.randint(10, 99)} 号",
             acting_user=admin,
         )
-    tenants = rng.sample(firms, min(plan.tenants, len(firms)))
+    # A firm is a tenant of one carrier at a time: each demo firm of one carrier only.
+    taken = set(Tenancy.objects.values_list("enterprise_id", flat=True))
+    free = [firm for firm in firms if firm.pk not in taken]
+    tenants = rng.sample(free, min(plan.tenants, len(free)))
     sites = list(incubator.sites.all())
     for tenant in tenants:
         moved_in = today - dt.timedelta(days=rng.randint(20, 4 * 365))
         site = rng.choice(sites) if sites else None
-        limit = min(plan.area // max(plan.tenants, 1), site.area if site else plan.area)
+        # Small enough that all tenants together fit in the carrier, and in any one site.
+        share = site.area if site else plan.area
+        limit = min(plan.area // max(plan.tenants, 1), share // max(plan.tenants, 1))
         area = Decimal(rng.randint(max(10, int(limit) // 4), max(12, int(limit))))
         tenancy = services.tenancy_add(
             incubator=incubator,

@@ -78,16 +78,19 @@ def test_moving_back_in_on_the_move_out_day_does_not_overlap(staff):
     assert Tenancy.objects.count() == 2
 
 
-def test_same_enterprise_may_rent_in_two_carriers(staff):
+def test_same_enterprise_may_not_rent_in_two_carriers_at_once(staff):
+    # The bureau allows no dual residence (tests/incubators/test_residence_rules.py).
     existing = TenancyFactory()
-    services.tenancy_add(
-        incubator=IncubatorFactory(),
-        enterprise=existing.enterprise,
-        moved_in_on=existing.moved_in_on,
-        area=Decimal("50"),
-        acting_user=staff,
-    )
-    assert Tenancy.objects.count() == 2
+    with pytest.raises(ValidationError) as exc:
+        services.tenancy_add(
+            incubator=IncubatorFactory(),
+            enterprise=existing.enterprise,
+            moved_in_on=existing.moved_in_on,
+            area=Decimal("50"),
+            acting_user=staff,
+        )
+    assert existing.incubator.name in _messages(exc)["enterprise"][0]
+    assert Tenancy.objects.count() == 1
 
 
 def test_move_out_before_move_in_is_refused(staff):
