@@ -1,7 +1,6 @@
 """Forms of the enterprise's own pages (contact details, annual figures, requests) and of
 the staff service desk (the request transitions)."""
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprises.lib.money import wan_to_yuan, yuan_to_wan
 from enterprises.models import AnnualFigures, Department, ServiceRequest
+from enterprises.models.registry import last_complete_year, year_not_ended_message
 from enterprises.models.service_desk import DESCRIPTION_MAX_LENGTH
 
 # A mainland mobile number (11 digits starting 13–19) or a landline with its area code,
@@ -111,9 +111,13 @@ class AnnualFiguresForm(forms.Form):
         if instance is not None:
             del self.fields["year"]
         else:
-            this_year = dt.date.today().year
+            # Only a year that has ended (in the portal's time zone) has figures to report.
+            last = last_complete_year()
             self.fields["year"] = forms.IntegerField(
-                label=_("Year"), min_value=1990, max_value=this_year, initial=this_year - 1
+                label=_("Year"),
+                min_value=1990,
+                initial=last,
+                widget=forms.NumberInput(attrs={"max": last}),
             )
             self.order_fields(["year"])
 
@@ -123,6 +127,8 @@ class AnnualFiguresForm(forms.Form):
 
     def clean_year(self) -> int:
         year: int = self.cleaned_data["year"]
+        if year > last_complete_year():
+            raise forms.ValidationError(year_not_ended_message(year), code="year_not_ended")
         if year in self.existing_years:
             raise forms.ValidationError(
                 _("Figures for %(year)s are already recorded; edit that year instead."),

@@ -143,6 +143,9 @@ class HighTechCertificateResource(LedgerResource):
         values["expires_on"] = HighTechCertificate.expiry_for(values["issued_on"])
 
 
+YEAR_NOT_ENDED = "年度尚未结束，只能导入 {last} 年及以前年度的数据"
+
+
 class AnnualFiguresResource(LedgerResource):
     columns = (
         Column("统一社会信用代码", "enterprise", EnterpriseReference()),
@@ -164,7 +167,12 @@ class AnnualFiguresResource(LedgerResource):
         fields: tuple[str, ...] = ()
 
     def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
-        return _rd_staff_check(values)
+        errors = _rd_staff_check(values)
+        # A year under way has no figures yet (AnnualFigures.clean keeps the same rule).
+        year = values.get("year")
+        if year is not None and year >= self.today.year:
+            errors["year"] = YEAR_NOT_ENDED.format(last=self.today.year - 1)
+        return errors
 
 
 # ------------------------------------------------------------------------- service desk

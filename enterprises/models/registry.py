@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -325,8 +326,23 @@ class HighTechCertificate(models.Model):
         )
 
 
+def last_complete_year(day: dt.date | None = None) -> int:
+    """The latest year that has ended on `day` (default: today in the portal's time zone)."""
+    return (day or timezone.localdate()).year - 1
+
+
+class AnnualFiguresQuerySet(models.QuerySet):
+    def complete_on(self, day: dt.date) -> "AnnualFiguresQuerySet":
+        """Figures of years that have ended by `day`: the only ones the bureau uses."""
+        return self.filter(year__lte=last_complete_year(day))
+
+
 class AnnualFigures(models.Model):
-    """One enterprise's figures for one year, submitted by the enterprise or imported."""
+    """One enterprise's figures for one year, submitted by the enterprise or imported.
+
+    Only a year that has ended has figures: a year under way has none to report yet, and
+    figures entered early would be scored by the credit evaluation as if final.
+    """
 
     enterprise = models.ForeignKey(
         Enterprise, models.PROTECT, related_name="annual_figures", verbose_name=_("enterprise")
@@ -366,6 +382,8 @@ class AnnualFigures(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
+    objects = AnnualFiguresQuerySet.as_manager()
+
     class Meta:
         ordering = ["enterprise", "-year"]
         verbose_name = _("annual figures")
@@ -388,14 +406,25 @@ class AnnualFigures(models.Model):
         return f"{self.enterprise.name} {self.year}"
 
     def clean(self) -> None:
+        errors: dict[str, list] = {}
+        if self.year is not None and self.year > last_complete_year():
+            errors["year"] = [year_not_ended_message(self.year)]
         if (
             self.rd_staff is not None
             and self.employees is not None
             and self.rd_staff > self.employees
         ):
-            raise ValidationError(
-                {"rd_staff": _("R&D staff cannot exceed the number of employees.")}
-            )
+            errors["rd_staff"] = [_("R&D staff cannot exceed the number of employees.")]
+        if errors:
+            raise ValidationError(errors)
+
+
+def year_not_ended_message(year: int) -> str:
+    """Why figures of `year` are refused (shared by the model and the figures form)."""
+    return _("The year %(year)s has not ended: figures can be entered for %(last)s or earlier.") % {
+        "year": year,
+        "last": last_complete_year(),
+    }
 
 
 class ImportJob(models.Model):

@@ -64,22 +64,25 @@ def credit_evaluation_create(
     credit_model: CreditModel | None = None,
     evaluated_on: dt.date | None = None,
 ) -> CreditEvaluation:
-    """Evaluate a firm's figures of `year` (default: its latest) with the (active) model.
+    """Evaluate a firm's figures of `year` (default: its latest complete year) with the
+    (active) model.
 
     Staff with the evaluation right may evaluate any firm; an enterprise user its own.
-    Stores the inputs and the points of every indicator.
+    Only a year that has ended on the evaluation day is scored: figures of a year under way
+    (refused at entry, but possibly left from before) are never used. Stores the inputs and
+    the points of every indicator.
     """
     if not (
         _is_staff_with(acting_user, "loans.evaluate_enterprise")
         or is_enterprise_user_of(acting_user, enterprise.pk)
     ):
         raise PermissionDenied(_("You may not evaluate this enterprise."))
-    figures_qs = AnnualFigures.objects.filter(enterprise=enterprise)
+    day = evaluated_on or today()
+    figures_qs = AnnualFigures.objects.complete_on(day).filter(enterprise=enterprise)
     figures = (figures_qs.filter(year=year) if year else figures_qs.order_by("-year")).first()
     if figures is None:
-        raise ValidationError(_("The enterprise has no annual figures to evaluate."))
+        raise ValidationError(_("The enterprise has no annual figures of a complete year."))
     credit_model = credit_model or active_credit_model()
-    day = evaluated_on or today()
     inputs = credit_inputs(figures=figures, on=day)
     result = credit_score(credit_model=credit_model, inputs=inputs)
     evaluation = CreditEvaluation(
@@ -103,12 +106,14 @@ def credit_evaluation_create(
 def credit_evaluation_run(
     *, credit_model: CreditModel, acting_user: Any, year: int | None = None
 ) -> int:
-    """Evaluate every firm that has figures (of `year`, or its latest); returns the count."""
+    """Evaluate every firm that has figures of a complete year (of `year`, or its latest
+    complete one); returns the count."""
     if not _is_staff_with(acting_user, "loans.evaluate_enterprise"):
         raise PermissionDenied(_("You may not evaluate this enterprise."))
-    enterprises = Enterprise.objects.filter(annual_figures__isnull=False)
+    complete = AnnualFigures.objects.complete_on(today())
     if year:
-        enterprises = enterprises.filter(annual_figures__year=year)
+        complete = complete.filter(year=year)
+    enterprises = Enterprise.objects.filter(pk__in=complete.values("enterprise_id"))
     count = 0
     for enterprise in enterprises.distinct().order_by("pk").iterator():
         credit_evaluation_create(

@@ -169,7 +169,7 @@ def test_figures_of_an_unlocked_year_can_be_edited(client_a, user_a):
         ({"revenue": "1.1234567"}, "revenue", "max_decimal_places"),
         ({"revenue": "abc"}, "revenue", "invalid"),
         ({"year": "1980"}, "year", "min_value"),
-        ({"year": "2999"}, "year", "max_value"),
+        ({"year": "2999"}, "year", "year_not_ended"),
     ],
 )
 def test_bad_figures_are_refused_at_the_field(client_a, overrides, field, code):
