@@ -156,8 +156,7 @@ def _user_rights_changed(
             )
         return
     # instance is a group or permission, pk_set the users
-    related = "user_set"
-    added, pks = _changed_pks(instance, action, pk_set, getattr(instance, related))
+    added, pks = _changed_pks(instance, action, pk_set, instance.user_set)
     if not pks:
         return
     name = _names(type(instance), [instance.pk])

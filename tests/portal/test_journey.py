@@ -92,7 +92,9 @@ def test_enterprise_journey_in_chinese(page: Page, smtp_server):
 
     # 3. Logged in, waiting for approval.
     expect(page.get_by_role("heading", name="等待审核")).to_be_visible()  # catalog
-    expect(page.locator("main")).to_contain_text(ENTERPRISE_NAME)
+    # The code as typed, never a registry name (tests/portal/test_bureau_roles.py).
+    expect(page.locator("main")).to_contain_text(USCC)
+    expect(page.locator("main")).not_to_contain_text(ENTERPRISE_NAME)
     shot(page, "03_pending")
     user = User.objects.get(email=EMAIL)
     assert user.link_status == User.LinkStatus.PENDING
