@@ -254,7 +254,9 @@ class RecognitionAdmin(CarrierModelAdmin):
     def save_model(self, request: HttpRequest, obj: Recognition, form: Any, change: bool) -> None:
         services.recognition_save(recognition=obj, acting_user=request.user)
 
-    @admin.action(description=_("Revoke the selected recognitions from today"))
+    @admin.action(
+        description=_("Revoke the selected recognitions from today"), permissions=["change"]
+    )
     def revoke_today(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = 0
         for recognition in queryset.filter(revoked_on__isnull=True):
@@ -318,11 +320,17 @@ class TenancyAdmin(LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmin)
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Record that the selected tenants moved out today"))
+    @admin.action(
+        description=_("Record that the selected tenants moved out today"),
+        permissions=["change"],
+    )
     def move_out_today(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._move_out(request, queryset, graduated=False)
 
-    @admin.action(description=_("Record that the selected tenants graduated today"))
+    @admin.action(
+        description=_("Record that the selected tenants graduated today"),
+        permissions=["change"],
+    )
     def graduate_today(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._move_out(request, queryset, graduated=True)
 

@@ -146,7 +146,10 @@ class CreditModelAdmin(AuditedModelAdmin):
     def save_model(self, request: HttpRequest, obj: CreditModel, form: Any, change: bool) -> None:
         save_with_audit(obj, acting_user=request.user)
 
-    @admin.action(description=_("Evaluate every firm's latest figures with this model"))
+    @admin.action(
+        description=_("Evaluate every firm's latest figures with this model"),
+        permissions=["evaluate"],
+    )
     def evaluate_all(self, request: HttpRequest, queryset: QuerySet[CreditModel]) -> None:
         for credit_model in queryset[:1]:
             try:
@@ -162,6 +165,9 @@ class CreditModelAdmin(AuditedModelAdmin):
                     % {"count": count, "model": credit_model},
                     messages.SUCCESS,
                 )
+
+    def has_evaluate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("loans.evaluate_enterprise")
 
 
 @admin.register(CreditEvaluation)

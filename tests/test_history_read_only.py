@@ -1,6 +1,7 @@
 """History is read-only for everyone: every admin's version page
 (`/admin/<app>/<model>/<pk>/history/<history_id>/`) shows what a record was, offers no button
 that saves, and answers a POST (django-simple-history's "revert") with 405, changing nothing.
+And a view permission never lets an admin form or action save.
 
 The admins come from `admin.site`, so a new admin joins these tests by itself; its records
 come from a factory in tests/<app>/factories.py named after the model (or a row already in
@@ -18,6 +19,8 @@ from typing import Any
 import factory
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.forms.models import model_to_dict
@@ -26,7 +29,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 import tests
 from common.admin import ReadOnlyHistoryAdmin
+from enterprises.models import Enterprise
 from subsidies.models import Programme, SubsidyPolicy
+from tests.enterprises.factories import AnnualFiguresFactory, EnterpriseFactory
+from tests.incubators.factories import TenancyFactory
 from tests.loans.factories import FinanceFactory
 from tests.portal.factories import UserFactory
 from tests.subsidies.factories import policy
@@ -66,16 +72,22 @@ def _factories() -> dict[type[models.Model], type[factory.django.DjangoModelFact
 FACTORIES = _factories()
 
 
+def a_record(model: type[models.Model]) -> models.Model | None:
+    """A row already in the table (a data migration's seed), else one from the factory."""
+    record = model._default_manager.order_by("pk").first()
+    if record is None and model in FACTORIES:
+        record = FACTORIES[model]()
+    return record
+
+
 def a_version_of(model: type[models.Model]) -> tuple[models.Model, Any]:
     """A record of `model` and its latest history version."""
-    record = model._default_manager.order_by("pk").first()
+    record = a_record(model)
     if record is None:
-        if model not in FACTORIES:
-            pytest.fail(
-                f"{model._meta.label} has a history admin but no factory: add "
-                f"{model.__name__}Factory to tests/{model._meta.app_label}/factories.py"
-            )
-        record = FACTORIES[model]()
+        pytest.fail(
+            f"{model._meta.label} has a history admin but no factory: add "
+            f"{model.__name__}Factory to tests/<app>/factories.py"
+        )
     history = getattr(record, model._meta.simple_history_manager_attribute)
     if not history.exists():
         record.save()  # a row seeded by a data migration has no version yet
@@ -185,3 +197,109 @@ def test_finance_cannot_raise_a_policy_through_its_history(client):
         original.cap,
         original.yearly_budget,
     )
+
+
+# ------------------------------------------------- a view permission never lets a form save
+
+OUR_ADMINS = sorted(
+    (
+        (model, model_admin)
+        for model, model_admin in admin.site._registry.items()
+        if type(model_admin).__module__.split(".")[0]
+        in ("common", "enterprises", "incubators", "loans", "subsidies", "portal")
+    ),
+    key=_label,
+)
+
+
+def view_only(model: type[models.Model]) -> Any:
+    """A bureau account holding nothing but the view permission on `model`."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(
+            content_type=ContentType.objects.get_for_model(model),
+            codename=f"view_{model._meta.model_name}",
+        )
+    )
+    return type(user).objects.get(pk=user.pk)  # without the cached permissions
+
+
+@pytest.mark.parametrize("pair", OUR_ADMINS, ids=_label)
+def test_a_view_only_user_is_offered_no_action_that_writes(rf, pair):
+    """An action without `permissions=[...]` is offered to whoever sees the list."""
+    model, model_admin = pair
+    request = rf.get("/")
+    request.user = view_only(model)
+    offered = model_admin.get_actions(request)
+    writing = [
+        name
+        for name, (func, _name, _description) in offered.items()
+        if tuple(getattr(func, "allowed_permissions", ())) != ("view",)
+    ]
+    assert writing == []
+
+
+@pytest.mark.parametrize("pair", OUR_ADMINS, ids=_label)
+def test_a_view_only_user_cannot_save_any_admin_form(client, pair):
+    """Django's own rule (POST needs add, change or delete), held for every admin, custom
+    forms and saves included. A model without rows or factory is tried on its add form."""
+    model, _model_admin = pair
+    record = a_record(model)
+    client.force_login(view_only(model))
+    info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    urls = [reverse(f"{info}_add")]
+    body: dict[str, Any] = {"post": "yes", "_save": "1"}
+    if record is not None:
+        urls += [reverse(f"{info}_change", args=[record.pk])]
+        urls += [reverse(f"{info}_delete", args=[record.pk])]
+        body.update(
+            (name, "" if value is None else value)
+            for name, value in model_to_dict(record).items()
+            if not isinstance(value, list | dict | FieldFile)
+        )
+        before = model._default_manager.filter(pk=record.pk).values().get()
+    rows = model._default_manager.count()
+    for url in urls:
+        assert client.post(url, body).status_code == 403, url
+    assert model._default_manager.count() == rows
+    if record is not None:
+        assert model._default_manager.filter(pk=record.pk).values().get() == before
+
+
+@pytest.mark.parametrize(
+    ("build", "changelist", "action", "unchanged"),
+    [
+        (
+            lambda: AnnualFiguresFactory(locked=True),
+            "admin:enterprises_annualfigures_changelist",
+            "unlock_selected",
+            lambda figures: figures.locked,
+        ),
+        (
+            lambda: EnterpriseFactory(status=Enterprise.Status.PENDING),
+            "admin:enterprises_enterprise_changelist",
+            "activate_selected",
+            lambda firm: firm.status == Enterprise.Status.PENDING,
+        ),
+        (
+            lambda: TenancyFactory(),
+            "admin:incubators_tenancy_changelist",
+            "move_out_today",
+            lambda tenancy: tenancy.moved_out_on is None,
+        ),
+    ],
+    ids=["unlock figures", "activate a firm", "move a tenant out"],
+)
+def test_finance_runs_no_action_on_records_it_may_only_view(
+    client, build, changelist, action, unchanged
+):
+    record = build()
+    finance = FinanceFactory()
+    assert finance.has_perm(f"{record._meta.app_label}.view_{record._meta.model_name}")
+    client.force_login(finance)
+    client.post(
+        reverse(changelist),
+        {"action": action, "_selected_action": [record.pk], "index": "0"},
+    )
+    record.refresh_from_db()
+    assert unchanged(record)

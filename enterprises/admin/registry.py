@@ -278,7 +278,10 @@ class EnterpriseAdmin(AuditedModelAdmin):
             saved = services.enterprise_create(acting_user=request.user, **values)
         obj.pk = saved.pk
 
-    @admin.action(description=_("Confirm selected pending enterprises in the registry"))
+    @admin.action(
+        description=_("Confirm selected pending enterprises in the registry"),
+        permissions=["change"],
+    )
     def activate_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         pending = queryset.filter(status=Enterprise.Status.PENDING)
         count = 0
@@ -383,12 +386,15 @@ class AnnualFiguresAdmin(EnterpriseChildAdmin):
             count += 1
         return count
 
-    @admin.action(description=_("Lock selected figures against edits by the enterprise"))
+    @admin.action(
+        description=_("Lock selected figures against edits by the enterprise"),
+        permissions=["change"],
+    )
     def lock_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = self._set_locked(request, queryset, locked=True)
         self.message_user(request, _("%(count)d records locked.") % {"count": count})
 
-    @admin.action(description=_("Unlock selected figures"))
+    @admin.action(description=_("Unlock selected figures"), permissions=["change"])
     def unlock_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = self._set_locked(request, queryset, locked=False)
         self.message_user(request, _("%(count)d records unlocked.") % {"count": count})
