@@ -6,6 +6,8 @@ a raw update (as a history revert used to do), the admin action, two payments at
 The history pages themselves answer GET only.
 """
 
+import datetime as dt
+import importlib
 import threading
 from decimal import Decimal
 
@@ -24,7 +26,12 @@ from loans.models import (
     LoanStatus,
 )
 from loans.services.base import today
-from tests.loans.factories import BankOfficerFactory, FinanceFactory, loan_in
+from tests.loans.factories import (
+    BankOfficerFactory,
+    CompensationClaimFactory,
+    FinanceFactory,
+    loan_in,
+)
 from tests.portal.factories import StaffFactory, UserFactory
 
 S = LoanStatus
@@ -144,6 +151,24 @@ def test_the_balance_is_contributions_less_the_ledger():
     contributed = sum(c.total for c in fund.contributions.all())
     paid = sum(p.amount for p in fund.payments.all())
     assert balance() == contributed - paid == BALANCE - DUE
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_every_claim_paid_before_the_ledger_its_row(fund):
+    from django.apps import apps
+
+    backfill = importlib.import_module("loans.migrations.0004_backfill_compensation_payments")
+    paid, finance = CompensationClaimFactory(fund=fund), FinanceFactory()
+    paid.status, paid.paid_on, paid._history_user = PAID, dt.date(2024, 5, 6), finance
+    paid.save()
+    CompensationClaimFactory(fund=fund)  # filed, not paid
+    backfill.forwards(apps, None)
+    backfill.forwards(apps, None)  # run again: the row is not written twice
+    payment = CompensationPayment.objects.get()
+    assert (payment.claim, payment.fund, payment.amount) == (paid, fund, paid.amount)
+    assert (payment.paid_on, payment.recorded_by) == (dt.date(2024, 5, 6), finance)
+    backfill.backwards(apps, None)
+    assert not CompensationPayment.objects.exists()
 
 
 # -------------------------------------------------------------------------------- admin

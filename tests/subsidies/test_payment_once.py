@@ -6,7 +6,10 @@ refused a second payment: it cannot join another batch, go to the treasury again
 marked paid again. The history pages answer GET only.
 """
 
+import datetime as dt
+import importlib
 import threading
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,6 +21,7 @@ from subsidies import services
 from subsidies.models import ClaimPayment, PaymentBatch, SubsidyClaim
 from tests.portal.factories import UserFactory
 from tests.subsidies.conftest import Actors
+from tests.subsidies.factories import PaymentBatchFactory, SubsidyClaimFactory
 from tests.subsidies.flow import advance, rent_claim, rent_ready
 
 S = SubsidyClaim.Status
@@ -129,6 +133,27 @@ def test_the_database_refuses_a_second_payment_of_a_claim(actors):
         ClaimPayment.objects.create(
             claim=claim, batch=batch, amount=claim.approved_amount, paid_on=claim.paid_on
         )
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_every_claim_paid_in_a_batch_its_payment_row(actors):
+    from django.apps import apps
+
+    backfill = importlib.import_module("subsidies.migrations.0005_backfill_claim_payments")
+    day = dt.date(2025, 12, 20)
+    batch = PaymentBatchFactory()
+    batch.status, batch.paid_on, batch._history_user = PaymentBatch.Status.PAID, day, actors.finance
+    batch.save()
+    money = {"eligible_amount": Decimal("24000"), "approved_amount": Decimal("24000")}
+    paid = SubsidyClaimFactory(status=S.PAID, paid_on=day, payment_batch=batch, **money)
+    SubsidyClaimFactory(status=S.PAID, paid_on=day, source=SubsidyClaim.Source.LEDGER, **money)
+    backfill.forwards(apps, None)
+    backfill.forwards(apps, None)  # run again: the row is not written twice
+    payment = ClaimPayment.objects.get()  # the ledger's own payment stays history
+    assert (payment.claim, payment.batch, payment.amount) == (paid, batch, Decimal("24000"))
+    assert (payment.paid_on, payment.recorded_by) == (day, actors.finance)
+    backfill.backwards(apps, None)
+    assert not ClaimPayment.objects.exists()
 
 
 # -------------------------------------------------------------------------------- admin
