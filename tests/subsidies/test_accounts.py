@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from portal.accounts.models import User
+from portal.accounts.roles import Role
 from tests.portal.factories import StaffFactory, UserFactory
 from tests.portal.test_accounts_operators import _post
 from tests.subsidies.factories import AuditFirmFactory, AuditorFactory
@@ -27,10 +28,12 @@ def test_staff_link_an_account_to_an_audit_firm_and_it_opens_the_desk(client):
 def test_a_staff_or_carrier_account_cannot_join_an_audit_firm(client):
     from tests.incubators.factories import OperatorFactory
 
-    client.force_login(StaffFactory())
+    # Only the bureau admin may change a bureau account at all (tests/portal/test_bureau_roles.py).
+    client.force_login(StaffFactory(roles=[Role.BUREAU_ADMIN]))
     colleague = StaffFactory()
     response = _post(client, colleague, audit_firm=AuditFirmFactory().pk, is_staff="on")
     assert response.context["adminform"].form.has_error("audit_firm")
+    client.force_login(StaffFactory())
     operator = OperatorFactory()
     response = _post(client, operator, audit_firm=AuditFirmFactory().pk)
     assert response.context["adminform"].form.has_error("audit_firm")
