@@ -107,3 +107,30 @@ def page(browser, live_server) -> Iterator:
         yield pg
     finally:
         context.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """What the permission probe tried, summed over the xdist workers' reports."""
+    import json
+
+    from tests.probe.test_permission_probe import report_dir
+
+    reports = [json.loads(p.read_text()) for p in sorted(report_dir().glob("*.json"))]
+    if not reports:
+        return
+    statuses: dict[str, int] = {}
+    for report in reports:
+        for status, count in report["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    violations = [v for report in reports for v in report["violations"]]
+    terminalreporter.write_sep("-", "permission probe")
+    terminalreporter.write_line(
+        f"patterns {reports[0]['patterns']}, URLs {sum(r['urls'] for r in reports)}"
+        f" (over {len(reports)} roles), requests {sum(r['requests'] for r in reports)},"
+        f" violations {len(violations)}"
+    )
+    terminalreporter.write_line(
+        "responses: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
+    )
+    for violation in violations[:50]:
+        terminalreporter.write_line(f"  {violation}")
