@@ -6,6 +6,7 @@ next one sees. Writes are detected from PostgreSQL's per-transaction table count
 request are told apart by their `xmin`, which is newer than the snapshot taken before it.
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -34,6 +35,21 @@ ORGANISATION_MODELS: dict[type[models.Model], str] = {
 }
 
 BUREAU_GROUPS = [role.value for role in BUREAU_ROLES]
+
+ERROR_LIST = re.compile(r'<ul class="errorlist.*?</ul>', re.S)
+
+# Values for empty fields, by the field's name.
+PLAUSIBLE = [
+    (re.compile(r"(_on|date|day)$"), "2025-06-01"),
+    (re.compile(r"year"), "2024"),
+    (re.compile(r"month"), "12"),
+    (
+        re.compile(r"area|amount|principal|interest|loss|revenue|expenditure|personnel|other"),
+        "100",
+    ),
+    (re.compile(r"participants|employees|staff|rank|number|count"), "10"),
+    (re.compile(r"title|name|description|note|reason|content|findings|purpose|answer"), "探测"),
+]
 
 # Tables whose rows record a request rather than change the portal: sessions, sign-in
 # attempts, the admin's own log, and audit history (which only accompanies a real write).
@@ -198,6 +214,7 @@ class Probe:
         }
         self._forms_cache: dict[str, dict[str, list[str]]] = {}
         self.extra = self._extra_fields()
+        self.other_uscc = world.sides[next(iter(self.foreign), "B")].enterprise.uscc
 
     def _extra_fields(self) -> dict[str, str]:
         """Fields a hostile user adds to any form: rights, and the other side's organisations."""
@@ -233,10 +250,23 @@ class Probe:
             fields = rendered_fields(get.content.decode("utf-8", "replace"))
         if not fields:
             fields = self._parent_fields(url.path)
-        body: dict[str, Any] = dict(fields)
+        body: dict[str, Any] = {
+            name: values if any(values) else [self._plausible(name)]
+            for name, values in fields.items()
+        }
         for name, value in self.extra.items():
             body[name] = value
         return body
+
+    def _plausible(self, name: str) -> str:
+        """A value an empty field would plausibly be given: dates, amounts, and for a firm's
+        code the other side's firm (a carrier naming another carrier's tenant)."""
+        if "uscc" in name:
+            return self.other_uscc
+        for pattern, value in PLAUSIBLE:
+            if pattern.search(name):
+                return value
+        return ""
 
     def _parent_fields(self, path: str) -> dict[str, list[str]]:
         """A POST-only URL: the form that posts to it is on the page above it."""
@@ -289,7 +319,8 @@ class Probe:
             content = b"".join(response.streaming_content)
         else:
             content = response.content
-        text = content.decode("utf-8", "ignore")
+        # A refusal may name what it conflicts with (the other carrier a firm resides in).
+        text = ERROR_LIST.sub("", content.decode("utf-8", "ignore"))
         shown = [m for m in self.markers if m in text]
         if shown:
             self._violate(method, url, "shows another organisation", ", ".join(shown))
