@@ -9,7 +9,7 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 CATALOG = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-SOURCES = ("portal", "enterprises", "incubators", "loans", "subsidies", "templates", "locale")
+SOURCES = ("portal", "common", "enterprises", "incubators", "loans", "subsidies", "templates", "locale")
 
 
 def _regenerated_catalog(tmp_path: Path) -> Path:

@@ -142,7 +142,8 @@ def _admin_values(pattern: Pattern, param: str, world: World, side: str) -> list
     if record is None:
         return [MISSING_ID]
     if param in ("object_id", "id", "_1"):
-        return [str(record.pk), MISSING_ID]
+        kept = world.sides[side].records.get(model, [record])
+        return [str(r.pk) for r in kept[:2]] + [MISSING_ID]
     if param == "_2":  # django-simple-history's version page: the record's history id
         history = getattr(model, model._meta.simple_history_manager_attribute, None)
         version = history.filter(pk=record.pk).first() if history is not None else None

@@ -210,6 +210,8 @@ def build() -> World:
         "finance": users["bureau:finance"],
     }
     sides = {name: _side(name, bureau) for name in MARKERS}
+    # The accounts whose pages matter most: staff's own, and the bureau admin's.
+    sides["A"].keep(bureau["staff"], bureau["admin"])
     for name, side in sides.items():
         for kind, user in side.users.items():
             users[f"{kind}:{name}"] = user

@@ -1,5 +1,6 @@
 """Roles per the account rights of portal.accounts.roles: the bureau admin alone holds
-`manage_accounts` and the security log's view permission; staff keep view and change on users."""
+`manage_accounts` and the security log's view permission; staff keep view and change on users.
+It runs after every app's latest migration so that the admin role holds their permissions too."""
 
 from django.db import migrations
 
@@ -14,10 +15,10 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0012_securityevent_manage_accounts"),
         ("enterprises", "0005_seed_departments"),
-        ("incubators", "0002_seed_thresholds"),
-        ("loans", "0002_default_credit_model"),
+        ("incubators", "0003_incubator_opened_on"),
+        ("loans", "0004_backfill_compensation_payments"),
         ("statistics", "0001_initial"),
-        ("subsidies", "0003_policy_texts"),
+        ("subsidies", "0005_backfill_claim_payments"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
