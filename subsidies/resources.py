@@ -20,6 +20,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 
+from common.audit import save_with_audit
 from enterprises.importing import messages as msg
 from enterprises.importing import writers
 from enterprises.importing.columns import (
@@ -33,7 +34,6 @@ from enterprises.importing.columns import (
 )
 from enterprises.importing.readers import Table
 from enterprises.importing.resources import ImportOutcome, LedgerResource, ProgressCallback
-from enterprises.services.registry import save_with_audit
 from incubators.models import Incubator
 from subsidies.models import CARRIER_PROGRAMMES, Programme, SubsidyClaim, SubsidyPolicy
 

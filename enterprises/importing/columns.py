@@ -18,8 +18,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from common.exports import cell, neutralise, unneutralise
-from enterprises.lib import money
-from enterprises.lib import uscc as uscc_lib
+from common.lib import money
+from common.lib import uscc as uscc_lib
 
 from . import messages as msg
 

@@ -9,7 +9,16 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 CATALOG = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-SOURCES = ("portal", "common", "enterprises", "incubators", "loans", "subsidies", "templates", "locale")
+SOURCES = (
+    "portal",
+    "common",
+    "enterprises",
+    "incubators",
+    "loans",
+    "subsidies",
+    "templates",
+    "locale",
+)
 
 
 def _regenerated_catalog(tmp_path: Path) -> Path:
