@@ -54,9 +54,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from enterprises.importing.readers import CSV, XLSX, read_table  # noqa: E402
-from enterprises.lib import uscc  # noqa: E402
-from enterprises.lib.money import wan_to_yuan  # noqa: E402
+from common.importing.readers import CSV, XLSX, read_table  # noqa: E402
+from common.lib import uscc  # noqa: E402
+from common.lib.money import wan_to_yuan  # noqa: E402
 from enterprises.models import Enterprise, Street  # noqa: E402
 from enterprises.resources import (  # noqa: E402
     INDUSTRY_LABELS,

@@ -66,8 +66,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from enterprises.lib import uscc  # noqa: E402
-from enterprises.lib.dates import add_years  # noqa: E402
+from common.lib import uscc  # noqa: E402
+from common.lib.dates import add_years  # noqa: E402
 from loans.selectors import loans_summary_on  # noqa: E402
 from portal.statistics import services  # noqa: E402
 from portal.statistics.lib import Period  # noqa: E402

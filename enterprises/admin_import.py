@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.importing.readers import (
+from common.importing.readers import (
     CSV,
     XLSX,
     FileReadError,
@@ -25,9 +25,9 @@ from enterprises.importing.readers import (
     LedgerXLSX,
     read_table,
 )
-from enterprises.importing.resources import LedgerResource
-from enterprises.importing.services import import_job_create
+from common.importing.resources import LedgerResource
 from enterprises.models import ImportJob
+from enterprises.services.imports import import_job_create
 
 
 class LedgerImportAdminMixin:

@@ -9,7 +9,7 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.lib.money import wan_to_yuan, yuan_to_wan
+from common.lib.money import wan_to_yuan, yuan_to_wan
 from enterprises.models import AnnualFigures, Department, ServiceRequest
 from enterprises.models.registry import last_complete_year, year_not_ended_message
 from enterprises.models.service_desk import DESCRIPTION_MAX_LENGTH

@@ -10,19 +10,19 @@ recorded reason, never something a file can do.
 import re
 from typing import Any
 
-from enterprises.importing import messages as msg
-from enterprises.importing.columns import (
+from common.importing import messages as msg
+from common.importing.columns import (
     USCC,
     Choice,
     Column,
     Date,
-    EnterpriseReference,
     Integer,
     Reference,
     Text,
     WanAmount,
 )
-from enterprises.importing.resources import LedgerResource
+from common.importing.resources import LedgerResource
+from common.lib import uscc as uscc_lib
 from enterprises.models import (
     CERTIFICATE_NUMBER_RE,
     AnnualFigures,
@@ -35,6 +35,28 @@ from enterprises.models import (
     Street,
     TechFirmRegistration,
 )
+
+
+class EnterpriseReference(Reference):
+    """An enterprise by its USCC. A registered code passes even when it fails the check
+    (staff may have accepted it with a reason); an unknown one must at least be well formed."""
+
+    def __init__(self) -> None:
+        super().__init__(Enterprise, "uscc", key_parser=Text())
+
+    def parse(self, raw: Any) -> str:
+        text = str(raw)
+        if text[:1] == "'":
+            text = text[1:]
+        return uscc_lib.normalise(text)
+
+    def missing_message(self, key: str) -> str:
+        try:
+            uscc_lib.validate(key)
+        except uscc_lib.USCCError as exc:
+            return msg.USCC[exc.code]
+        return msg.UNKNOWN_ENTERPRISE.format(key=key)
+
 
 INDUSTRY_LABELS = {
     "信息技术": Industry.INFORMATION_TECHNOLOGY,

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from enterprises.importing.services import import_job_run
+from enterprises.services.imports import import_job_run
 from enterprises.services.service_desk import overdue_digests_send, service_request_change_notify
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 
-from enterprises.admin.registry import AuditedInlineMixin, AuditedModelAdmin, OnDayFilter
+from common.admin import AuditedInlineMixin, AuditedModelAdmin, OnDayFilter
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.models import HighTechCertificate, TechFirmRegistration
 from incubators import services

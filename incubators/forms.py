@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.lib import uscc as uscc_lib
+from common.lib import uscc as uscc_lib
 from incubators.models import ActivityKind, IncubatorSite
 
 

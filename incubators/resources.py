@@ -27,26 +27,26 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from enterprises.importing import messages as msg
-from enterprises.importing import writers
-from enterprises.importing.columns import (
+from common.importing import messages as msg
+from common.importing import writers
+from common.importing.columns import (
     Boolean,
     CellError,
     Choice,
     Column,
     Date,
-    EnterpriseReference,
     Parser,
     Reference,
     Text,
 )
-from enterprises.importing.readers import Table
-from enterprises.importing.resources import (
+from common.importing.readers import Table
+from common.importing.resources import (
     ImportOutcome,
     LedgerResource,
     ProgressCallback,
 )
 from enterprises.models import Street
+from enterprises.resources import EnterpriseReference
 from incubators.models import (
     Incubator,
     IncubatorKind,
@@ -67,7 +67,7 @@ KIND_LABELS = {
 LEVEL_LABELS = {"区级": Level.DISTRICT, "市级": Level.MUNICIPAL, "国家级": Level.NATIONAL}
 LEVEL_NAMES = {value: label for label, value in LEVEL_LABELS.items()}
 
-# Messages of these lists, in Chinese like the framework's (enterprises.importing.messages).
+# Messages of these lists, in Chinese like the framework's (common.importing.messages).
 AREA = "面积格式错误，应为以平方米为单位的正数，最多 2 位小数"
 AREA_TOO_LARGE = "面积过大"
 AREA_ABOVE_CARRIER = "租用面积超过载体面积（{area} 平方米）"

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 
-from enterprises.lib.dates import month_bounds
+from common.lib.dates import month_bounds
 from enterprises.models import (
     AnnualFigures,
     Enterprise,

@@ -2,7 +2,7 @@
 
 Each service is atomic, locks the carrier row it changes (so that two writers cannot both
 pass a rule across rows, such as "no overlapping tenancies"), validates with full_clean()
-and records the acting user in the audit trail through enterprises' save_with_audit.
+and records the acting user in the audit trail through common.audit.save_with_audit.
 
 The desk's writes (tenants in and out, activities, entrants) check that the acting user
 may make them: the carrier's own operator, or a bureau user whose role holds the
@@ -20,9 +20,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from enterprises.lib import uscc as uscc_lib
+from common.audit import save_with_audit
+from common.lib import uscc as uscc_lib
 from enterprises.models import Enterprise, uscc_error_message
-from enterprises.services import enterprise_get_or_create_pending, save_with_audit
+from enterprises.services import enterprise_get_or_create_pending
 from incubators.models import (
     Activity,
     CompetitionEntry,

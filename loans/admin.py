@@ -21,10 +21,10 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from common import exports
-from enterprises.admin.registry import AuditedModelAdmin
+from common.admin import AuditedModelAdmin
+from common.audit import save_with_audit
+from common.lib.money import format_wan
 from enterprises.admin_import import LedgerImportAdminMixin
-from enterprises.lib.money import format_wan
-from enterprises.services import save_with_audit
 from loans import services
 from loans.models import (
     Bank,

@@ -10,8 +10,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.uploads import PrivateFileValidator
 from enterprises.forms import WanField
-from enterprises.uploads import PrivateFileValidator
 from loans.models import MAX_TERM_MONTHS, MIN_TERM_MONTHS, Bank
 
 ATTACHMENT_KINDS = ("pdf", "xlsx")

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from enterprises.uploads import private_upload_to
+from common.uploads import private_upload_to
 from loans.lib.scoring import MAX_QUOTA, GradeSpec, IndicatorSpec
 
 MIN_TERM_MONTHS = 6

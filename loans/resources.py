@@ -14,20 +14,20 @@ from typing import Any
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 
-from enterprises.importing import messages as msg
-from enterprises.importing.columns import (
+from common.importing import messages as msg
+from common.importing.columns import (
     CellError,
     Choice,
     Column,
     Date,
-    EnterpriseReference,
     Integer,
     Parser,
     Reference,
     Text,
     WanAmount,
 )
-from enterprises.importing.resources import ImportOutcome, LedgerResource
+from common.importing.resources import ImportOutcome, LedgerResource
+from enterprises.resources import EnterpriseReference
 from loans.lib.scoring import MAX_QUOTA
 from loans.models import CLOSED_STATUSES, Bank, LoanApplication, LoanStatus
 

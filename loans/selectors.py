@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from enterprises.lib.money import format_wan
+from common.lib.money import format_wan
 from enterprises.models import Enterprise
 from enterprises.selectors import enterprise_for_user
 from loans.models import (

@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from enterprises.lib.money import format_wan, yuan_to_wan
+from common.lib.money import format_wan, yuan_to_wan
+from common.uploads import serve_private_file
 from enterprises.selectors import enterprise_for_user
-from enterprises.uploads import serve_private_file
 from enterprises.views.registry import enterprise_member_required
 from loans import forms, selectors, services
 from loans.models import LoanApplication, LoanStatus

@@ -24,9 +24,9 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from common.lib import uscc as uscc_lib
+from common.lib.dates import add_years
 from enterprises import services as enterprise_services
-from enterprises.lib import uscc as uscc_lib
-from enterprises.lib.dates import add_years
 from enterprises.models import (
     AnnualFigures,
     Enterprise,

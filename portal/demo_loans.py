@@ -20,8 +20,8 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from common.audit import save_with_audit
 from enterprises.models import Enterprise
-from enterprises.services import save_with_audit
 from loans import services as loan_services
 from loans.models import (
     Bank,

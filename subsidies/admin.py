@@ -21,10 +21,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
-from enterprises.admin.registry import AuditedModelAdmin, today
+from common.admin import AuditedModelAdmin, today
+from common.audit import save_with_audit
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
-from enterprises.services.registry import save_with_audit
 from subsidies import services
 from subsidies.models import (
     AuditFirm,

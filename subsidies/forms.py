@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.uploads import PrivateFileField
+from common.uploads import PrivateFileField
 from subsidies.models import Programme, RDAudit
 
 DOCUMENT_KINDS = ("pdf", "png", "jpeg", "xlsx")

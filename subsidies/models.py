@@ -20,8 +20,8 @@ from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from common.uploads import private_upload_to
 from enterprises.models import Enterprise, HighTechCertificate
-from enterprises.uploads import private_upload_to
 from incubators.models import Incubator
 from subsidies import lib
 

@@ -20,20 +20,20 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 
-from enterprises.importing import messages as msg
-from enterprises.importing import writers
-from enterprises.importing.columns import (
+from common.audit import save_with_audit
+from common.importing import messages as msg
+from common.importing import writers
+from common.importing.columns import (
     Choice,
     Column,
     Date,
-    EnterpriseReference,
     Integer,
     Text,
     WanAmount,
 )
-from enterprises.importing.readers import Table
-from enterprises.importing.resources import ImportOutcome, LedgerResource, ProgressCallback
-from enterprises.services.registry import save_with_audit
+from common.importing.readers import Table
+from common.importing.resources import ImportOutcome, LedgerResource, ProgressCallback
+from enterprises.resources import EnterpriseReference
 from incubators.models import Incubator
 from subsidies.models import CARRIER_PROGRAMMES, Programme, SubsidyClaim, SubsidyPolicy
 
@@ -55,7 +55,7 @@ STATUS_LABELS = {
 }
 DECIDED = (S.APPROVED, S.PAID)
 
-# Messages of this list, in Chinese like the framework's (enterprises.importing.messages).
+# Messages of this list, in Chinese like the framework's (common.importing.messages).
 APPROVAL_REQUIRED = "状态为已核定或已拨付时须填写"
 APPROVAL_UNEXPECTED = "状态为已受理或未通过时不应填写"
 PAID_ON_REQUIRED = "状态为已拨付时须填写"

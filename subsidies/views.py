@@ -163,7 +163,7 @@ def claim_attach(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
-    from enterprises.uploads import serve_private_file
+    from common.uploads import serve_private_file
 
     claim = selectors.claim_get_for_user(user=request.user, pk=pk)
     attachment = next((a for a in claim.attachments.all() if a.pk == attachment_pk), None)
@@ -227,7 +227,7 @@ def audit_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def audit_report(request: HttpRequest, pk: int) -> HttpResponse:
-    from enterprises.uploads import serve_private_file
+    from common.uploads import serve_private_file
 
     audit = selectors.audit_get_for_user(user=request.user, pk=pk)
     if not audit.report:

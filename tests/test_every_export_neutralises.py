@@ -28,7 +28,7 @@ from import_export.mixins import BaseExportMixin
 from openpyxl import load_workbook
 
 from common.exports import neutralise
-from enterprises.importing.resources import LedgerResource
+from common.importing.resources import LedgerResource
 from loans import services as loan_services
 from loans.models import CompensationClaim, CompensationFund, LoanStatus
 from portal.statistics import services as statistics_services

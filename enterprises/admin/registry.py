@@ -4,16 +4,19 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from common.admin import ReadOnlyHistoryAdmin
+from common.admin import (
+    AuditedInlineMixin,
+    AuditedModelAdmin,
+    OnDayFilter,
+    form_values,
+    today,
+)
+from common.audit import save_with_audit
 from enterprises import services
 from enterprises.models import (
     AnnualFigures,
@@ -24,50 +27,6 @@ from enterprises.models import (
 )
 
 EXPIRY_WARNING_DAYS = 90
-
-
-def today() -> dt.date:
-    return timezone.localdate()
-
-
-class EstimatedCountPaginator(Paginator):
-    """Uses PostgreSQL's row estimate for an unfiltered table instead of COUNT(*).
-
-    A registry of 100,000 rows would otherwise pay a full count on every page load.
-    """
-
-    @cached_property
-    def count(self) -> int:
-        qs = self.object_list
-        if (
-            connection.vendor == "postgresql"
-            and isinstance(qs, QuerySet)
-            and not qs.query.where
-            and not qs.query.distinct
-        ):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                    [qs.model._meta.db_table],
-                )
-                row = cursor.fetchone()
-            if row and row[0] > 10000:
-                return int(row[0])
-        return super().count
-
-
-def form_values(form: Any, obj: Any) -> dict[str, Any]:
-    """The model field values a ModelAdmin form set on `obj`, to hand to a service."""
-    concrete = {field.name for field in obj._meta.concrete_fields}
-    return {name: getattr(obj, name) for name in form.cleaned_data if name in concrete}
-
-
-class AuditedInlineMixin:
-    """Inline rows are saved one by one through the audited save of the services module."""
-
-    can_delete = False
-    extra = 0
-    show_change_link = True
 
 
 class RegisteredTodayFilter(admin.SimpleListFilter):
@@ -100,29 +59,6 @@ class HighTechTodayFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.exclude(pk__in=valid)
         return queryset
-
-
-class OnDayFilter(admin.SimpleListFilter):
-    """A state on a given day, ?<parameter>=YYYY-MM-DD (the links of the monthly figures)."""
-
-    def day(self) -> dt.date | None:
-        try:
-            return dt.date.fromisoformat(self.value() or "")
-        except ValueError:
-            return None
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        day = self.day()
-        if day is not None:
-            return [(day.isoformat(), day.isoformat())]
-        return [(today().isoformat(), _("Today"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        day = self.day()
-        return queryset if day is None else self.filter_on(queryset, day)
-
-    def filter_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
-        raise NotImplementedError
 
 
 class RegisteredOnDayFilter(OnDayFilter):
@@ -175,18 +111,6 @@ class AnnualFiguresInline(AuditedInlineMixin, admin.TabularInline):
     readonly_fields = ("locked",)
 
 
-class AuditedModelAdmin(ReadOnlyHistoryAdmin):
-    """Saves the object and its inline rows through services.save_with_audit."""
-
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        for instance in formset.save(commit=False):
-            services.save_with_audit(instance, acting_user=request.user, reason="admin inline")
-        formset.save_m2m()
-
-
 @admin.register(Street)
 class StreetAdmin(AuditedModelAdmin):
     list_display = ("name", "kind", "sort_order")
@@ -195,7 +119,7 @@ class StreetAdmin(AuditedModelAdmin):
     ordering = ("sort_order",)
 
     def save_model(self, request: HttpRequest, obj: Street, form: Any, change: bool) -> None:
-        services.save_with_audit(obj, acting_user=request.user)
+        save_with_audit(obj, acting_user=request.user)
 
 
 @admin.register(Enterprise)
@@ -329,7 +253,7 @@ class EnterpriseChildAdmin(AuditedModelAdmin):
     search_fields = ("enterprise__name", "=enterprise__uscc")
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        services.save_with_audit(obj, acting_user=request.user, reason="admin")
+        save_with_audit(obj, acting_user=request.user, reason="admin")
 
     @admin.display(description=_("unified social credit code"), ordering="enterprise__uscc")
     def enterprise_uscc(self, obj: Any) -> str:

@@ -22,11 +22,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
+from common.admin import AuditedModelAdmin, form_values, today
+from common.audit import save_with_audit
+from common.lib.money import wan_to_yuan
 from enterprises import services
-from enterprises.admin.registry import AuditedModelAdmin, form_values, today
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
-from enterprises.lib.money import wan_to_yuan
 from enterprises.models import (
     Department,
     ProjectRecommendation,
@@ -57,7 +58,7 @@ class DepartmentAdmin(AuditedModelAdmin):
     search_fields = ("name",)
 
     def save_model(self, request: HttpRequest, obj: Department, form: Any, change: bool) -> None:
-        services.save_with_audit(obj, acting_user=request.user, reason="admin")
+        save_with_audit(obj, acting_user=request.user, reason="admin")
 
 
 class VisitRequestInline(ReadOnlyInline):
@@ -105,7 +106,7 @@ class ServiceVisitAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
 
     def save_model(self, request: HttpRequest, obj: ServiceVisit, form: Any, change: bool) -> None:
         if change:
-            services.save_with_audit(obj, acting_user=request.user, reason="admin")
+            save_with_audit(obj, acting_user=request.user, reason="admin")
             return
         saved = services.service_visit_record(acting_user=request.user, **form_values(form, obj))
         obj.pk = saved.pk
@@ -348,4 +349,4 @@ class ProjectRecommendationAdmin(AuditedModelAdmin):
         if changed:
             for name in changed:
                 setattr(current, name, details[name])
-            services.save_with_audit(current, acting_user=request.user, reason="admin")
+            save_with_audit(current, acting_user=request.user, reason="admin")

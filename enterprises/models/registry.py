@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from enterprises.lib import uscc as uscc_lib
-from enterprises.lib.dates import add_years
+from common.lib import uscc as uscc_lib
+from common.lib.dates import add_years
 
 CERTIFICATE_YEARS = 3
 CERTIFICATE_NUMBER_RE = r"^G[RF]\d{4}\d{2}\d{6}$"

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from enterprises.lib.dates import year_start
+from common.lib.dates import year_start
 from enterprises.models.registry import Enterprise
 
 # Days a request may stay open (or forwarded) before it counts as overdue, unless staff set

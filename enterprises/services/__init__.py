@@ -11,7 +11,6 @@ from enterprises.services.registry import (
     enterprise_update,
     enterprise_update_contact,
     high_tech_certificate_revoke,
-    save_with_audit,
     tech_firm_registration_remove,
 )
 from enterprises.services.service_desk import (
@@ -49,7 +48,6 @@ __all__ = [
     "project_recommendation_decline",
     "project_recommendation_fund",
     "project_recommendation_recommend",
-    "save_with_audit",
     "service_request_change_notify",
     "service_request_close",
     "service_request_forward",

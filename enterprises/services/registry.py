@@ -9,10 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from enterprises.lib import uscc as uscc_lib
+from common.audit import save_with_audit
+from common.lib import uscc as uscc_lib
 from enterprises.models import AnnualFigures, Enterprise, HighTechCertificate, TechFirmRegistration
 
 # Fields an enterprise user may change on its own profile; the rest is the registry's.
@@ -28,15 +29,6 @@ FIGURE_FIELDS = (
     "high_end_talent",
     "new_products",
 )
-
-
-def save_with_audit(obj: models.Model, *, acting_user: Any, reason: str = "") -> None:
-    """full_clean() then save(), recording who and why in the history row."""
-    obj.full_clean()
-    obj._history_user = acting_user if getattr(acting_user, "pk", None) else None  # type: ignore[attr-defined]
-    if reason:
-        obj._change_reason = reason  # type: ignore[attr-defined]
-    obj.save()
 
 
 def _check_override(*, acting_user: Any, code: str, reason: str) -> None:

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from common.audit import save_with_audit
 from enterprises.models import (
     SERVICE_REQUEST_DUE_DAYS,
     Department,
@@ -35,7 +36,6 @@ from enterprises.models import (
     ServiceRequestStatusChange,
     ServiceVisit,
 )
-from enterprises.services.registry import save_with_audit
 
 logger = logging.getLogger(__name__)
 

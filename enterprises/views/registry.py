@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.lib.money import format_wan
 from enterprises import selectors, services
 from enterprises.forms import AnnualFiguresForm, ContactForm
-from enterprises.lib.money import format_wan
 from enterprises.models import AnnualFigures
 
 View = Callable[..., HttpResponse]

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from common.lib.money import format_wan
 from enterprises import selectors, services
 from enterprises.forms import (
     ServiceRequestCloseForm,
@@ -29,7 +30,6 @@ from enterprises.forms import (
     ServiceRequestReplyForm,
     ServiceRequestResolveForm,
 )
-from enterprises.lib.money import format_wan
 from enterprises.views.registry import _add_errors, enterprise_member_required
 
 View = Callable[..., HttpResponse]

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.db.models.expressions
-import enterprises.uploads
+import common.uploads
 import simple_history.models
 from decimal import Decimal
 from django.conf import settings
@@ -482,7 +482,7 @@ class Migration(migrations.Migration):
             name='LoanAttachment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to=enterprises.uploads.private_upload_to('loans'), verbose_name='file')),
+                ('file', models.FileField(upload_to=common.uploads.private_upload_to('loans'), verbose_name='file')),
                 ('original_name', models.CharField(max_length=255, verbose_name='original file name')),
                 ('uploaded_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
                 ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='loans.loanapplication', verbose_name='application')),

@@ -14,9 +14,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from enterprises.lib.money import format_wan
+from common.audit import save_with_audit
+from common.lib.money import format_wan
 from enterprises.models import Enterprise, TechFirmRegistration
-from enterprises.services import save_with_audit
 from loans.lib import scoring
 from loans.models import (
     MAX_TERM_MONTHS,

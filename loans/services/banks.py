@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
-from enterprises.services import save_with_audit
+from common.audit import save_with_audit
 from loans.models import (
     LENT_STATUSES,
     NON_PERFORMING_STATUSES,

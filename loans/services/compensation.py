@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enterprises.lib.money import format_wan
-from enterprises.services import save_with_audit
+from common.audit import save_with_audit
+from common.lib.money import format_wan
 from loans.models import (
     FUND_SHARE,
     CompensationClaim,

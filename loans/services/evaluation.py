@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from enterprises.lib.money import format_wan
+from common.audit import save_with_audit
+from common.lib.money import format_wan
 from enterprises.models import AnnualFigures, Enterprise, HighTechCertificate
-from enterprises.services import save_with_audit
 from loans.lib import scoring
 from loans.models import (
     CreditEvaluation,

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from enterprises.lib.money import format_wan
+from common.lib.money import format_wan
 from loans.models import (
     LoanStatus,
     LoanStatusChange,

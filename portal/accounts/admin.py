@@ -20,8 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from common.admin import ReadOnlyHistoryAdmin
-from enterprises.admin.registry import EstimatedCountPaginator
+from common.admin import EstimatedCountPaginator, ReadOnlyHistoryAdmin
 from portal.accounts import roles, services
 from portal.accounts.forms import RejectLinkForm
 from portal.accounts.models import SecurityEvent, User

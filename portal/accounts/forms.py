@@ -10,8 +10,8 @@ from django.contrib.auth.password_validation import (
 )
 from django.utils.translation import gettext_lazy as _
 
+from common.lib import uscc as uscc_lib
 from enterprises.forms import PhoneField
-from enterprises.lib import uscc as uscc_lib
 from enterprises.models import uscc_error_message
 from portal.accounts.models import User
 from portal.accounts.services import email_taken, normalise_email

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from enterprises.lib import uscc as uscc_lib
+from common.lib import uscc as uscc_lib
 from enterprises.models import uscc_error_message
 from enterprises.services import enterprise_get_or_create_pending, enterprise_update_contact
 from portal.accounts.models import SecurityEvent, User

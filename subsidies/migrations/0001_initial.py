@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import enterprises.uploads
+import common.uploads
 import simple_history.models
 from decimal import Decimal
 from django.conf import settings
@@ -302,7 +302,7 @@ class Migration(migrations.Migration):
                 ('other_allowed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=14, verbose_name='other related costs allowed')),
                 ('eligible_total', models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=14, verbose_name='eligible R&D expenditure')),
                 ('findings', models.TextField(blank=True, verbose_name='findings')),
-                ('report', models.FileField(blank=True, upload_to=enterprises.uploads.private_upload_to('rd-audits'), verbose_name='audit report')),
+                ('report', models.FileField(blank=True, upload_to=common.uploads.private_upload_to('rd-audits'), verbose_name='audit report')),
                 ('assigned_at', models.DateTimeField(auto_now_add=True, verbose_name='assigned at')),
                 ('recorded_at', models.DateTimeField(blank=True, null=True, verbose_name='recorded at')),
                 ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='completed at')),
@@ -467,7 +467,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('title', models.CharField(max_length=100, verbose_name='title')),
-                ('file', models.FileField(upload_to=enterprises.uploads.private_upload_to('subsidy-claims'), verbose_name='file')),
+                ('file', models.FileField(upload_to=common.uploads.private_upload_to('subsidy-claims'), verbose_name='file')),
                 ('uploaded_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
                 ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
                 ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='subsidies.subsidyclaim', verbose_name='claim')),

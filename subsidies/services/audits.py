@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enterprises.services.registry import save_with_audit
+from common.audit import save_with_audit
 from subsidies.models import (
     AuditFirm,
     RDAudit,

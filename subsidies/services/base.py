@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from common.audit import save_with_audit
 from enterprises.models import Enterprise
-from enterprises.services.registry import save_with_audit
 from incubators.models import Incubator
 from subsidies import eligibility
 from subsidies.models import (

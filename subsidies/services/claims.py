@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.audit import save_with_audit
 from enterprises.models import Enterprise
-from enterprises.services.registry import save_with_audit
 from incubators.models import Incubator
 from subsidies.models import (
     CARRIER_PROGRAMMES,

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common import exports
-from enterprises.lib.money import yuan_to_wan
-from enterprises.services.registry import save_with_audit
+from common.audit import save_with_audit
+from common.lib.money import yuan_to_wan
 from subsidies.models import (
     ClaimPayment,
     PaymentBatch,

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from common.audit import save_with_audit
 from enterprises.models import Enterprise, HighTechCertificate
-from enterprises.services.registry import save_with_audit
 from subsidies.models import (
     HighTechApplication,
     HighTechApplicationStatusChange,

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import factory
 
-from enterprises.lib import uscc
+from common.lib import uscc
 from enterprises.models import (
     AnnualFigures,
     Department,

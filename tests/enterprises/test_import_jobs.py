@@ -6,9 +6,9 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 
-from enterprises.importing.services import import_job_create
 from enterprises.models import Enterprise, ImportJob, Street
 from enterprises.resources import EnterpriseResource
+from enterprises.services.imports import import_job_create
 from tests.enterprises.test_resources import (
     BAD_CODE,
     HEADERS,

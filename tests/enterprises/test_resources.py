@@ -12,9 +12,9 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from openpyxl import Workbook, load_workbook
 
+from common.importing import writers
+from common.importing.readers import read_table
 from enterprises.admin_import import ImportJobAdmin, LedgerImportAdminMixin
-from enterprises.importing import writers
-from enterprises.importing.readers import read_table
 from enterprises.models import (
     AnnualFigures,
     Enterprise,
@@ -221,7 +221,7 @@ def test_bad_choice_refuses_the_file():
 
 
 def test_corrupt_file_is_refused():
-    from enterprises.importing.readers import FileReadError
+    from common.importing.readers import FileReadError
 
     data = xlsx_bytes(HEADERS, enterprise_rows())
     with pytest.raises(FileReadError, match="无法读取文件"):

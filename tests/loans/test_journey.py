@@ -11,9 +11,9 @@ from playwright.sync_api import Page, expect
 
 from loans import services
 from loans.models import LoanApplication, LoanStatus
+from tests.common.test_uploads import PDF
 from tests.conftest import body_of
 from tests.enterprises.factories import AnnualFiguresFactory, TechFirmRegistrationFactory
-from tests.enterprises.test_uploads import PDF
 from tests.loans.conftest import ensure_seed
 from tests.loans.factories import BankFactory, BankOfficerFactory
 from tests.loans.test_email import subject, wait_for

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from loans import services
 from loans.models import LoanApplication, LoanStatus
-from tests.enterprises.test_uploads import PDF, PNG, xlsx_bytes
+from tests.common.test_uploads import PDF, PNG, xlsx_bytes
 from tests.loans.factories import (
     BankFactory,
     BankOfficerFactory,

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from enterprises.lib import uscc
+from common.lib import uscc
 from enterprises.models import AnnualFigures, Enterprise, HighTechCertificate, TechFirmRegistration
 from portal import demo
 from portal.accounts.models import User

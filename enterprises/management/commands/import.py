@@ -13,9 +13,9 @@ from typing import Any
 from django.core.management.base import CommandError
 from import_export.command_utils import get_resource_class
 
-from enterprises.importing import messages as msg
-from enterprises.importing.readers import CSV, XLSX, FileReadError, guess_kind, read_table
-from enterprises.importing.resources import LedgerResource
+from common.importing import messages as msg
+from common.importing.readers import CSV, XLSX, FileReadError, guess_kind, read_table
+from common.importing.resources import LedgerResource
 
 # "import" is a keyword, so the stock command module is loaded by name.
 stock_import = importlib.import_module("import_export.management.commands.import")

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.lib.dates import year_start
+from common.lib.dates import year_start
 from incubators.models import IncubatorKind, Level
 from incubators.selectors import carrier_totals_on
 from portal.statistics.lib import Period

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.lib.dates import year_start
+from common.lib.dates import year_start
 from portal.statistics.lib import Period, money_text
 from portal.statistics.sections.base import Figure, Kind, Section
 from subsidies.models import Programme

@@ -16,7 +16,7 @@ from django.db.models.fields.files import FieldFile
 from django.test import RequestFactory
 from django.urls import Resolver404, resolve
 
-from enterprises.uploads import (
+from common.uploads import (
     PrivateFileField,
     PrivateFileValidator,
     private_upload_to,
@@ -127,9 +127,9 @@ def test_form_field_reports_the_error_at_the_field():
 
 def test_validator_is_deconstructible_for_model_fields():
     path, args, kwargs = PrivateFileValidator(kinds=("pdf",)).deconstruct()
-    assert path == "enterprises.uploads.PrivateFileValidator"
+    assert path == "common.uploads.PrivateFileValidator"
     assert PrivateFileValidator(*args, **kwargs) == PrivateFileValidator(kinds=("pdf",))
-    assert private_upload_to("audits").deconstruct()[0] == "enterprises.uploads.private_upload_to"
+    assert private_upload_to("audits").deconstruct()[0] == "common.uploads.private_upload_to"
 
 
 def test_uploads_are_stored_privately_under_a_random_name(tmp_path, settings):

@@ -18,8 +18,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from common.exports import cell, neutralise, unneutralise
-from enterprises.lib import money
-from enterprises.lib import uscc as uscc_lib
+from common.lib import money
+from common.lib import uscc as uscc_lib
 
 from . import messages as msg
 
@@ -248,28 +248,9 @@ class Reference(Parser):
     def render(self, value: Any) -> Any:
         return self.key_parser.render(value)
 
-
-class EnterpriseReference(Reference):
-    """An enterprise by its USCC. A registered code passes even when it fails the check
-    (staff may have accepted it with a reason); an unknown one must at least be well formed."""
-
-    def __init__(self) -> None:
-        from enterprises.models import Enterprise
-
-        super().__init__(Enterprise, "uscc", key_parser=Text())
-
-    def parse(self, raw: Any) -> str:
-        text = str(raw)
-        if text[:1] == "'":
-            text = text[1:]
-        return uscc_lib.normalise(text)
-
     def missing_message(self, key: str) -> str:
-        try:
-            uscc_lib.validate(key)
-        except uscc_lib.USCCError as exc:
-            return msg.USCC[exc.code]
-        return msg.UNKNOWN_ENTERPRISE.format(key=key)
+        """The error for a key that names no row."""
+        return msg.UNKNOWN_REFERENCE.format(key=key)
 
 
 class Column:

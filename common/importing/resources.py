@@ -9,7 +9,7 @@ import (preview, then confirm) and the background job:
 3. natural keys must be unique in the file, references must exist (one query per 5,000);
 4. any error refuses the whole file with "第 N 行「列」：…" messages; nothing is saved;
 5. otherwise the rows are written in one transaction with their history rows
-   (enterprises.importing.writers), rows equal to the database being skipped.
+   (common.importing.writers), rows equal to the database being skipped.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from import_export.results import Result, RowResult
 
 from . import messages as msg
 from . import writers
-from .columns import CellError, Column, EnterpriseReference, Reference
+from .columns import CellError, Column, Reference
 from .readers import Table
 
 MAX_REPORTED_ERRORS = 500
@@ -311,11 +311,7 @@ class LedgerResource(resources.ModelResource):
                     continue
                 pk = found.get(natural)
                 if pk is None:
-                    if isinstance(parser, EnterpriseReference):
-                        message = parser.missing_message(natural)
-                    else:
-                        message = msg.UNKNOWN_REFERENCE.format(key=natural)
-                    outcome.add_error(number, column.header, message)
+                    outcome.add_error(number, column.header, parser.missing_message(natural))
                 values[name] = pk
 
     def _db_rows(

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from enterprises.lib import uscc
+from common.lib import uscc
 
 
 @pytest.mark.parametrize("code", ["91110108551385082Q", "914403001922038216"])

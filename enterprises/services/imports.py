@@ -10,10 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from common.importing.readers import FileReadError, read_table
+from common.importing.resources import LedgerResource
 from enterprises.models import ImportJob
-
-from .readers import FileReadError, read_table
-from .resources import LedgerResource
 
 logger = logging.getLogger(__name__)
 
