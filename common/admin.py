@@ -39,7 +39,17 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
     ) -> HttpResponse:
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
+        request._reading_history = True  # type: ignore[attr-defined]
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """On a version page every field is shown as text, not as an input that looks
+        editable."""
+        readonly = super().get_readonly_fields(request, obj)
+        if not getattr(request, "_reading_history", False):
+            return readonly
+        opts = self.model._meta
+        return (*readonly, *(f.name for f in (*opts.fields, *opts.many_to_many) if f.editable))
 
 
 def today() -> dt.date:

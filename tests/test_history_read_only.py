@@ -303,3 +303,15 @@ def test_finance_runs_no_action_on_records_it_may_only_view(
     )
     record.refresh_from_db()
     assert unchanged(record)
+
+
+def test_a_version_page_shows_values_as_text_not_as_inputs(admin_client):
+    """Nothing on a version page looks editable: its fields are read-only text."""
+    rule = policy(Programme.RD_INVESTMENT)
+    rule.save()
+    version = rule.history.first()
+    html = admin_client.get(version_url(SubsidyPolicy, rule, version)).content.decode()
+    for field in ("rate", "cap", "yearly_budget", "name"):
+        assert f'name="{field}"' not in html
+    assert "2000000" in html.replace(",", "")  # the cap is shown, as text
+
