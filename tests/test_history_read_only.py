@@ -314,4 +314,3 @@ def test_a_version_page_shows_values_as_text_not_as_inputs(admin_client):
     for field in ("rate", "cap", "yearly_budget", "name"):
         assert f'name="{field}"' not in html
     assert "2000000" in html.replace(",", "")  # the cap is shown, as text
-
