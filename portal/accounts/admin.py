@@ -124,7 +124,7 @@ class UserAdmin(ReadOnlyHistoryAdmin, DjangoUserAdmin):
     list_display = (
         "username",
         "email",
-        "first_name",
+        "full_name",
         "organisation",
         "link_status",
         "is_staff",
@@ -236,6 +236,10 @@ class UserAdmin(ReadOnlyHistoryAdmin, DjangoUserAdmin):
             .get_queryset(request)
             .select_related("enterprise", "incubator", "bank", "audit_firm", "link_decided_by")
         )
+
+    @admin.display(description=_("full name"), ordering="last_name")
+    def full_name(self, obj: User) -> str:
+        return obj.get_full_name()
 
     @admin.display(description=_("organisation"), ordering="enterprise__name")
     def organisation(self, obj: User) -> str:

@@ -27,6 +27,11 @@ def _organisation_matches_kind() -> Q:
     return condition
 
 
+def _is_latin(part: str) -> bool:
+    """True for an empty part or one of ASCII letters, spaces, hyphens, dots and apostrophes."""
+    return all(ch.isascii() and (ch.isalpha() or ch in " -.'") for ch in part.strip())
+
+
 class User(AbstractUser):
     """A person who logs in: bureau staff, or someone acting for one organisation.
 
@@ -139,6 +144,31 @@ class User(AbstractUser):
     @property
     def link_approved(self) -> bool:
         return self.link_status == self.LinkStatus.APPROVED
+
+    def get_full_name(self) -> str:
+        """The name as people write it: 周婷 (family name first, no space), or "Ada Lovelace".
+
+        Empty when neither part is filled in; `display_name` falls back to the username.
+        """
+        first, last = (self.first_name or "").strip(), (self.last_name or "").strip()
+        if _is_latin(first) and _is_latin(last):
+            return f"{first} {last}".strip()
+        return f"{last}{first}"
+
+    def get_short_name(self) -> str:
+        """The given name for a Latin-script name; the whole name otherwise (周婷, not 婷)."""
+        first = (self.first_name or "").strip()
+        if first and _is_latin(first) and _is_latin(self.last_name or ""):
+            return first
+        return self.get_full_name()
+
+    @property
+    def display_name(self) -> str:
+        """How a person is shown in timelines, sign-offs, emails and the admin."""
+        return self.get_full_name() or self.get_username()
+
+    def __str__(self) -> str:
+        return self.display_name
 
     def has_role(self, role: Role) -> bool:
         return self.groups.filter(name=role.value).exists()
