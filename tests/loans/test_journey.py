@@ -124,5 +124,12 @@ def test_loan_journey_in_chinese(page: Page, smtp_server, celery_worker, tmp_pat
     found = wait_for(smtp_server, lambda m: subject(m).endswith("已放款"))  # catalog
     assert found[0]["X-Envelope-To"] == "cfo@yunfan.example.cn"
     assert "重庆农村商业银行江北支行" in body_of(found[0])
-    forwarded = wait_for(smtp_server, lambda m: subject(m).endswith("已推荐至银行"))  # catalog
-    assert "credit@rcb.example.cn" in forwarded[0]["X-Envelope-To"]
+    # The bank's officers get their own email, linking to the bank desk page of the loan.
+    forwarded = wait_for(
+        smtp_server,
+        lambda m: (
+            subject(m).endswith("已推荐至银行")  # catalog
+            and "credit@rcb.example.cn" in m["X-Envelope-To"]
+        ),
+    )
+    assert f"/loans/bank/{loan.pk}/" in body_of(forwarded[0])
