@@ -1,9 +1,9 @@
 """Every URL pattern of the site, with its path ids filled from the probe's world.
 
 The patterns come from `get_resolver()`, the admin's included. A path id is filled with a
-record of side A, a record of side B (for the desks, where organisations meet) and an id that
-does not exist. A pattern whose ids the probe does not know how to fill fails the probe, so
-that a new URL cannot escape it: add its ids to `DESK_IDS`.
+record of side A, a record of side B (for the desks, where organisations meet) and, on the
+desks, an id that does not exist. A pattern whose ids the probe does not know how to fill
+fails the probe, so that a new URL cannot escape it: add its ids to `DESK_IDS`.
 """
 
 import re
@@ -135,15 +135,16 @@ def _admin_values(pattern: Pattern, param: str, world: World, side: str) -> list
         record = world.sides[side].enterprise
         if param == "content_type_id":
             return [str(ContentType.objects.get_for_model(record).pk)]
-        return [str(record.pk), MISSING_ID]
+        return [str(record.pk)]
     model = pattern.model
     assert model is not None, pattern.route
     record = first_record(model, world, side)
     if record is None:
         return [MISSING_ID]
     if param in ("object_id", "id", "_1"):
+        # (no missing id here: the admin's answer to one is Django's own, the same for all)
         kept = world.sides[side].records.get(model, [record])
-        return [str(r.pk) for r in kept[:2]] + [MISSING_ID]
+        return [str(r.pk) for r in kept[:2]]
     if param == "_2":  # django-simple-history's version page: the record's history id
         history = getattr(model, model._meta.simple_history_manager_attribute, None)
         version = history.filter(pk=record.pk).first() if history is not None else None
