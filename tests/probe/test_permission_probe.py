@@ -36,9 +36,7 @@ def report_dir() -> Path:
     run = os.environ.get("PORTAL_PROBE_RUN") or str(
         os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
     )
-    path = Path(tempfile.gettempdir()) / f"portal-probe-{run}"
-    path.mkdir(exist_ok=True)
-    return path
+    return Path(tempfile.gettempdir()) / f"portal-probe-{run}"
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +87,7 @@ def test_role_holds_only_its_own_rights(db, world, role, settings):
         # Only the desks' "other side" matters for an organisation user; others need one.
         targets = [u for u in targets if u.sides <= {"A"}]
     report = Probe(world, role).run(targets)
+    report_dir().mkdir(exist_ok=True)
     (report_dir() / f"{role.replace(':', '-')}.json").write_text(
         json.dumps(
             {
