@@ -8,12 +8,11 @@ The history pages themselves answer GET only.
 
 import datetime as dt
 import importlib
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -33,6 +32,7 @@ from tests.loans.factories import (
     loan_in,
 )
 from tests.portal.factories import StaffFactory, UserFactory
+from tests.race import run_together
 
 S = LoanStatus
 PAID = CompensationClaim.Status.PAID
@@ -232,28 +232,6 @@ def test_history_versions_posted_then_paid_again_pay_once(client, fund, who):
 # -------------------------------------------------------------------------- concurrency
 
 
-def _race(calls):
-    """Run the calls at once on their own database connections; return their outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the outcome is the exception
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_payments_of_one_claim_at_once_pay_once():
     from tests.loans.conftest import ensure_seed
@@ -262,8 +240,8 @@ def test_two_payments_of_one_claim_at_once_pay_once():
     CompensationFund.objects.update(balance=BALANCE)
     claim = approved_claim()
     finance = FinanceFactory()
-    outcomes = _race(
-        [lambda: services.compensation_claim_pay(claim=claim, acting_user=finance)] * 2
+    outcomes = run_together(
+        *[lambda: services.compensation_claim_pay(claim=claim, acting_user=finance)] * 2
     )
     assert sum(isinstance(o, CompensationClaim) for o in outcomes) == 1
     assert sum(isinstance(o, ValidationError) for o in outcomes) == 1
@@ -280,8 +258,8 @@ def test_two_payments_of_a_claim_set_back_at_once_pay_nothing_more():
     finance = FinanceFactory()
     services.compensation_claim_pay(claim=claim, acting_user=finance)
     set_back(claim)
-    outcomes = _race(
-        [lambda: services.compensation_claim_pay(claim=claim, acting_user=finance)] * 2
+    outcomes = run_together(
+        *[lambda: services.compensation_claim_pay(claim=claim, acting_user=finance)] * 2
     )
     assert all(isinstance(o, ValidationError) for o in outcomes), outcomes
     assert_paid_once(claim)

@@ -2,12 +2,11 @@
 changed; the 80% rule and quota cap; the fund balance; the circuit breaker; concurrency."""
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from enterprises.services import tech_firm_registration_remove
@@ -28,6 +27,7 @@ from tests.loans.factories import (
     loan_in,
 )
 from tests.portal.factories import EnterpriseUserFactory, StaffFactory
+from tests.race import run_together
 
 S = LoanStatus
 pytestmark = pytest.mark.django_db
@@ -393,28 +393,6 @@ def test_raising_the_threshold_in_the_admin_service_resumes_the_bank():
 # ------------------------------------------------------------------------ concurrency
 
 
-def _race(calls):
-    """Run the calls at once on their own database connections; return their outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the outcome is the exception
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_officers_approving_at_once_exactly_one_succeeds():
     from tests.loans.conftest import ensure_seed
@@ -432,7 +410,7 @@ def test_two_officers_approving_at_once_exactly_one_succeeds():
             term_months=12,
         )
 
-    outcomes = _race([approve(o) for o in officers])
+    outcomes = run_together(*[approve(o) for o in officers])
     assert sum(isinstance(o, LoanApplication) for o in outcomes) == 1
     assert sum(isinstance(o, ValidationError) for o in outcomes) == 1
     loan.refresh_from_db()
@@ -462,8 +440,8 @@ def test_concurrent_payments_never_overdraw_the_fund():
             )
         )
     finance = FinanceFactory()
-    outcomes = _race(
-        [
+    outcomes = run_together(
+        *[
             lambda c=claim: services.compensation_claim_pay(claim=c, acting_user=finance)
             for claim in claims
         ]

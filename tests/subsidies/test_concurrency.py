@@ -1,42 +1,19 @@
 """Two writers at once: the locks keep the budget and the sign-off chain whole."""
 
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from subsidies import services
 from subsidies.models import SignOff, SubsidyClaim
+from tests.race import run_together
 from tests.subsidies.conftest import Actors
 from tests.subsidies.factories import policy
 from tests.subsidies.flow import advance, rent_claim, rent_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = SubsidyClaim.Status
-
-
-def run_together(*calls):
-    """Run the calls in threads released at the same moment; return their outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:  # noqa: BLE001 (the outcome is what the test checks)
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 def test_concurrent_approvals_never_exceed_the_budget():

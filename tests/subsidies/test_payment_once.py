@@ -8,18 +8,18 @@ marked paid again. The history pages answer GET only.
 
 import datetime as dt
 import importlib
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from subsidies import services
 from subsidies.models import ClaimPayment, PaymentBatch, SubsidyClaim
 from tests.portal.factories import UserFactory
+from tests.race import run_together
 from tests.subsidies.conftest import Actors
 from tests.subsidies.factories import PaymentBatchFactory, SubsidyClaimFactory
 from tests.subsidies.flow import advance, rent_claim, rent_ready
@@ -235,28 +235,6 @@ def test_history_versions_posted_then_paid_again_pay_once(client, actors, superu
 
 
 # -------------------------------------------------------------------------- concurrency
-
-
-def run_together(*calls):
-    """Run the calls in threads released at the same moment; return their outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:  # noqa: BLE001 (the outcome is what the test checks)
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)
