@@ -180,13 +180,7 @@ class IncubatorResource(LedgerResource):
         left as it is, so a second import of the same list changes nothing.
         """
         outcome = ImportOutcome(total_rows=len(table.rows), dry_run=dry_run)
-        columns = self.bound_columns()
-        positions = self._check_headers(table.headers, outcome)
-        if outcome.refused:
-            return outcome
-        parsed = self._parse_rows(table, columns, positions, outcome, progress)
-        self._check_keys(parsed, columns, outcome)
-        self._resolve_references(parsed, columns, outcome)
+        _columns, parsed = self._validate(table, outcome, progress)
         if outcome.refused:
             return outcome
         existing = {

@@ -167,13 +167,7 @@ class SubsidyLedgerResource(LedgerResource):
         `acting_user`; rows equal to the database are skipped.
         """
         outcome = ImportOutcome(total_rows=len(table.rows), dry_run=dry_run)
-        columns = self.bound_columns()
-        positions = self._check_headers(table.headers, outcome)
-        if outcome.refused:
-            return outcome
-        parsed = self._parse_rows(table, columns, positions, outcome, progress)
-        self._check_keys(parsed, columns, outcome)
-        self._resolve_references(parsed, columns, outcome)
+        _columns, parsed = self._validate(table, outcome, progress)
         if outcome.refused:
             return outcome
         self._resolve_claimants(parsed, outcome)

@@ -138,6 +138,21 @@ class LedgerResource(resources.ModelResource):
 
     # --------------------------------------------------------------------------- import
 
+    def _validate(
+        self, table: Table, outcome: ImportOutcome, progress: ProgressCallback | None
+    ) -> tuple[Any, list]:
+        """The checks every import makes before it writes: headers, rows, keys and
+        references. Returns the bound columns and the parsed rows; `outcome` records the
+        errors and says whether the list is refused."""
+        columns = self.bound_columns()
+        positions = self._check_headers(table.headers, outcome)
+        if outcome.refused:
+            return columns, []
+        parsed = self._parse_rows(table, columns, positions, outcome, progress)
+        self._check_keys(parsed, columns, outcome)
+        self._resolve_references(parsed, columns, outcome)
+        return columns, parsed
+
     def import_table(
         self,
         table: Table,
@@ -155,13 +170,7 @@ class LedgerResource(resources.ModelResource):
         outside any transaction, so another connection can show it.
         """
         outcome = ImportOutcome(total_rows=len(table.rows), dry_run=dry_run)
-        columns = self.bound_columns()
-        positions = self._check_headers(table.headers, outcome)
-        if outcome.refused:
-            return outcome
-        parsed = self._parse_rows(table, columns, positions, outcome, progress)
-        self._check_keys(parsed, columns, outcome)
-        self._resolve_references(parsed, columns, outcome)
+        columns, parsed = self._validate(table, outcome, progress)
         if outcome.refused:
             return outcome
 
