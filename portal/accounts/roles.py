@@ -77,6 +77,10 @@ _SUBSIDY_RECORDS = (
     "claimattachment",
     "paymentbatch",
 )
+# Queue handovers: each bureau user hands over their own queue (common.admin keeps them to
+# their own; the bureau admin, holding every permission, sets anyone's). The notification
+# outbox is the bureau admin's alone.
+_OWN_HANDOVERS = tuple(f"common.{verb}_queuehandover" for verb in ("view", "add", "change"))
 _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.BUREAU_ADMIN: ("*",),
     Role.BUREAU_STAFF: (
@@ -129,6 +133,7 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         # to that person (or held by the bureau admin).
         "subsidies.sign_as_handler",
         "subsidies.sign_as_section_head",
+        *_OWN_HANDOVERS,
     ),
     Role.FINANCE: (
         *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
@@ -147,6 +152,7 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "subsidies.view_paymentbatch",
         "subsidies.add_paymentbatch",
         "subsidies.change_paymentbatch",
+        *_OWN_HANDOVERS,
     ),
     # The desks of these roles are web pages scoped to their organisation, not admin.
     Role.BANK_OFFICER: (),
