@@ -15,7 +15,7 @@ holders of the permissions that meet a holder. The count in the navigation is on
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,10 +73,6 @@ class QueueItem:
     holder: str  # the holder's name, or the role it waits for
     handed_to: str  # the colleagues holding the holder's queue today, if any
     link: str  # the page that opens it for this person
-
-    @property
-    def key(self) -> tuple[str, Any]:
-        return (self.workflow.name, self.obj.pk)
 
 
 @dataclass(frozen=True)
@@ -258,7 +254,9 @@ def _since(wf: Workflow) -> Any:
     return since
 
 
-def _items(part: _Part, user: Any, day: dt.date, handovers: _Handovers | None, limit: int):  # type: ignore[no-untyped-def]
+def _items(
+    part: _Part, day: dt.date, handovers: _Handovers | None, limit: int
+) -> Iterator[QueueItem]:
     wf = part.workflow
     related = [*wf.related, *([wf.holder_field] if wf.holder_field else [])]
     rows = (
@@ -324,7 +322,7 @@ def queue_for_user(*, user: Any, day: dt.date | None = None, limit: int = QUEUE_
     items: list[QueueItem] = []
     totals: list[ProcessTotal] = []
     for part in parts:
-        found = list(_items(part, user, day, handovers, limit))
+        found = list(_items(part, day, handovers, limit))
         count = len(found) if len(found) < limit else part.queryset().count()
         if count:
             totals.append(ProcessTotal(part.workflow.name, str(part.workflow.label), count))
