@@ -77,7 +77,13 @@ class Permission:
     def recipients(self, obj: models.Model | None = None) -> QuerySet[Any]:
         return (
             get_user_model()
-            .objects.with_perm(self.codename, include_superusers=False)
+            # Named: with two backends configured (axes first) Django refuses to guess; the
+            # model backend is the one that knows groups and permissions.
+            .objects.with_perm(
+                self.codename,
+                include_superusers=False,
+                backend="django.contrib.auth.backends.ModelBackend",
+            )
             .filter(is_staff=True, is_active=True)
         )
 
