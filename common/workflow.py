@@ -77,8 +77,6 @@ class Permission:
     def recipients(self, obj: models.Model | None = None) -> QuerySet[Any]:
         return (
             get_user_model()
-            # Named: with two backends configured (axes first) Django refuses to guess; the
-            # model backend is the one that knows groups and permissions.
             .objects.with_perm(
                 self.codename,
                 include_superusers=False,
