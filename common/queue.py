@@ -8,14 +8,14 @@ as long as one of them holds the permission (else, as for the notifications, for
 who does). A `Relation` actor sees the records of its own organisation.
 
 The queue costs a bounded number of queries whatever the number of rows: one per process
-(two when a process has more rows than the page lists), plus the day's handovers and the
-holders of the permissions that meet a holder. The count in the navigation is one query.
+(two when a process has more rows than the page lists), plus the day's handovers to name
+who holds what. The count in the navigation is one query.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission as AuthPermission
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -104,7 +104,7 @@ class WorkQueue:
 
 
 class _Handovers:
-    """The handovers covering one day: whose queue is with whom (one query)."""
+    """The handovers covering one day, to name who holds a handed-over record (one query)."""
 
     def __init__(self, day: dt.date) -> None:
         self.delegates: dict[int, list[Any]] = {}
@@ -116,67 +116,42 @@ class _Handovers:
         for row in rows:
             self.delegates.setdefault(row.from_user_id, []).append(row.to_user)
 
-    def holders(self, user_id: int) -> set[int]:
-        """Whose hands `user_id`'s records are in (as `queue_holders`, before the active
-        filter: a permission holder is active anyway)."""
-        handed = self.delegates.get(user_id)
-        return {u.pk for u in handed} if handed else {user_id}
-
-    def handed_from(self, user_id: int) -> set[int]:
-        """The people whose queue `user_id` holds today."""
-        return {f for f, to in self.delegates.items() if any(u.pk == user_id for u in to)}
-
     def names(self, user_id: int) -> str:
         return _("、").join(u.display_name for u in self.delegates.get(user_id, ()))
 
 
-def _permission_holders(codenames: Iterable[str]) -> dict[str, set[int]]:
-    """For each "app.codename", the active bureau accounts holding it (superusers hold all),
-    in one query, as `Permission.holds` answers for each of them."""
-    codenames = sorted(set(codenames))
-    found: dict[str, set[int]] = {code: set() for code in codenames}
-    if not codenames:
-        return found
-    user_model = get_user_model()
-    wanted = Q()
-    for code in codenames:
-        app_label, codename = code.split(".", 1)
-        wanted |= Q(content_type__app_label=app_label, codename=codename)
-    permissions = AuthPermission.objects.filter(wanted)
-    bureau = {"user__is_active": True, "user__is_staff": True}
-    direct = user_model.user_permissions.through.objects.filter(  # type: ignore[attr-defined]
-        permission__in=permissions, **bureau
-    ).values_list("user_id", "permission__content_type__app_label", "permission__codename")
-    grouped = user_model.groups.through.objects.filter(  # type: ignore[attr-defined]
-        group__permissions__in=permissions, **bureau
-    ).values_list(
-        "user_id", "group__permissions__content_type__app_label", "group__permissions__codename"
-    )
-    superusers = user_model.objects.filter(
-        is_superuser=True, is_active=True, is_staff=True
-    ).values_list("pk", Value(""), Value("*"))
-    for user_id, app_label, codename in direct.union(grouped, superusers, all=True):
-        if codename == "*":
-            for holders in found.values():
-                holders.add(user_id)
-        else:
-            found.setdefault(f"{app_label}.{codename}", set()).add(user_id)
-    return found
-
-
-def _held_by(field: str, user: Any, holders: set[int], handovers: _Handovers) -> Q:
-    """Which held records of a permission's state wait for `user` (who holds the permission):
-    unheld ones, those whose holder's queue is in `user`'s hands, and those no holder's hand
-    can take (then everyone holding the permission is asked, as the notifications do)."""
-    covered = {h for h in holders if not handovers.delegates.get(h)} | {
-        f for f in handovers.delegates if handovers.holders(f) & holders
-    }
-    mine = {h for h in covered if user.pk in handovers.holders(h)}
+def _permission_holders(codename: str) -> models.QuerySet[Any]:
+    """The active bureau accounts holding "app.codename" (superusers hold every permission),
+    as `Permission.holds` answers for each of them: a subquery, never a list."""
+    app_label, name = codename.split(".", 1)
+    permission = AuthPermission.objects.filter(content_type__app_label=app_label, codename=name)
     return (
-        Q(**{f"{field}__isnull": True})
-        | Q(**{f"{field}_id__in": sorted(mine)})
-        | ~Q(**{f"{field}_id__in": sorted(covered)})
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__in=permission)
+            | Q(groups__permissions__in=permission)
+        )
+        .values("pk")
     )
+
+
+def _held_by(field: str, user: Any, codename: str, day: dt.date) -> Q:
+    """Which records of a permission's state wait for `user` (who holds the permission) in a
+    process that names a holder: unheld ones; those whose holder's queue is in `user`'s hands
+    today (their own, not handed over, or a colleague's handed to them); and those nobody
+    whose hands the holder's queue is in may take (then everyone holding the permission is
+    asked, as the notifications do). In SQL, so that counting costs one query."""
+    handed = QueueHandover.objects.filter(
+        from_user=OuterRef(field), starts_on__lte=day, ends_on__gte=day
+    )
+    holders = _permission_holders(codename)
+    mine = (Q(**{field: user.pk}) & ~Exists(handed)) | Exists(handed.filter(to_user=user.pk))
+    taken = (Q(**{f"{field}__in": holders}) & ~Exists(handed)) | Exists(
+        handed.filter(to_user__in=holders)
+    )
+    return Q(**{f"{field}__isnull": True}) | mine | ~taken
 
 
 @dataclass(frozen=True)
@@ -192,28 +167,20 @@ class _Part:
             condition |= branch
         return self.workflow.model_class._default_manager.filter(condition)
 
+    @property
+    def held(self) -> bool:
+        """Whether a holder may stand between the records and this person."""
+        return bool(self.workflow.holder_field) and any(
+            isinstance(actor, Permission) for actor, _branch in self.branches
+        )
 
-def _holds(actor: Actor, user: Any) -> bool:
-    return isinstance(actor, Permission) and actor.holds(user)
 
-
-def _parts(user: Any, day: dt.date) -> tuple[list[_Part], _Handovers | None]:
+def _parts(user: Any, day: dt.date) -> list[_Part]:
+    """Per process, the records waiting for `user`, as conditions (no query is made)."""
     if not (user is not None and getattr(user, "is_active", False) and user.pk):
-        return [], None
-    workflows = sorted(REGISTRY.values(), key=lambda wf: wf.name)
-    # Only a held process's permission states need the handovers and the permission holders.
-    held_codes = {
-        actor.key
-        for wf in workflows
-        if wf.holder_field
-        for actors in wf.next.values()
-        for actor in actors
-        if _holds(actor, user)
-    }
-    handovers = _Handovers(day) if held_codes else None
-    holders = _permission_holders(held_codes)
+        return []
     parts: list[_Part] = []
-    for wf in workflows:
+    for wf in sorted(REGISTRY.values(), key=lambda wf: wf.name):
         branches: list[tuple[Actor, Q]] = []
         for state, actors in wf.next.items():
             for actor in actors:
@@ -221,12 +188,12 @@ def _parts(user: Any, day: dt.date) -> tuple[list[_Part], _Handovers | None]:
                 if scope is None:
                     continue
                 branch = Q(**{wf.status_field: state}) & scope
-                if wf.holder_field and handovers is not None and isinstance(actor, Permission):
-                    branch &= _held_by(wf.holder_field, user, holders[actor.key], handovers)
+                if wf.holder_field and isinstance(actor, Permission):
+                    branch &= _held_by(wf.holder_field, user, actor.key, day)
                 branches.append((actor, branch))
         if branches:
             parts.append(_Part(wf, branches))
-    return parts, handovers
+    return parts
 
 
 def _has_field(model: type[models.Model], name: str) -> bool:
@@ -318,7 +285,9 @@ def queue_for_user(*, user: Any, day: dt.date | None = None, limit: int = QUEUE_
     """What waits for `user` across every process, oldest first: the first `limit` items
     and the count of each process. Reads only; a bounded number of queries."""
     day = day or timezone.localdate()
-    parts, handovers = _parts(user, day)
+    parts = _parts(user, day)
+    # Who holds a handed-over record today is named on the page (one query, for staff).
+    handovers = _Handovers(day) if any(part.held for part in parts) else None
     items: list[QueueItem] = []
     totals: list[ProcessTotal] = []
     for part in parts:
@@ -340,8 +309,8 @@ def queue_for_user(*, user: Any, day: dt.date | None = None, limit: int = QUEUE_
 
 def queue_count_for_user(*, user: Any, day: dt.date | None = None) -> int:
     """How many records wait for `user` (the number in the navigation): one query over every
-    process, plus the day's handovers for bureau staff."""
-    parts, _handovers = _parts(user, day or timezone.localdate())
+    process."""
+    parts = _parts(user, day or timezone.localdate())
     if not parts:
         return 0
     first, *rest = (part.queryset().order_by().values_list("pk") for part in parts)
