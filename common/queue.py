@@ -221,11 +221,34 @@ def _since(wf: Workflow) -> Any:
     return since
 
 
+def _required_relations(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if (f.many_to_one or f.one_to_one) and not f.null and f.related_model is not model
+    ]
+
+
+def _related(wf: Workflow) -> list[str]:
+    """The relations joined when the queue lists a process's records: those the workflow
+    names, else the required ones two steps deep (the owning firm, a claim's loan and its
+    firm), and the holder, so that titles and names cost no query per row."""
+    paths = list(wf.related)
+    if not paths:
+        for first in _required_relations(wf.model_class):
+            paths.append(first.name)
+            target = first.related_model
+            if isinstance(target, type):
+                paths += [f"{first.name}__{g.name}" for g in _required_relations(target)]
+    if wf.holder_field:
+        paths.append(wf.holder_field)
+    return paths
+
+
 def _items(
     part: _Part, day: dt.date, handovers: _Handovers | None, limit: int
 ) -> Iterator[QueueItem]:
     wf = part.workflow
-    related = [*wf.related, *([wf.holder_field] if wf.holder_field else [])]
     rows = (
         part.queryset()
         .annotate(
@@ -236,7 +259,7 @@ def _items(
             ),
             queue_since=_since(wf),
         )
-        .select_related(*related)
+        .select_related(*_related(wf))
         .order_by(F("queue_since").asc(nulls_first=True), "pk")[:limit]
     )
     for obj in rows:

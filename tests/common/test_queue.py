@@ -344,3 +344,21 @@ def test_the_queue_costs_the_same_queries_for_3_rows_as_for_30(workflows, who):
     else:
         # 1 per process the enterprise acts in (its permissions are never asked for)
         assert counts[30] == (1, 1)
+
+
+def test_required_relations_are_joined_without_being_named():
+    """A workflow that names no `related` still costs nothing per row for its required
+    relations (a request's firm) and its holder."""
+    unnamed = dataclasses.replace(REQUESTS, related=())
+    staff = StaffFactory()
+    counts = []
+    with registered(unnamed):
+        for rows in (3, 30):
+            for n in range(rows):
+                request(handler=staff if n % 2 else None)
+            reader = User.objects.get(pk=staff.pk)  # permissions not yet cached
+            with CaptureQueriesContext(connection) as queries:
+                work = queue_for_user(user=reader, day=DAY)
+            assert all(item.title.startswith("重庆测试") for item in work.items)
+            counts.append(len(queries))
+    assert counts[0] == counts[1]
