@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext
 
 from portal.accounts.models import User
@@ -156,6 +157,25 @@ def test_signers_read_claims_and_change_nothing_but_links(role):
 
 def _signature_of(role: Role) -> str:
     return next(codename for codename, holder in SIGNATURES.items() if holder == role)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_group_page_lists_permissions_in_the_users_language(client, language):
+    client.force_login(bureau_admin())
+    group = Group.objects.get(name=Role.DEPUTY_DIRECTOR.value)
+
+    with translation.override(language):
+        page = client.get(
+            reverse("admin:auth_group_change", args=[group.pk]),
+            headers={"accept-language": language},
+        ).content.decode()
+        signature = gettext("Can sign claims as deputy director")
+        view_claims = gettext("Can view %(model)s") % {"model": gettext("subsidy claim")}
+
+    assert signature in page and view_claims in page
+    if language == "zh-hans":
+        assert signature == "可作为分管局领导签批补贴申请"
+        assert "Can sign claims" not in page
 
 
 def test_staff_cannot_open_the_group_admin(client):
