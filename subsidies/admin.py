@@ -418,7 +418,9 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Section heads and deputy directors change no claim, but post their signature from
-        its page: the step form saves nothing itself, and the sign service checks the stage."""
+        its page: the step form saves nothing itself, and the sign service checks the stage.
+        (Once claims step through common.admin.WorkflowStepsMixin, whose step pages need only
+        view permission, this goes.)"""
         if super().has_change_permission(request, obj):
             return True
         return obj is not None and any(

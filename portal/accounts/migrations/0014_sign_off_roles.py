@@ -14,6 +14,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0013_roles_account_rights"),
+        ("common", "0001_outbox_and_handovers"),
         ("enterprises", "0005_seed_departments"),
         ("incubators", "0003_incubator_opened_on"),
         ("loans", "0004_backfill_compensation_payments"),
