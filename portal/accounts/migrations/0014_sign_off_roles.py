@@ -1,6 +1,6 @@
-"""Roles per portal.accounts.roles: bureau staff and finance view, add and change their own
-queue handovers; the bureau admin holds the handovers and the notification outbox with every
-other permission. It runs after every app's latest migration."""
+"""The section head (科长) and the deputy director (副局长) become roles: each reads claims and
+holds its own signature; staff keep the case handler's and no longer hold the section head's.
+It runs after every app's latest migration so that the admin role holds their permissions too."""
 
 from django.db import migrations
 

@@ -1,0 +1,25 @@
+"""Roles per portal.accounts.roles: every bureau role views, adds and changes its own queue
+handovers; the bureau admin holds the handovers and the notification outbox with every
+other permission. It runs after every app's latest migration."""
+
+from django.db import migrations
+
+from portal.accounts.roles import sync_roles
+
+
+def forwards(apps, schema_editor):
+    sync_roles(apps)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0014_sign_off_roles"),
+        ("common", "0001_outbox_and_handovers"),
+        ("enterprises", "0005_seed_departments"),
+        ("incubators", "0003_incubator_opened_on"),
+        ("loans", "0004_backfill_compensation_payments"),
+        ("statistics", "0001_initial"),
+        ("subsidies", "0005_backfill_claim_payments"),
+    ]
+
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
