@@ -328,11 +328,10 @@ class QueueHandoverAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         bureau = get_user_model().objects.filter(is_staff=True)
+        user: Any = request.user  # signed in: the admin lets no one else here
         if db_field.name == "from_user":
             # Only the bureau admin names someone else as the one handing over.
-            kwargs["queryset"] = (
-                bureau if self._manages(request) else bureau.filter(pk=request.user.pk)
-            )
+            kwargs["queryset"] = bureau if self._manages(request) else bureau.filter(pk=user.pk)
         elif db_field.name == "to_user":
             kwargs["queryset"] = bureau.filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
