@@ -79,9 +79,10 @@ _SUBSIDY_RECORDS = (
     "claimattachment",
     "paymentbatch",
 )
-# Queue handovers: each bureau user hands over their own queue (common.admin keeps them to
-# their own; the bureau admin, holding every permission, sets anyone's). The notification
-# outbox is the bureau admin's alone.
+# Queue handovers: handlers and finance hand over their own queue, the records they took up
+# (common.admin keeps them to their own; the bureau admin, holding every permission, sets
+# anyone's). Signers hold no records: a signature waits for every holder of the right. The
+# notification outbox is the bureau admin's alone.
 _OWN_HANDOVERS = tuple(f"common.{verb}_queuehandover" for verb in ("view", "add", "change"))
 # What a signer reads to judge a claim, and nothing it could change: the claim with its
 # timeline, signatures, objections, documents and audit; the policy it is paid under; the
@@ -158,12 +159,8 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *_OWN_HANDOVERS,
     ),
     # The second and third signatures: they read claims and sign, and change nothing else.
-    Role.SECTION_HEAD: (*_CLAIM_READING, "subsidies.sign_as_section_head", *_OWN_HANDOVERS),
-    Role.DEPUTY_DIRECTOR: (
-        *_CLAIM_READING,
-        "subsidies.sign_as_deputy_director",
-        *_OWN_HANDOVERS,
-    ),
+    Role.SECTION_HEAD: (*_CLAIM_READING, "subsidies.sign_as_section_head"),
+    Role.DEPUTY_DIRECTOR: (*_CLAIM_READING, "subsidies.sign_as_deputy_director"),
     Role.FINANCE: (
         *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
         *(f"incubators.view_{model}" for model in _CARRIER_MODELS),

@@ -1,5 +1,5 @@
-"""Roles per portal.accounts.roles: every bureau role views, adds and changes its own queue
-handovers; the bureau admin holds the handovers and the notification outbox with every
+"""Roles per portal.accounts.roles: bureau staff and finance view, add and change their own
+queue handovers; the bureau admin holds the handovers and the notification outbox with every
 other permission. It runs after every app's latest migration."""
 
 from django.db import migrations
