@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from enterprises.services.imports import import_job_run
-from enterprises.services.service_desk import overdue_digests_send, service_request_change_notify
+from enterprises.services.service_desk import overdue_digests_send
 
 
 @shared_task(name="enterprises.run_import_job", acks_late=True)
@@ -16,9 +16,3 @@ def run_import_job(job_id: int) -> None:
 def send_overdue_digests() -> int:
     """Email each handler today's digest of their overdue requests (at most once a day)."""
     return overdue_digests_send()
-
-
-@shared_task(name="enterprises.notify_service_request_change", acks_late=True)
-def notify_service_request_change(change_id: int) -> int:
-    """Email the enterprise about one step of its request (see service_request_change_notify)."""
-    return service_request_change_notify(change_id=change_id)
