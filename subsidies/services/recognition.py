@@ -82,12 +82,16 @@ def high_tech_application_recommend(
 
 @transaction.atomic
 def high_tech_application_pass_preliminary(
-    *, application: HighTechApplication, acting_user: Any
+    *, application: HighTechApplication, acting_user: Any, note: str = ""
 ) -> HighTechApplication:
-    """The municipal preliminary review passed the application."""
+    """The municipal preliminary review passed the application; the enterprise is told."""
     locked = _lock_for(application, ApplicationStatus.PRELIMINARY_PASSED, acting_user)
     move(
-        HIGH_TECH_APPLICATION, locked, ApplicationStatus.PRELIMINARY_PASSED, acting_user=acting_user
+        HIGH_TECH_APPLICATION,
+        locked,
+        ApplicationStatus.PRELIMINARY_PASSED,
+        acting_user=acting_user,
+        note=note,
     )
     return locked
 
@@ -96,7 +100,8 @@ def high_tech_application_pass_preliminary(
 def high_tech_application_reject(
     *, application: HighTechApplication, reason: str, acting_user: Any
 ) -> HighTechApplication:
-    """The application was not recognised (at preliminary review or in the end)."""
+    """The application was not recognised (at preliminary review or in the end); the
+    enterprise is told the reason."""
     locked = _lock_for(application, ApplicationStatus.NOT_RECOGNISED, acting_user)
     reason = _reason(reason)
     move(
@@ -114,8 +119,8 @@ def high_tech_application_recognise(
     *, application: HighTechApplication, certificate: HighTechCertificate, acting_user: Any
 ) -> SubsidyClaim | None:
     """Link the certificate and draft the matching reward claim (new or re-recognition) for
-    the enterprise to confirm. Returns the drafted claim, or None when that year has no
-    policy of the programme or the enterprise already claims it."""
+    the enterprise to confirm; the enterprise is told. Returns the drafted claim, or None
+    when that year has no policy of the programme or the enterprise already claims it."""
     locked = _lock_for(application, ApplicationStatus.RECOGNISED, acting_user)
     if certificate.enterprise_id != locked.enterprise_id:
         raise ValidationError({"certificate": _("The certificate is another enterprise's.")})
