@@ -9,6 +9,7 @@ page (the certificate shows there once recognised).
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.workflow import Permission, Relation, Workflow, register
@@ -21,6 +22,15 @@ RECOGNITION_STAFF = Permission(
 )
 
 S = HighTechApplication.Status
+
+
+def _title(application: HighTechApplication) -> str:
+    return gettext("%(enterprise)s, %(year)s batch %(batch)s") % {
+        "enterprise": application.enterprise.name,
+        "year": application.year,
+        "batch": application.batch_number,
+    }
+
 
 HIGH_TECH_APPLICATION = register(
     Workflow(
@@ -44,5 +54,6 @@ HIGH_TECH_APPLICATION = register(
         record="subsidies.HighTechApplicationStatusChange",
         record_fk="application",
         links={ENTERPRISE.key: lambda obj: reverse("enterprises:my_enterprise")},
+        title=_title,
     )
 )
