@@ -1,8 +1,10 @@
 """Celery tasks of the enterprise registry: thin, they take ids and call one service."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from enterprises.services.imports import import_job_run
+from enterprises.services.reminders import high_tech_expiry_reminders_send
 from enterprises.services.service_desk import overdue_digests_send
 
 
@@ -16,3 +18,10 @@ def run_import_job(job_id: int) -> None:
 def send_overdue_digests() -> int:
     """Email each handler today's digest of their overdue requests (at most once a day)."""
     return overdue_digests_send()
+
+
+@shared_task(name="enterprises.send_high_tech_expiry_reminders", acks_late=True)
+def send_high_tech_expiry_reminders() -> int:
+    """Write today's high-tech certificate expiry reminders to the outbox (each person gets
+    each step's reminder once; see high_tech_expiry_reminders_send)."""
+    return high_tech_expiry_reminders_send(on=timezone.localdate())

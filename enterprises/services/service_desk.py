@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
 from common.notifications import step_notifications_write
-from common.workflow import lock, move, require_step
+from common.workflow import Actor, lock, move, require_step
 from enterprises.models import (
     SERVICE_REQUEST_DUE_DAYS,
     Department,
@@ -50,8 +50,9 @@ Handling = ServiceRequest.Handling
 DIRECT_HANDLING = (Handling.ON_SITE, Handling.COORDINATED)
 # A reply is recorded as a step from a state to itself; it tells the enterprise alone, with
 # the request's own email and links (the workflow, told differently; not registered).
+_ENTERPRISE_ONLY: tuple[Actor, ...] = (ENTERPRISE,)
 REPLY = dataclasses.replace(
-    SERVICE_REQUEST, next={}, tell=dict.fromkeys(Status.values, (ENTERPRISE,))
+    SERVICE_REQUEST, next={}, tell=dict.fromkeys(Status.values, _ENTERPRISE_ONLY)
 )
 
 
