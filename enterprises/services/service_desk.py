@@ -10,11 +10,13 @@ show them at the field, or a step the table lacks) or PermissionDenied (wrong ac
 nothing is saved in either case.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import datetime as dt
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
 from common.notifications import step_notifications_write
-from common.workflow import Actor, lock, move, require_step
+from common.workflow import lock, move, require_step
 from enterprises.models import (
     SERVICE_REQUEST_DUE_DAYS,
     Department,
@@ -41,6 +43,9 @@ from enterprises.models import (
 )
 from enterprises.workflows import DESK, ENTERPRISE, PROJECT_RECOMMENDATION, SERVICE_REQUEST
 
+if TYPE_CHECKING:
+    from common.types import User
+
 logger = logging.getLogger(__name__)
 
 Status = ServiceRequest.Status
@@ -50,24 +55,23 @@ Handling = ServiceRequest.Handling
 DIRECT_HANDLING = (Handling.ON_SITE, Handling.COORDINATED)
 # A reply is recorded as a step from a state to itself; it tells the enterprise alone, with
 # the request's own email and links (the workflow, told differently; not registered).
-_ENTERPRISE_ONLY: tuple[Actor, ...] = (ENTERPRISE,)
 REPLY = dataclasses.replace(
-    SERVICE_REQUEST, next={}, tell=dict.fromkeys(Status.values, _ENTERPRISE_ONLY)
+    SERVICE_REQUEST, next={}, tell=dict.fromkeys(Status.values, (ENTERPRISE,))
 )
 
 
-def _require_staff(acting_user: Any, permission: str) -> None:
+def _require_staff(acting_user: User, permission: str) -> None:
     if not (getattr(acting_user, "is_staff", False) and acting_user.has_perm(permission)):
         raise PermissionDenied(_("Only bureau staff handling requests may do this."))
 
 
-def _require_desk(acting_user: Any) -> None:
+def _require_desk(acting_user: User) -> None:
     """The desk's staff (the actor of every request step) for what is not a step."""
     if not DESK.holds(acting_user):
         raise PermissionDenied(_("Only bureau staff handling requests may do this."))
 
 
-def _acts_for(acting_user: Any, enterprise: Enterprise) -> bool:
+def _acts_for(acting_user: User, enterprise: Enterprise) -> bool:
     """An enterprise user whose approved link is to `enterprise`."""
     return (
         getattr(acting_user, "enterprise_id", None) == enterprise.pk
@@ -75,7 +79,7 @@ def _acts_for(acting_user: Any, enterprise: Enterprise) -> bool:
     )
 
 
-def _user(acting_user: Any) -> Any:
+def _user(acting_user: User | None) -> User | None:
     return acting_user if getattr(acting_user, "pk", None) else None
 
 
@@ -93,7 +97,7 @@ def service_visit_record(
     enterprise: Enterprise,
     visited_on: dt.date,
     visitors: str,
-    acting_user: Any,
+    acting_user: User,
     notes: str = "",
 ) -> ServiceVisit:
     """Record a visit of bureau staff to a firm (staff only). One visit per firm and day."""
@@ -125,9 +129,9 @@ def _new_request(
     registered_on: dt.date,
     category: str,
     description: str,
-    acting_user: Any,
+    acting_user: User,
     visit: ServiceVisit | None,
-    handler: Any,
+    handler: User | None,
     due_on: dt.date | None,
     reason: str,
 ) -> ServiceRequest:
@@ -170,7 +174,7 @@ def _new_request(
 
 @transaction.atomic
 def service_request_raise(
-    *, enterprise: Enterprise, category: str, description: str, acting_user: Any
+    *, enterprise: Enterprise, category: str, description: str, acting_user: User
 ) -> ServiceRequest:
     """An enterprise raises a request from the portal, registered today.
 
@@ -200,9 +204,9 @@ def service_request_register(
     registered_on: dt.date,
     category: str,
     description: str,
-    acting_user: Any,
+    acting_user: User,
     visit: ServiceVisit | None = None,
-    handler: Any = None,
+    handler: User | None = None,
     due_on: dt.date | None = None,
 ) -> ServiceRequest:
     """Staff register a request collected at a visit or by phone; they handle it by default.
@@ -224,7 +228,7 @@ def service_request_register(
     )
 
 
-def _lock_for(service_request: ServiceRequest, target: str, acting_user: Any) -> ServiceRequest:
+def _lock_for(service_request: ServiceRequest, target: str, acting_user: User) -> ServiceRequest:
     """The request, locked alone, once the table has the step and the actor may make it."""
     locked = lock(SERVICE_REQUEST, service_request, related=("enterprise",))
     require_step(SERVICE_REQUEST, locked, target, acting_user)
@@ -232,7 +236,7 @@ def _lock_for(service_request: ServiceRequest, target: str, acting_user: Any) ->
 
 
 def _record(
-    service_request: ServiceRequest, target: str, *, acting_user: Any, note: str, reason: str
+    service_request: ServiceRequest, target: str, *, acting_user: User, note: str, reason: str
 ) -> None:
     """Move the locked request to `target`: saved, recorded, next actors and firm told."""
     move(
@@ -245,7 +249,7 @@ def service_request_forward(
     *,
     service_request: ServiceRequest,
     department: Department | None,
-    acting_user: Any,
+    acting_user: User,
     note: str = "",
     due_on: dt.date | None = None,
 ) -> ServiceRequest:
@@ -276,7 +280,7 @@ def service_request_resolve(
     service_request: ServiceRequest,
     resolved_on: dt.date | None,
     note: str,
-    acting_user: Any,
+    acting_user: User,
     handling: str = "",
 ) -> ServiceRequest:
     """Resolve a request (staff) with the date and a note the enterprise will read.
@@ -313,7 +317,7 @@ def service_request_resolve(
 
 @transaction.atomic
 def service_request_close(
-    *, service_request: ServiceRequest, reason: str, acting_user: Any
+    *, service_request: ServiceRequest, reason: str, acting_user: User
 ) -> ServiceRequest:
     """Close a request without resolving it (staff), with the reason the enterprise will read."""
     locked = _lock_for(service_request, Status.CLOSED, acting_user)
@@ -327,7 +331,7 @@ def service_request_close(
 
 @transaction.atomic
 def service_request_reply(
-    *, service_request: ServiceRequest, note: str, acting_user: Any
+    *, service_request: ServiceRequest, note: str, acting_user: User
 ) -> ServiceRequestStatusChange:
     """A staff reply to the enterprise that leaves the status as it is (recorded as a step
     from the status to itself); the enterprise is notified (outbox rows, sent after commit)."""
@@ -350,7 +354,7 @@ def service_request_reply(
 
 @transaction.atomic
 def service_request_update(
-    *, service_request: ServiceRequest, acting_user: Any, **fields: Any
+    *, service_request: ServiceRequest, acting_user: User, **fields: Any
 ) -> ServiceRequest:
     """Staff correct a request's details (category, description, visit, handler, due date).
 
@@ -413,7 +417,7 @@ def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
     if not claimed:
         return False
     for item in overdue:
-        item.days_overdue = (day - item.effective_due_on).days  # type: ignore[attr-defined]
+        item.days_overdue = (day - item.effective_due_on).days
     context = {"handler": handler, "day": day, "requests": overdue}
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string("enterprises/email/overdue_digest_subject.txt", context)
@@ -439,7 +443,7 @@ def project_recommendation_create(
     level: str,
     title: str,
     year: int,
-    acting_user: Any,
+    acting_user: User,
     notes: str = "",
 ) -> ProjectRecommendation:
     """Start preparing a firm's project for a programme (staff)."""
@@ -462,7 +466,7 @@ def project_recommendation_create(
 
 
 def _lock_recommendation(
-    recommendation: ProjectRecommendation, target: str, acting_user: Any
+    recommendation: ProjectRecommendation, target: str, acting_user: User
 ) -> ProjectRecommendation:
     """The recommendation, locked alone, once the table has the step and the actor may."""
     locked = lock(PROJECT_RECOMMENDATION, recommendation, related=("enterprise",))
@@ -471,7 +475,7 @@ def _lock_recommendation(
 
 
 def _record_recommendation(
-    recommendation: ProjectRecommendation, target: str, *, acting_user: Any, note: str
+    recommendation: ProjectRecommendation, target: str, *, acting_user: User, note: str
 ) -> None:
     move(
         PROJECT_RECOMMENDATION,
@@ -488,7 +492,7 @@ def project_recommendation_recommend(
     *,
     recommendation: ProjectRecommendation,
     recommended_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
     note: str = "",
 ) -> ProjectRecommendation:
     """The bureau puts the project forward to the programme (staff)."""
@@ -510,7 +514,7 @@ def _decide(
     *,
     target: str,
     decided_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
     note: str,
     funding_amount: Decimal | None,
 ) -> ProjectRecommendation:
@@ -532,7 +536,7 @@ def project_recommendation_fund(
     recommendation: ProjectRecommendation,
     funding_amount: Decimal | None,
     decided_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
     note: str = "",
 ) -> ProjectRecommendation:
     """Record that the programme funded the project, with the amount in yuan (staff)."""
@@ -555,7 +559,7 @@ def project_recommendation_decline(
     *,
     recommendation: ProjectRecommendation,
     decided_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
     note: str = "",
 ) -> ProjectRecommendation:
     """Record that the programme did not fund the project (staff)."""

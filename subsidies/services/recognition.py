@@ -9,7 +9,7 @@ the record written and the enterprise and the next actors notified (outbox rows)
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,6 +35,9 @@ from subsidies.services.base import (
 from subsidies.services.claims import subsidy_claim_draft
 from subsidies.workflows.recognition import HIGH_TECH_APPLICATION
 
+if TYPE_CHECKING:
+    from common.types import User
+
 # ------------------------------------------------------------- high-tech recognition
 
 
@@ -42,7 +45,7 @@ ApplicationStatus = HighTechApplication.Status
 
 
 def _lock_for(
-    application: HighTechApplication, target: str, acting_user: Any
+    application: HighTechApplication, target: str, acting_user: User
 ) -> HighTechApplication:
     """The application, locked alone, once the table has the step and the actor may make it."""
     locked = lock(HIGH_TECH_APPLICATION, application, related=("enterprise",))
@@ -57,7 +60,7 @@ def high_tech_application_recommend(
     year: int,
     batch_number: int,
     recommended_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
 ) -> HighTechApplication:
     """Staff recommend an enterprise for recognition in a numbered batch of the year."""
     _require_staff(acting_user, "subsidies.add_hightechapplication")
@@ -82,7 +85,7 @@ def high_tech_application_recommend(
 
 @transaction.atomic
 def high_tech_application_pass_preliminary(
-    *, application: HighTechApplication, acting_user: Any, note: str = ""
+    *, application: HighTechApplication, acting_user: User, note: str = ""
 ) -> HighTechApplication:
     """The municipal preliminary review passed the application; the enterprise is told."""
     locked = _lock_for(application, ApplicationStatus.PRELIMINARY_PASSED, acting_user)
@@ -98,7 +101,7 @@ def high_tech_application_pass_preliminary(
 
 @transaction.atomic
 def high_tech_application_reject(
-    *, application: HighTechApplication, reason: str, acting_user: Any
+    *, application: HighTechApplication, reason: str, acting_user: User
 ) -> HighTechApplication:
     """The application was not recognised (at preliminary review or in the end); the
     enterprise is told the reason."""
@@ -116,7 +119,7 @@ def high_tech_application_reject(
 
 @transaction.atomic
 def high_tech_application_recognise(
-    *, application: HighTechApplication, certificate: HighTechCertificate, acting_user: Any
+    *, application: HighTechApplication, certificate: HighTechCertificate, acting_user: User
 ) -> SubsidyClaim | None:
     """Link the certificate and draft the matching reward claim (new or re-recognition) for
     the enterprise to confirm; the enterprise is told. Returns the drafted claim, or None
