@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -23,6 +24,7 @@ from import_export.admin import ImportExportMixin
 
 from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin, today
 from common.audit import save_with_audit
+from common.errors import put_on_form
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
 from subsidies import services
@@ -41,6 +43,7 @@ from subsidies.models import (
     SubsidyPolicy,
 )
 from subsidies.resources import SubsidyLedgerResource
+from subsidies.services.recognition import high_tech_application_check_new
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -488,25 +491,26 @@ ApplicationStatus = HighTechApplication.Status
 
 
 class ApplicationAddForm(forms.ModelForm):
-    acting_user: Any = None
+    """The recommendation's details; the service's rule refuses a second one of the firm that
+    year at the field (it reads only: the admin saves through the service)."""
 
     class Meta:
         model = HighTechApplication
         fields = ("enterprise", "year", "batch_number", "recommended_on")
 
     def _post_clean(self) -> None:
-        pass
+        # Fill the instance (the admin logs and names it) but leave validating and saving
+        # the row to the service.
+        self.instance = construct_instance(self, self.instance, self._meta.fields)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
         try:
-            self.instance = services.high_tech_application_recommend(
-                acting_user=self.acting_user, **cleaned
-            )
+            high_tech_application_check_new(enterprise=cleaned["enterprise"], year=cleaned["year"])
         except ValidationError as exc:
-            _put_errors(self, exc, {})
+            put_on_form(self, exc)
         return cleaned
 
 
@@ -561,15 +565,17 @@ class HighTechApplicationAdmin(WorkflowStepsMixin, AuditedModelAdmin):
             kwargs["form"] = ApplicationAddForm
         else:
             kwargs["fields"] = ("note",)
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.acting_user = request.user
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: HighTechApplication, form: Any, change: bool
     ) -> None:
         if not change:
-            obj.pk = form.instance.pk
+            fields = ApplicationAddForm.Meta.fields
+            saved = services.high_tech_application_recommend(
+                acting_user=request.user, **{name: form.cleaned_data[name] for name in fields}
+            )
+            obj.pk = saved.pk
             return
         current = HighTechApplication.objects.get(pk=obj.pk)
         if current.note != form.cleaned_data["note"]:

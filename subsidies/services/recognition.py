@@ -53,6 +53,18 @@ def _lock_for(
     return locked
 
 
+def high_tech_application_check_new(*, enterprise: Enterprise, year: int) -> None:
+    """Refuse a second application of `enterprise` for `year` (ValidationError at
+    "enterprise"). Reads only, so a form can show the refusal before anything is saved."""
+    if HighTechApplication.objects.filter(enterprise=enterprise, year=year).exists():
+        raise ValidationError(
+            {
+                "enterprise": _("This enterprise is already recommended for %(year)s.")
+                % {"year": year}
+            }
+        )
+
+
 @transaction.atomic
 def high_tech_application_recommend(
     *,
@@ -64,13 +76,7 @@ def high_tech_application_recommend(
 ) -> HighTechApplication:
     """Staff recommend an enterprise for recognition in a numbered batch of the year."""
     _require_staff(acting_user, "subsidies.add_hightechapplication")
-    if HighTechApplication.objects.filter(enterprise=enterprise, year=year).exists():
-        raise ValidationError(
-            {
-                "enterprise": _("This enterprise is already recommended for %(year)s.")
-                % {"year": year}
-            }
-        )
+    high_tech_application_check_new(enterprise=enterprise, year=year)
     application = HighTechApplication(
         enterprise=enterprise, year=year, batch_number=batch_number, recommended_on=recommended_on
     )

@@ -255,3 +255,19 @@ def test_recognition_in_admin_drafts_the_reward(client, actors):
         S.DRAFT,
         D("500000.00"),
     )
+
+
+def test_a_second_recommendation_of_the_year_is_refused_at_the_field(client, actors):
+    _login(client, actors.handler)
+    data = {
+        "enterprise": actors.enterprise.pk,
+        "year": YEAR,
+        "batch_number": 3,
+        "recommended_on": f"{YEAR}-04-01",
+    }
+    url = reverse("admin:subsidies_hightechapplication_add")
+    assert client.post(url, data).status_code == 302
+    response = client.post(url, {**data, "batch_number": 4})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["enterprise"]
+    assert HighTechApplication.objects.get().batch_number == 3
