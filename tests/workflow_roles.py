@@ -20,11 +20,18 @@ def every_role(*, enterprise: Any) -> dict[str, Any]:
     from tests.incubators.factories import OperatorFactory
     from tests.loans.factories import BankOfficerFactory
     from tests.portal.factories import EnterpriseUserFactory, StaffFactory
-    from tests.subsidies.factories import AuditorFactory, FinanceFactory
+    from tests.subsidies.factories import (
+        AuditorFactory,
+        DeputyDirectorFactory,
+        FinanceFactory,
+        SectionHeadFactory,
+    )
 
     return {
         "bureau_admin": StaffFactory(roles=[Role.BUREAU_ADMIN]),
         "staff": StaffFactory(),
+        "section_head": SectionHeadFactory(),
+        "deputy_director": DeputyDirectorFactory(),
         "finance": FinanceFactory(),
         "firm": EnterpriseUserFactory(enterprise=enterprise),
         "other_firm": EnterpriseUserFactory(),
