@@ -221,26 +221,29 @@ def _since(wf: Workflow) -> Any:
     return since
 
 
-def _required_relations(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+def _relations(model: type[models.Model], *, required: bool) -> list[models.Field[Any, Any]]:
     return [
         f
         for f in model._meta.concrete_fields
-        if (f.many_to_one or f.one_to_one) and not f.null and f.related_model is not model
+        if (f.many_to_one or f.one_to_one)
+        and f.related_model is not model
+        and not (required and f.null)
     ]
 
 
 def _related(wf: Workflow) -> list[str]:
     """The relations joined when the queue lists a process's records: those the workflow
-    names, else the required ones two steps deep (the owning firm, a claim's loan and its
-    firm), and the holder, so that titles and names cost no query per row."""
+    names, else every relation of the record and the required ones of those (the firm, a
+    request's department, a claim's loan and its firm), and the holder, so that titles and
+    names cost no query per row."""
     paths = list(wf.related)
     if not paths:
-        for first in _required_relations(wf.model_class):
+        for first in _relations(wf.model_class, required=False):
             paths.append(first.name)
             target = first.related_model
             if isinstance(target, type):
-                paths += [f"{first.name}__{g.name}" for g in _required_relations(target)]
-    if wf.holder_field:
+                paths += [f"{first.name}__{g.name}" for g in _relations(target, required=True)]
+    if wf.holder_field and wf.holder_field not in paths:
         paths.append(wf.holder_field)
     return paths
 

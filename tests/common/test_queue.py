@@ -28,7 +28,11 @@ from tests.common.queue_world import (
     registered,
     request_entered,
 )
-from tests.enterprises.factories import EnterpriseFactory, ServiceRequestFactory
+from tests.enterprises.factories import (
+    DepartmentFactory,
+    EnterpriseFactory,
+    ServiceRequestFactory,
+)
 from tests.incubators.factories import IncubatorFactory, OperatorFactory
 from tests.loans.factories import BankFactory, BankOfficerFactory, loan_in
 from tests.portal.factories import EnterpriseUserFactory, StaffFactory, UserFactory
@@ -346,19 +350,57 @@ def test_the_queue_costs_the_same_queries_for_3_rows_as_for_30(workflows, who):
         assert counts[30] == (1, 1)
 
 
-def test_required_relations_are_joined_without_being_named():
-    """A workflow that names no `related` still costs nothing per row for its required
-    relations (a request's firm) and its holder."""
-    unnamed = dataclasses.replace(REQUESTS, related=())
+def test_a_records_relations_are_joined_without_being_named():
+    """A workflow that names no `related` still costs nothing per row for the record's own
+    relations (a request's firm, its department when forwarded) and its holder."""
+    unnamed = dataclasses.replace(
+        REQUESTS,
+        related=(),
+        title=lambda r: f"{r.enterprise.name} {r.department.name if r.department else ''}",
+    )
     staff = StaffFactory()
+    department = DepartmentFactory()
     counts = []
     with registered(unnamed):
         for rows in (3, 30):
             for n in range(rows):
-                request(handler=staff if n % 2 else None)
+                request(handler=staff if n % 2 else None, department=department if n % 3 else None)
             reader = User.objects.get(pk=staff.pk)  # permissions not yet cached
             with CaptureQueriesContext(connection) as queries:
                 work = queue_for_user(user=reader, day=DAY)
             assert all(item.title.startswith("重庆测试") for item in work.items)
             counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_service_desks_requests_wait_for_their_handler_at_no_cost_per_row():
+    """The service desk's own workflow, as its app registers it."""
+    from common.workflow import REGISTRY
+
+    desk = REGISTRY["service_request"]
+    wang, li = StaffFactory(), StaffFactory()
+    department = DepartmentFactory()
+    counts = []
+    with registered(desk):
+        for rows in (3, 30):
+            for n in range(rows):
+                forwarded = bool(n % 3)
+                made = ServiceRequestFactory(
+                    handler=wang if n % 2 else None,
+                    status=ServiceRequest.Status.FORWARDED
+                    if forwarded
+                    else ServiceRequest.Status.OPEN,
+                    handling=ServiceRequest.Handling.FORWARDED if forwarded else "",
+                    department=department if forwarded else None,
+                    registered_on=dt.date(2026, 3, 2),
+                    due_on=dt.date(2026, 3, 23),
+                )
+            reader = User.objects.get(pk=li.pk)
+            with CaptureQueriesContext(connection) as queries:
+                work = queue_for_user(user=reader, day=DAY)
+            counts.append(len(queries))
+            assert all(item.holder != str(wang) for item in work.items)  # wang's wait for wang
+        [mine] = [i for i in queue_for_user(user=wang, day=DAY).items if i.obj == made]
+    assert counts[0] == counts[1]
+    assert mine.link == reverse("service_desk:request_detail", args=[made.pk])
+    assert (mine.deadline, mine.overdue) == (dt.date(2026, 3, 23), False)
