@@ -29,6 +29,7 @@ from loans import services
 from loans.models import (
     Bank,
     CompensationClaim,
+    CompensationClaimStatusChange,
     CompensationFund,
     CreditEvaluation,
     CreditGrade,
@@ -245,7 +246,7 @@ class LoanStatusChangeInline(admin.TabularInline):
     model = LoanStatusChange
     extra = 0
     can_delete = False
-    fields = ("at", "from_status", "to_status", "actor", "note")
+    fields = ("created_at", "from_status", "to_status", "acting_user", "note")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -423,6 +424,25 @@ class FundContributionAdmin(AuditedModelAdmin):
         obj.__dict__.update(created.__dict__)
 
 
+class CompensationClaimStatusChangeInline(admin.TabularInline):
+    """The claim's steps: part of the claim, seen by whoever may see the claim."""
+
+    model = CompensationClaimStatusChange
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "from_status", "to_status", "acting_user", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("loans.view_compensationclaim")
+
+
 @admin.register(CompensationClaim)
 class CompensationClaimAdmin(AuditedModelAdmin):
     list_display = (
@@ -439,6 +459,7 @@ class CompensationClaimAdmin(AuditedModelAdmin):
     list_filter = ("status", "loan__bank", month_filter("filed_at", _("month filed")))
     search_fields = ("loan__enterprise__name",)
     readonly_fields = [field.name for field in CompensationClaim._meta.fields if field.name != "id"]
+    inlines = (CompensationClaimStatusChangeInline,)
     actions = ("approve", "pay")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

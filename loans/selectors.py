@@ -51,7 +51,10 @@ def _with_timeline(qs: QuerySet[LoanApplication]) -> QuerySet[LoanApplication]:
     return qs.select_related("enterprise", "bank", "preferred_bank").prefetch_related(
         Prefetch(
             "status_changes",
-            queryset=LoanStatusChange.objects.select_related("actor").order_by("at", "pk"),
+            # Who acted, as the firm and the bank see it: the acting organisation.
+            queryset=LoanStatusChange.objects.select_related(
+                "acting_user__enterprise", "acting_user__bank"
+            ).order_by("created_at", "pk"),
         ),
         "attachments",
         "repayments",
@@ -162,15 +165,16 @@ def loans_summary_on(*, day: dt.date) -> dict[str, Any]:
     # id) is to "overdue": count such changes with no later one, instead of looking up every
     # loan's last change (an anti-join over the few overdue changes; one per loan at most).
     later_change = LoanStatusChange.objects.filter(
-        Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk")),
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk")),
         application=OuterRef("application"),
-        at__lt=end,
+        created_at__lt=end,
     )
     overdue_portal = (
         LoanStatusChange.objects.filter(
             application__source=LoanApplication.Source.PORTAL,
             to_status=LoanStatus.OVERDUE,
-            at__lt=end,
+            created_at__lt=end,
         )
         .exclude(Exists(later_change))
         .count()

@@ -18,11 +18,12 @@ from django.views.decorators.http import require_POST
 
 from common.lib.money import format_wan, yuan_to_wan
 from common.uploads import serve_private_file
+from common.workflow import acting_party
 from enterprises.selectors import enterprise_for_user
 from enterprises.views.registry import enterprise_member_required
 from loans import forms, selectors, services
 from loans.models import LoanApplication, LoanStatus
-from loans.workflow import TRANSITIONS, Actor
+from loans.workflows import LOAN
 
 View = Callable[..., HttpResponse]
 
@@ -34,12 +35,6 @@ def _add_errors(form: Any, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
-
-
-def _next_statuses(loan: LoanApplication, actor: Actor) -> set[str]:
-    return {
-        to for (source, to), who in TRANSITIONS.items() if source == loan.status and who == actor
-    }
 
 
 # ------------------------------------------------------------------------- enterprise
@@ -127,13 +122,17 @@ def apply(request: HttpRequest) -> HttpResponse:
 @enterprise_member_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     loan = selectors.loan_application_get_for_user(user=request.user, pk=pk)
-    return render(request, "loans/application_detail.html", _detail_context(loan, Actor.ENTERPRISE))
+    return render(request, "loans/application_detail.html", _detail_context(loan, request.user))
 
 
-def _detail_context(loan: LoanApplication, actor: Actor, **extra: Any) -> dict[str, Any]:
+def _detail_context(loan: LoanApplication, user: Any, **extra: Any) -> dict[str, Any]:
+    """The page of one loan for its firm or its bank: the steps this user may make now (the
+    table's), the amounts in 万元 and the timeline, where no officer is named."""
+    for change in loan.status_changes.all():
+        change.by = acting_party(change, for_bureau=False)  # type: ignore[attr-defined]
     return {
         "loan": loan,
-        "next": _next_statuses(loan, actor),
+        "next": LOAN.steps_for(user, loan),
         "requested_wan": format_wan(loan.requested_amount),
         "approved_wan": format_wan(loan.approved_amount),
         "quota_wan": format_wan(loan.quota),
@@ -284,7 +283,7 @@ def bank_loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "loans/bank_loan_detail.html",
-        _detail_context(loan, Actor.BANK, forms=_bank_forms(loan)),
+        _detail_context(loan, request.user, forms=_bank_forms(loan)),
     )
 
 
@@ -349,6 +348,6 @@ def bank_loan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     return render(
         request,
         "loans/bank_loan_detail.html",
-        _detail_context(loan, Actor.BANK, forms=_bank_forms(loan, {action: form}), failed=action),
+        _detail_context(loan, request.user, forms=_bank_forms(loan, {action: form}), failed=action),
         status=400,
     )
