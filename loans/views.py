@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common.errors import messages_of, put_on_form
 from common.lib.money import format_wan, yuan_to_wan
 from common.uploads import serve_private_file
-from common.workflow import acting_party
 from enterprises.selectors import enterprise_for_user
 from enterprises.views.registry import enterprise_member_required
 from loans import forms, selectors, services
@@ -26,15 +26,6 @@ from loans.models import LoanApplication, LoanStatus
 from loans.workflows import LOAN
 
 View = Callable[..., HttpResponse]
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    """A service's ValidationError on the form: at its field when the form has it."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # ------------------------------------------------------------------------- enterprise
@@ -73,7 +64,7 @@ def evaluate(request: HttpRequest) -> HttpResponse:
             enterprise=enterprise, acting_user=request.user
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(messages_of(exc)))
     else:
         messages.success(
             request,
@@ -103,7 +94,7 @@ def apply(request: HttpRequest) -> HttpResponse:
                 )
                 services.loan_application_submit(application=loan, acting_user=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            put_on_form(form, exc)
         else:
             messages.success(request, _("Your application was submitted to the bureau."))
             return redirect("loans:application_detail", pk=loan.pk)
@@ -127,9 +118,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(loan: LoanApplication, user: Any, **extra: Any) -> dict[str, Any]:
     """The page of one loan for its firm or its bank: the steps this user may make now (the
-    table's), the amounts in 万元 and the timeline, where no officer is named."""
-    for change in loan.status_changes.all():
-        change.by = acting_party(change, for_bureau=False)  # type: ignore[attr-defined]
+    table's) and the amounts in 万元."""
     return {
         "loan": loan,
         "next": LOAN.steps_for(user, loan),
@@ -173,7 +162,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 services.loan_application_submit(application=loan, acting_user=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            put_on_form(form, exc)
         else:
             messages.success(request, _("Your application was submitted to the bureau."))
             return redirect("loans:application_detail", pk=loan.pk)
@@ -186,16 +175,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "quota_wan": format_wan(loan.quota),
             "form": form,
             "loan": loan,
-            "returned_note": next(
-                (
-                    c.note
-                    for c in reversed(list(loan.status_changes.all()))
-                    if c.to_status == "returned"
-                ),
-                "",
-            )
-            if loan.status == LoanStatus.RETURNED
-            else "",
+            "returned_note": selectors.loan_returned_note(loan=loan),
         },
     )
 
@@ -209,7 +189,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.loan_application_withdraw(application=loan, acting_user=request.user, note=note)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(messages_of(exc)))
     else:
         messages.success(request, _("The application was withdrawn."))
     return redirect("loans:application_detail", pk=loan.pk)
@@ -340,7 +320,7 @@ def bank_loan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
         try:
             message = _run_bank_action(action, loan, request.user, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            put_on_form(form, exc)
         else:
             messages.success(request, message)
             return redirect("loans:bank_loan_detail", pk=loan.pk)
