@@ -96,7 +96,22 @@ NEVER_WRITTEN_BY_ORGANISATIONS = {
 WORKFLOW_WRITES: dict[str, set[str]] = {
     # Staff evaluate a firm's credit from the admin (the evaluation is computed, not typed).
     "loans.evaluate_enterprise": {"loans.creditevaluation"},
+    # Staff move an application in review (status, bank) and decide on a claim.
+    "loans.review_loanapplication": {"loans.loanapplication"},
+    "loans.decide_compensationclaim": {"loans.compensationclaim"},
+    # Finance pay a claim: the fund's ledger row and balance, the claim, and the loan's step
+    # to "compensated" with its record.
+    "loans.pay_compensationclaim": {
+        "loans.compensationpayment",
+        "loans.compensationfund",
+        "loans.compensationclaim",
+        "loans.loanapplication",
+        "loans.loanstatuschange",
+    },
 }
+# The notification outbox is written by the step it reports (common.workflow.move): whoever
+# may make the step adds its notices; the step's own rows are judged like any write.
+OUTBOX = "common.notification"
 
 
 @dataclass
@@ -397,6 +412,8 @@ class Probe:
         assert self.user is not None
         opts = model._meta
         if self.user.has_perm(f"{opts.app_label}.{op}_{opts.model_name}"):
+            return True
+        if op == "add" and opts.label_lower == OUTBOX:
             return True
         parent = _status_parent(model)
         if parent is not None and self._may_move(parent):
