@@ -416,6 +416,17 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
             (_("Next step"), {"fields": self.step_fields}),
         )
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Section heads and deputy directors change no claim, but post their signature from
+        its page: the step form saves nothing itself, and the sign service checks the stage.
+        (Once claims step through common.admin.WorkflowStepsMixin, whose step pages need only
+        view permission, this goes.)"""
+        if super().has_change_permission(request, obj):
+            return True
+        return obj is not None and any(
+            request.user.has_perm(permission) for permission in SignOff.STAGE_PERMISSIONS.values()
+        )
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.detail_fields if obj is not None else ()
 

@@ -1,13 +1,13 @@
 """Shared by the loans services: whether a user acts for a firm or a bank (outside the
-workflows, e.g. creating an application), cents and today. Who may make a workflow step is
-the table's business (loans.workflows)."""
+workflows, e.g. creating an application), cents and today, and `lock_step`, the start of
+every workflow step. Who may make a step is the table's business (loans.workflows)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -15,6 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.workflow import Workflow, lock, require_step
+
+if TYPE_CHECKING:
+    from common.types import AnyUser, User
 
 CENT = Decimal("0.01")
 
@@ -24,48 +27,39 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def _link_approved(user: Any, kind: str) -> bool:
+def _link_approved(user: AnyUser, kind: str) -> TypeGuard[User]:
     return (
-        getattr(user, "is_active", False)
-        and getattr(user, "organisation_kind", "") == kind
-        and getattr(user, "link_status", "") == "approved"
+        user.is_authenticated
+        and user.is_active
+        and user.organisation_kind == kind
+        and user.link_status == "approved"
     )
 
 
-def is_enterprise_user_of(user: Any, enterprise_id: int | None) -> bool:
-    return _link_approved(user, "enterprise") and getattr(user, "enterprise_id", None) == (
-        enterprise_id
-    )
+def is_enterprise_user_of(user: AnyUser, enterprise_id: int | None) -> bool:
+    return _link_approved(user, "enterprise") and user.enterprise_id == enterprise_id
 
 
-def is_officer_of(user: Any, bank_id: int | None) -> bool:
-    return (
-        bank_id is not None
-        and _link_approved(user, "bank")
-        and getattr(user, "bank_id", None) == bank_id
-    )
+def is_officer_of(user: AnyUser, bank_id: int | None) -> bool:
+    return bank_id is not None and _link_approved(user, "bank") and user.bank_id == bank_id
 
 
-def _is_staff_with(user: Any, perm: str) -> bool:
-    return (
-        getattr(user, "is_active", False)
-        and getattr(user, "is_staff", False)
-        and user.has_perm(perm)
-    )
+def _is_staff_with(user: AnyUser, perm: str) -> bool:
+    return user.is_active and user.is_staff and user.has_perm(perm)
 
 
 def lock_step(
     workflow: Workflow,
     obj: models.Model,
     target: str,
-    acting_user: Any,
+    acting_user: AnyUser,
     *,
     related: Iterable[str] = (),
 ) -> Any:
     """Lock `obj`'s row, then refuse (PermissionDenied) anyone who makes no step to `target`
     from any state, before the table is read, so that an outsider learns nothing of the
     record, not even its state; then check the step (common.workflow.require_step). Nothing
-    is written either way."""
+    is written either way. Returns the locked row."""
     locked = lock(workflow, obj, related=related)
     actors = {
         actor.key: actor
