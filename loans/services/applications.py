@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -37,6 +37,9 @@ from loans.services.banks import bank_circuit_breaker_refresh
 from loans.services.base import CENT, is_enterprise_user_of, lock_step, today
 from loans.workflows import BANK, ENTERPRISE, LOAN
 
+if TYPE_CHECKING:
+    from common.types import User
+
 MAX_RATE_PCT = Decimal("24")
 S = LoanStatus
 
@@ -46,12 +49,12 @@ def _lock(application: LoanApplication) -> LoanApplication:
     return loan
 
 
-def _step(application: LoanApplication, target: str, acting_user: Any) -> LoanApplication:
+def _step(application: LoanApplication, target: str, acting_user: User) -> LoanApplication:
     """The loan locked, once `acting_user` may move it to `target` (see lock_step)."""
     return lock_step(LOAN, application, target, acting_user, related=("enterprise", "bank"))
 
 
-def _refuse_unless_enterprise(loan: LoanApplication, acting_user: Any) -> None:
+def _refuse_unless_enterprise(loan: LoanApplication, acting_user: User) -> None:
     if not ENTERPRISE.holds(acting_user, loan):
         raise PermissionDenied(_("Only the applying enterprise may do this."))
 
@@ -123,7 +126,7 @@ def _evaluation_for_application(enterprise: Enterprise) -> CreditEvaluation:
 
 
 def _save_attachments(
-    *, application: LoanApplication, files: Iterable[UploadedFile], acting_user: Any
+    *, application: LoanApplication, files: Iterable[UploadedFile], acting_user: User
 ) -> None:
     for upload in files:
         attachment = LoanAttachment(
@@ -139,7 +142,7 @@ def _save_attachments(
 def loan_application_create(
     *,
     enterprise: Enterprise,
-    acting_user: Any,
+    acting_user: User,
     requested_amount: Decimal,
     term_months: int,
     purpose: str = "",
@@ -179,7 +182,7 @@ def loan_application_create(
 def loan_application_update(
     *,
     application: LoanApplication,
-    acting_user: Any,
+    acting_user: User,
     requested_amount: Decimal,
     term_months: int,
     purpose: str = "",
@@ -203,7 +206,7 @@ def loan_application_update(
 
 
 @transaction.atomic
-def loan_application_submit(*, application: LoanApplication, acting_user: Any) -> LoanApplication:
+def loan_application_submit(*, application: LoanApplication, acting_user: User) -> LoanApplication:
     """Submit a draft (or returned) application to the bureau, dated today.
 
     The firm must be a registered tech firm today and hold no other open application; the
@@ -225,7 +228,7 @@ def loan_application_submit(*, application: LoanApplication, acting_user: Any) -
 
 @transaction.atomic
 def loan_application_withdraw(
-    *, application: LoanApplication, acting_user: Any, note: str = ""
+    *, application: LoanApplication, acting_user: User, note: str = ""
 ) -> LoanApplication:
     """The applicant withdraws its application, at any time before the bank decides."""
     loan = _step(application, S.WITHDRAWN, acting_user)
@@ -235,7 +238,7 @@ def loan_application_withdraw(
 
 @transaction.atomic
 def loan_application_return(
-    *, application: LoanApplication, acting_user: Any, note: str
+    *, application: LoanApplication, acting_user: User, note: str
 ) -> LoanApplication:
     """Staff return a submitted application to the firm, saying what is missing."""
     loan = _step(application, S.RETURNED, acting_user)
@@ -246,7 +249,7 @@ def loan_application_return(
 
 @transaction.atomic
 def loan_application_reject(
-    *, application: LoanApplication, acting_user: Any, note: str
+    *, application: LoanApplication, acting_user: User, note: str
 ) -> LoanApplication:
     """Staff reject a submitted application, giving the reason."""
     loan = _step(application, S.REJECTED, acting_user)
@@ -257,7 +260,7 @@ def loan_application_reject(
 
 @transaction.atomic
 def loan_application_forward(
-    *, application: LoanApplication, acting_user: Any, bank: Bank, note: str = ""
+    *, application: LoanApplication, acting_user: User, bank: Bank, note: str = ""
 ) -> LoanApplication:
     """Staff forward a submitted application to a partner bank not paused by its breaker."""
     loan = _step(application, S.FORWARDED, acting_user)
@@ -290,7 +293,7 @@ def loan_application_forward(
 def loan_approve(
     *,
     application: LoanApplication,
-    acting_user: Any,
+    acting_user: User,
     amount: Decimal,
     annual_rate_pct: Decimal,
     term_months: int,
@@ -310,7 +313,7 @@ def loan_approve(
 
 
 @transaction.atomic
-def loan_decline(*, application: LoanApplication, acting_user: Any, note: str) -> LoanApplication:
+def loan_decline(*, application: LoanApplication, acting_user: User, note: str) -> LoanApplication:
     """The bank declines a forwarded application, giving the reason."""
     loan = _step(application, S.DECLINED, acting_user)
     note = _required_note(note, _("Please give the reason for declining."))
@@ -320,7 +323,7 @@ def loan_decline(*, application: LoanApplication, acting_user: Any, note: str) -
 
 @transaction.atomic
 def loan_disburse(
-    *, application: LoanApplication, acting_user: Any, disbursed_on: dt.date, note: str = ""
+    *, application: LoanApplication, acting_user: User, disbursed_on: dt.date, note: str = ""
 ) -> LoanApplication:
     """The bank records that the approved loan was paid out on `disbursed_on`."""
     loan = _step(application, S.DISBURSED, acting_user)
@@ -340,7 +343,7 @@ def loan_disburse(
 def loan_repayment_record(
     *,
     application: LoanApplication,
-    acting_user: Any,
+    acting_user: User,
     paid_on: dt.date,
     principal: Decimal,
     interest: Decimal = Decimal(0),
@@ -391,7 +394,7 @@ def loan_repayment_record(
 
 @transaction.atomic
 def loan_mark_overdue(
-    *, application: LoanApplication, acting_user: Any, note: str = ""
+    *, application: LoanApplication, acting_user: User, note: str = ""
 ) -> LoanApplication:
     """The bank reports a disbursed loan as overdue."""
     loan = _step(application, S.OVERDUE, acting_user)
@@ -402,7 +405,7 @@ def loan_mark_overdue(
 
 @transaction.atomic
 def loan_mark_defaulted(
-    *, application: LoanApplication, acting_user: Any, principal_loss: Decimal, note: str = ""
+    *, application: LoanApplication, acting_user: User, principal_loss: Decimal, note: str = ""
 ) -> LoanApplication:
     """The bank declares an overdue loan in default, with its principal loss."""
     loan = _step(application, S.DEFAULTED, acting_user)

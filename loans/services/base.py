@@ -52,7 +52,7 @@ def lock_step(
     workflow: Workflow,
     obj: models.Model,
     target: str,
-    acting_user: AnyUser,
+    acting_user: User | None,
     *,
     related: Iterable[str] = (),
 ) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -35,6 +35,9 @@ from loans.services.banks import bank_circuit_breaker_refresh
 from loans.services.base import CENT, _is_staff_with, lock_step, today
 from loans.workflows import CLAIM, LOAN
 
+if TYPE_CHECKING:
+    from common.types import User
+
 
 def compensation_for(*, principal_loss: Decimal, quota: Decimal | None) -> tuple[Decimal, Decimal]:
     """(eligible loss, fund's compensation): min(loss, quota) and 80% of it, in cents."""
@@ -52,7 +55,11 @@ def the_fund() -> CompensationFund:
 
 @transaction.atomic
 def compensation_claim_file(
-    *, application: LoanApplication, acting_user: Any, amount: Decimal | None = None, note: str = ""
+    *,
+    application: LoanApplication,
+    acting_user: User,
+    amount: Decimal | None = None,
+    note: str = "",
 ) -> CompensationClaim:
     """The bank claims on the fund for a defaulted loan.
 
@@ -109,7 +116,7 @@ def compensation_claim_file(
     return claim
 
 
-def _claim_step(claim: CompensationClaim, target: str, acting_user: Any) -> CompensationClaim:
+def _claim_step(claim: CompensationClaim, target: str, acting_user: User) -> CompensationClaim:
     locked: CompensationClaim = lock_step(
         CLAIM, claim, target, acting_user, related=("loan__enterprise", "loan__bank")
     )
@@ -118,7 +125,7 @@ def _claim_step(claim: CompensationClaim, target: str, acting_user: Any) -> Comp
 
 @transaction.atomic
 def compensation_claim_approve(
-    *, claim: CompensationClaim, acting_user: Any, note: str = ""
+    *, claim: CompensationClaim, acting_user: User, note: str = ""
 ) -> CompensationClaim:
     """Staff approve a filed claim for payment; finance are told it waits for them."""
     claim = _claim_step(claim, CompensationClaim.Status.APPROVED, acting_user)
@@ -130,7 +137,7 @@ def compensation_claim_approve(
 
 @transaction.atomic
 def compensation_claim_pay(
-    *, claim: CompensationClaim, acting_user: Any, paid_on: dt.date | None = None
+    *, claim: CompensationClaim, acting_user: User, paid_on: dt.date | None = None
 ) -> CompensationClaim:
     """Finance pay an approved claim out of the fund; the loan becomes compensated.
 
@@ -154,7 +161,7 @@ def compensation_claim_pay(
 
 
 def _payment_record(
-    *, claim: CompensationClaim, paid_on: dt.date, acting_user: Any
+    *, claim: CompensationClaim, paid_on: dt.date, acting_user: User
 ) -> CompensationPayment:
     """The claim's one row in the fund's payment ledger; a second is refused by the
     database's unique claim, which this turns into a message."""
@@ -182,7 +189,7 @@ def _payment_record(
     return payment
 
 
-def _fund_withdraw(*, fund_id: int, amount: Decimal, acting_user: Any) -> CompensationFund:
+def _fund_withdraw(*, fund_id: int, amount: Decimal, acting_user: User) -> CompensationFund:
     fund = CompensationFund.objects.select_for_update().get(pk=fund_id)
     if amount > fund.balance:
         raise ValidationError(
@@ -202,7 +209,7 @@ def _fund_withdraw(*, fund_id: int, amount: Decimal, acting_user: Any) -> Compen
 def fund_contribution_record(
     *,
     fund: CompensationFund,
-    acting_user: Any,
+    acting_user: User,
     total: Decimal,
     contributed_on: dt.date,
     note: str = "",
