@@ -37,6 +37,7 @@ def test_every_step_emails_the_people_it_tells_in_chinese(celery_worker, smtp_se
     ensure_seed()
     enterprise = eligible_enterprise()
     firm = EnterpriseUserFactory(enterprise=enterprise, email="cfo@yunfan.example.cn")
+    colleague = EnterpriseUserFactory(enterprise=enterprise, email="boss@yunfan.example.cn")
     officer = BankOfficerFactory(email="credit@bank.example.cn")
     staff = StaffFactory(email="handler@kjj.example.cn")
     name = enterprise.name
@@ -63,9 +64,9 @@ def test_every_step_emails_the_people_it_tells_in_chinese(celery_worker, smtp_se
     sent = step(
         lambda: services.loan_application_submit(application=loan, acting_user=firm),
         "已提交",
-        to=[firm.email, staff.email],
+        to=[colleague.email, staff.email],  # not the person who submitted it
     )
-    assert "120 万元" in body_of(sent[firm.email])
+    assert "120 万元" in body_of(sent[colleague.email])
     assert "待您办理" in subject(sent[staff.email])  # the bureau now hears of it, to act
     assert f"/admin/loans/loanapplication/{loan.pk}/change/" in body_of(sent[staff.email])
     sent = step(
@@ -73,7 +74,7 @@ def test_every_step_emails_the_people_it_tells_in_chinese(celery_worker, smtp_se
             application=loan, acting_user=staff, bank=officer.bank, note="材料齐全"
         ),
         "已推荐至银行",
-        to=[firm.email, officer.email],
+        to=[firm.email, colleague.email, officer.email],
     )
     assert "材料齐全" in body_of(sent[officer.email])
     assert f"/loans/bank/{loan.pk}/" in body_of(sent[officer.email])
@@ -131,7 +132,7 @@ def test_every_step_notice_names_the_state_in_chinese(fund, status, label):
     loan = world.loan(LOAN.sources(status)[0])
     maker = next(user for user in world.roles.values() if LOAN.may(user, loan, status))
     loan_step(loan, status, maker)
-    rows = Notification.objects.filter(kind=LOAN.name, recipient=world.roles["enterprise_user"])
+    rows = Notification.objects.filter(kind=LOAN.name, recipient=world.roles["firm_colleague"])
     [row] = rows
     assert row.subject.endswith(f"：{label}")
     assert loan.enterprise.name in row.subject

@@ -23,15 +23,16 @@ def world(fund):
 
 def test_walk_the_loan_application_table(world):
     counts = walk(LOAN, roles=world.roles, make=world.loan, step=loan_step)
-    # 14 states × 13 targets × 10 roles; each of the 18 steps is open to one role, and to
-    # the bureau admin too where bureau staff (3 steps) or finance (1) make it.
-    assert counts == {"allowed": 18 + 3 + 1, "refused": 14 * 13 * 10 - 22}
+    # 14 states × 13 targets × 13 roles; each of the 18 steps is open to one role, to the
+    # firm's colleague too where the firm makes it (6 steps), and to the bureau admin where
+    # bureau staff (3) or finance (1) make it.
+    assert counts == {"allowed": 18 + 6 + 3 + 1, "refused": 14 * 13 * 13 - 28}
 
 
 def test_walk_the_compensation_claim_table(world):
     counts = walk(CLAIM, roles=world.roles, make=world.claim, step=claim_step)
-    # 4 states × 3 targets × 10 roles; approve (staff, admin) and pay (finance, admin).
-    assert counts == {"allowed": 4, "refused": 4 * 3 * 10 - 4}
+    # 4 states × 3 targets × 13 roles; approve (staff, admin) and pay (finance, admin).
+    assert counts == {"allowed": 4, "refused": 4 * 3 * 13 - 4}
 
 
 # A refusal says why: outside the table (even for the right role) the state is named, and an
@@ -44,8 +45,8 @@ def test_walk_the_compensation_claim_table(world):
         (S.SUBMITTED, S.APPROVED, "bank_officer"),
         (S.FORWARDED, S.DISBURSED, "bank_officer"),
         (S.APPROVED, S.APPROVED, "bank_officer"),
-        (S.APPROVED, S.WITHDRAWN, "enterprise_user"),
-        (S.DISBURSED, S.WITHDRAWN, "enterprise_user"),
+        (S.APPROVED, S.WITHDRAWN, "firm"),
+        (S.DISBURSED, S.WITHDRAWN, "firm"),
         (S.REJECTED, S.FORWARDED, "staff"),
         (S.DRAFT, S.FORWARDED, "staff"),
         (S.FORWARDED, S.DEFAULTED, "bank_officer"),
@@ -63,7 +64,7 @@ def test_a_step_outside_the_table_names_the_state(world, source, target, role):
     assert loan.status == source
 
 
-@pytest.mark.parametrize("role", ["other_bank_officer", "enterprise_user", "auditor"])
+@pytest.mark.parametrize("role", ["other_bank_officer", "firm", "auditor"])
 def test_an_outsider_is_refused_before_the_state_is_told(world, role):
     loan = world.loan(S.REPAID)  # no step leads out of it
     with pytest.raises(PermissionDenied):

@@ -8,49 +8,41 @@ from common.workflow import require_step
 from loans import services
 from loans.models import CompensationClaim, LoanStatus
 from loans.workflows import CLAIM, LOAN
-from portal.accounts.roles import Role
-from tests.incubators.factories import OperatorFactory
 from tests.loans.factories import (
     BankFactory,
     BankOfficerFactory,
     CompensationClaimFactory,
-    FinanceFactory,
     eligible_enterprise,
     loan_in,
 )
-from tests.portal.factories import EnterpriseUserFactory, StaffFactory
-from tests.subsidies.factories import AuditorFactory
+from tests.portal.factories import EnterpriseUserFactory
+from tests.workflow_roles import every_role
 
 S = LoanStatus
 C = CompensationClaim.Status
 
 
 class World:
-    """One loan's people: every role, the organisation ones related to the loan `make` builds
-    (each loan has a firm of its own, so the firm's accounts move to it)."""
+    """Every role of the portal (tests.workflow_roles.every_role) around one loan: the bank
+    officer works at the loan's bank; a colleague at the firm hears of what the firm's user
+    does; two more people are refused everything: an officer of another bank and a
+    switched-off account of the firm. Each loan `make` builds has a firm of its own (one open
+    application per firm), so the firm's accounts move to it."""
 
     def __init__(self) -> None:
         # The loans' bank; its breaker never trips, however many of its loans fall overdue.
         self.bank = BankFactory(npl_threshold_pct=100)
         firm = eligible_enterprise()
-        self.roles = {
-            "bureau_admin": StaffFactory(roles=[Role.BUREAU_ADMIN]),
-            "staff": StaffFactory(),
-            "finance": FinanceFactory(),
-            "bank_officer": BankOfficerFactory(bank=self.bank),
-            "other_bank_officer": BankOfficerFactory(),
-            "enterprise_user": EnterpriseUserFactory(enterprise=firm),
-            "other_enterprise_user": EnterpriseUserFactory(),
-            "auditor": AuditorFactory(),
-            "carrier_operator": OperatorFactory(),
-            # Would be the firm's account, but it was switched off.
-            "inactive_user": EnterpriseUserFactory(enterprise=firm, is_active=False),
-        }
+        self.roles = every_role(enterprise=firm)
+        self.roles["other_bank_officer"] = self.roles["bank_officer"]
+        self.roles["bank_officer"] = BankOfficerFactory(bank=self.bank)
+        self.roles["firm_colleague"] = EnterpriseUserFactory(enterprise=firm)
+        self.roles["inactive_user"] = EnterpriseUserFactory(enterprise=firm, is_active=False)
 
     def firm_for_next_loan(self):
         """A fresh eligible firm (one open application per firm) with this world's accounts."""
         firm = eligible_enterprise()
-        for role in ("enterprise_user", "inactive_user"):
+        for role in ("firm", "firm_colleague", "inactive_user"):
             user = self.roles[role]
             user.enterprise = firm
             user.save(update_fields=["enterprise"])

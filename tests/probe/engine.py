@@ -119,9 +119,6 @@ WORKFLOW_WRITES: dict[str, set[str]] = {
         "loans.loanstatuschange",
     },
 }
-# The notification outbox is written by the step it reports (common.workflow.move): whoever
-# may make the step adds its notices; the step's own rows are judged like any write.
-OUTBOX = "common.notification"
 
 
 @dataclass
@@ -422,8 +419,6 @@ class Probe:
         assert self.user is not None
         opts = model._meta
         if self.user.has_perm(f"{opts.app_label}.{op}_{opts.model_name}"):
-            return True
-        if op == "add" and opts.label_lower == OUTBOX:
             return True
         parent = _status_parent(model)
         if parent is not None and self._may_move(parent):
