@@ -15,11 +15,11 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0014_sign_off_roles"),
         ("common", "0001_outbox_and_handovers"),
-        ("enterprises", "0005_seed_departments"),
+        ("enterprises", "0006_desk_status_changes_on_common_record"),
         ("incubators", "0003_incubator_opened_on"),
-        ("loans", "0004_backfill_compensation_payments"),
+        ("loans", "0007_backfill_compensation_claim_steps"),
         ("statistics", "0001_initial"),
-        ("subsidies", "0005_backfill_claim_payments"),
+        ("subsidies", "0006_high_tech_status_changes_on_common_record"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
