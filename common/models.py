@@ -1,0 +1,144 @@
+"""What every process shares: the status-change record, the notification outbox and queue
+handovers. The models of the official calendar live here too (see `common.calendar`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class StatusChange(models.Model):
+    """One step of a process: from which state to which, by whom, when, and why.
+
+    Each process's record inherits it and adds the foreign key to its own row (and the
+    state choices, by redeclaring the two status fields).
+    """
+
+    from_status = models.CharField(_("from"), max_length=30, blank=True)
+    to_status = models.CharField(_("to"), max_length=30)
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class Notification(models.Model):
+    """One email to one person, written in the transaction of what it reports (an outbox).
+
+    pending → sending (claimed by a conditional UPDATE) → sent; a failed attempt puts it
+    back to pending, and after the last attempt it is failed and shown to staff.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    email = models.EmailField(_("email address"), blank=True)
+    kind = models.CharField(_("kind"), max_length=60)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    dedupe_key = models.CharField(
+        _("once-only key"),
+        max_length=120,
+        blank=True,
+        help_text=_("A second notification with the same key to the same person is not written."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_once_per_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["recipient", "-created_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.email or self.recipient_id}"
+
+
+class QueueHandover(models.Model):
+    """A person away hands their work queue to a colleague for a period (both days count)."""
+
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="handovers_given",
+        verbose_name=_("handed over by"),
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="handovers_taken",
+        verbose_name=_("handed over to"),
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("set by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        verbose_name = _("queue handover")
+        verbose_name_plural = _("queue handovers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="handover_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_user=models.F("to_user")), name="handover_to_someone_else"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_user} → {self.to_user} ({self.starts_on} – {self.ends_on})"
+
+    def covers(self, day: dt.date) -> bool:
+        return self.starts_on <= day <= self.ends_on

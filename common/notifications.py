@@ -1,0 +1,177 @@
+"""The notification outbox: rows written in the transaction of what they report, sent by a
+task after commit (claimed with a conditional UPDATE, so a retried or duplicated task sends
+each message once)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from common.models import Notification
+
+if TYPE_CHECKING:
+    from common.models import StatusChange
+    from common.workflow import Workflow
+
+
+def absolute(path: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + path if path.startswith("/") else path
+
+
+def notification_write(
+    *,
+    recipients: Iterable[Any],
+    subject: str,
+    body: str,
+    path: str = "",
+    kind: str,
+    dedupe_key: str = "",
+) -> list[Notification]:
+    """Write one pending notification per recipient (each person once) and send them after
+    commit. With a `dedupe_key`, a person who already has that key gets nothing new."""
+    written: list[Notification] = []
+    seen: set[int] = set()
+    for user in recipients:
+        if user.pk in seen:
+            continue
+        seen.add(user.pk)
+        row = Notification(
+            recipient=user,
+            email=(user.email or "").strip(),
+            kind=kind,
+            subject=" ".join(subject.split())[:200],
+            body=body,
+            url=absolute(path),
+            dedupe_key=dedupe_key,
+            status=Notification.Status.PENDING if user.email else Notification.Status.FAILED,
+            last_error="" if user.email else "no email address",
+        )
+        if dedupe_key:
+            try:
+                with transaction.atomic():
+                    row.save()
+            except IntegrityError:
+                continue
+        else:
+            row.save()
+        written.append(row)
+    _send_after_commit([row.pk for row in written if row.status == Notification.Status.PENDING])
+    return written
+
+
+def _send_after_commit(ids: list[int]) -> None:
+    if not ids:
+        return
+
+    def enqueue() -> None:
+        from common.tasks import send_notification
+
+        for pk in ids:
+            send_notification.delay(pk)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def step_notifications_write(workflow: Workflow, obj: Any, change: StatusChange) -> int:
+    """Tell each next actor of the new state (and whoever the state informs) about the
+    step, each with the page that opens for them. Returns the number of rows written."""
+    target = change.to_status
+    count = 0
+    told: set[int] = set()
+    for waiting, actors in (
+        (True, workflow.next.get(target, ())),
+        (False, workflow.tell.get(target, ())),
+    ):
+        for actor in actors:
+            people = [u for u in _recipients(workflow, obj, actor) if u.pk not in told]
+            if not people:
+                continue
+            told.update(u.pk for u in people)
+            path = workflow.link(obj, actor)
+            context = {
+                "workflow": workflow,
+                "obj": obj,
+                "title": workflow.title(obj),
+                "change": change,
+                "from_label": workflow.state_label(change.from_status)
+                if change.from_status
+                else "",
+                "to_label": workflow.state_label(target),
+                "waiting": waiting,
+                "actor": actor,
+                "url": absolute(path),
+            }
+            for for_bureau in (True, False):
+                group = [u for u in people if bool(u.is_staff) == for_bureau]
+                if not group:
+                    continue
+                from common.workflow import acting_party
+
+                context["by"] = acting_party(change, for_bureau=for_bureau)
+                with translation.override(settings.LANGUAGE_CODE):
+                    subject = render_to_string("common/email/step_subject.txt", context)
+                    body = render_to_string("common/email/step.txt", context)
+                count += len(
+                    notification_write(
+                        recipients=group,
+                        subject=subject,
+                        body=body,
+                        path=path,
+                        kind=workflow.name,
+                    )
+                )
+    return count
+
+
+def _recipients(workflow: Workflow, obj: Any, actor: Any) -> list[Any]:
+    """The people `actor` stands for on `obj`: the holder (or whoever holds their queue
+    today) when a staff member has taken the record up, else every holder of the role."""
+    from common.queue import queue_holders
+    from common.workflow import Permission
+
+    holder = workflow.holder_id(obj)
+    if holder is not None and isinstance(actor, Permission):
+        people = [u for u in queue_holders(holder) if actor.holds(u, obj)]
+        if people:
+            return people
+    return list(actor.recipients(obj).order_by("pk"))
+
+
+# ------------------------------------------------------------------------------ sending
+
+
+def notification_claim(*, notification_id: int) -> bool:
+    """Take a pending notification for sending; False if another run has it or it is done."""
+    return (
+        Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
+            status=Notification.Status.SENDING,
+            claimed_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
+        == 1
+    )
+
+
+def notification_send(*, notification_id: int, final_attempt: bool = True) -> str:
+    """Send one claimed notification. On an SMTP error the claim is released (pending, or
+    failed on the final attempt) and the error raised again for the caller to retry."""
+    if not notification_claim(notification_id=notification_id):
+        return "skipped"
+    row = Notification.objects.get(pk=notification_id)
+    try:
+        send_mail(row.subject, row.body, None, [row.email])
+    except Exception as exc:
+        status = Notification.Status.FAILED if final_attempt else Notification.Status.PENDING
+        Notification.objects.filter(pk=row.pk).update(status=status, last_error=str(exc)[:2000])
+        raise
+    Notification.objects.filter(pk=row.pk).update(
+        status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return "sent"
