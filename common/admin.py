@@ -3,17 +3,20 @@
 import datetime as dt
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from common.audit import save_with_audit
+from common.calendar import calendar_day_delete, calendar_day_save
+from common.models import CalendarDay
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -129,3 +132,66 @@ class AuditedModelAdmin(ReadOnlyHistoryAdmin):
         for instance in formset.save(commit=False):
             save_with_audit(instance, acting_user=request.user, reason="admin inline")
         formset.save_m2m()
+
+
+# ---- the official calendar
+
+
+class CalendarYearFilter(admin.SimpleListFilter):
+    """The years that have arrangements entered, newest first."""
+
+    title = _("year")
+    parameter_name = "year"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        years = CalendarDay.objects.dates("date", "year", order="DESC")
+        return [(str(day.year), str(day.year)) for day in years]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        return queryset.in_year(int(value)) if value and value.isdigit() else queryset
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Staff enter the State Council's holiday arrangements for the next year each winter:
+    every day off of each holiday, and every weekend day worked in lieu."""
+
+    list_display = ("date", "weekday", "kind", "name", "entered_by")
+    list_select_related = ("entered_by",)
+    list_filter = (CalendarYearFilter, "kind")
+    date_hierarchy = "date"
+    search_fields = ("name",)
+    ordering = ("-date",)
+    show_full_result_count = False
+    fields = ("date", "kind", "name", "entered_by", "updated_at")
+    readonly_fields = ("entered_by", "updated_at")
+
+    @admin.display(description=_("weekday"), ordering="date")
+    def weekday(self, obj: CalendarDay) -> str:
+        return date_format(obj.date, "l")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        next_year = today().year + 1
+        if request.method == "GET" and not CalendarDay.objects.in_year(next_year).exists():
+            messages.warning(
+                request,
+                _(
+                    "No holiday arrangements are entered for %(year)d yet: deadlines in "
+                    "%(year)d count weekends only until they are."
+                )
+                % {"year": next_year},
+            )
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
+        calendar_day_save(calendar_day=obj, acting_user=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: CalendarDay) -> None:
+        calendar_day_delete(calendar_day=obj, acting_user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            calendar_day_delete(calendar_day=obj, acting_user=request.user)

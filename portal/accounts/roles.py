@@ -129,6 +129,9 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         # to that person (or held by the bureau admin).
         "subsidies.sign_as_handler",
         "subsidies.sign_as_section_head",
+        # The official calendar: staff enter each year's holiday arrangements when the State
+        # Council publishes them, and remove a day entered by mistake.
+        *(f"common.{verb}_calendarday" for verb in ("view", "add", "change", "delete")),
     ),
     Role.FINANCE: (
         *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
