@@ -275,7 +275,7 @@ class CalendarYearFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
-        return queryset.in_year(int(value)) if value and value.isdigit() else queryset
+        return queryset.filter(date__year=int(value)) if value and value.isdigit() else queryset
 
 
 @admin.register(CalendarDay)
