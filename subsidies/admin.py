@@ -15,14 +15,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
-from common.admin import AuditedModelAdmin, today
+from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin, today
 from common.audit import save_with_audit
+from common.errors import put_on_form
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
 from subsidies import services
@@ -41,6 +43,7 @@ from subsidies.models import (
     SubsidyPolicy,
 )
 from subsidies.resources import SubsidyLedgerResource
+from subsidies.services.recognition import high_tech_application_check_new
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -416,6 +419,17 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
             (_("Next step"), {"fields": self.step_fields}),
         )
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Section heads and deputy directors change no claim, but post their signature from
+        its page: the step form saves nothing itself, and the sign service checks the stage.
+        (Once claims step through common.admin.WorkflowStepsMixin, whose step pages need only
+        view permission, this goes.)"""
+        if super().has_change_permission(request, obj):
+            return True
+        return obj is not None and any(
+            request.user.has_perm(permission) for permission in SignOff.STAGE_PERMISSIONS.values()
+        )
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.detail_fields if obj is not None else ()
 
@@ -464,87 +478,73 @@ class ApplicationStatusChangeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class ApplicationStepForm(forms.ModelForm):
-    step = forms.ChoiceField(
-        label=_("Next step"),
-        required=False,
-        choices=[
-            ("", "—"),
-            ("pass", _("Passed the municipal preliminary review")),
-            ("recognise", _("Recognised")),
-            ("reject", _("Not recognised")),
-        ],
-    )
-    certificate_number = forms.CharField(
-        label=_("Certificate number"), required=False, max_length=20
-    )
+class RecogniseStepForm(forms.Form):
+    certificate = forms.CharField(label=_("Certificate number"), max_length=20)
+
+
+class RejectStepForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea({"rows": 2}))
 
-    acting_user: Any = None
-    drafted: SubsidyClaim | None = None
 
-    class Meta:
-        model = HighTechApplication
-        fields = ("note",)
+def _recognise(application: HighTechApplication, user: Any, data: dict[str, Any]) -> Any:
+    from enterprises.models import HighTechCertificate
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        step = cleaned.get("step")
-        if not step or self.errors:
-            return cleaned
-        application, user = self.instance, self.acting_user
-        try:
-            if step == "pass":
-                services.high_tech_application_pass_preliminary(
-                    application=application, acting_user=user
-                )
-            elif step == "reject":
-                services.high_tech_application_reject(
-                    application=application, reason=cleaned.get("reason") or "", acting_user=user
-                )
-            else:
-                from enterprises.models import HighTechCertificate
+    number = data["certificate"].strip().upper()
+    certificate = HighTechCertificate.objects.filter(number=number).first()
+    if certificate is None:
+        raise ValidationError({"certificate": _("No certificate has this number.")})
+    return services.high_tech_application_recognise(
+        application=application, certificate=certificate, acting_user=user
+    )
 
-                number = (cleaned.get("certificate_number") or "").strip().upper()
-                certificate = HighTechCertificate.objects.filter(number=number).first()
-                if certificate is None:
-                    self.add_error("certificate_number", _("No certificate has this number."))
-                    return cleaned
-                self.drafted = services.high_tech_application_recognise(
-                    application=application, certificate=certificate, acting_user=user
-                )
-        except ValidationError as exc:
-            _put_errors(self, exc, {"certificate": "certificate_number"})
-        except PermissionDenied as exc:
-            self.add_error("step", str(exc))
-        return cleaned
+
+ApplicationStatus = HighTechApplication.Status
 
 
 class ApplicationAddForm(forms.ModelForm):
-    acting_user: Any = None
+    """The recommendation's details; the service's rule refuses a second one of the firm that
+    year at the field (it reads only: the admin saves through the service)."""
 
     class Meta:
         model = HighTechApplication
         fields = ("enterprise", "year", "batch_number", "recommended_on")
 
     def _post_clean(self) -> None:
-        pass
+        # Fill the instance (the admin logs and names it) but leave validating and saving
+        # the row to the service.
+        self.instance = construct_instance(self, self.instance, self._meta.fields)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
         try:
-            self.instance = services.high_tech_application_recommend(
-                acting_user=self.acting_user, **cleaned
-            )
+            high_tech_application_check_new(enterprise=cleaned["enterprise"], year=cleaned["year"])
         except ValidationError as exc:
-            _put_errors(self, exc, {})
+            put_on_form(self, exc)
         return cleaned
 
 
 @admin.register(HighTechApplication)
-class HighTechApplicationAdmin(AuditedModelAdmin):
+class HighTechApplicationAdmin(WorkflowStepsMixin, AuditedModelAdmin):
+    """The change page offers as buttons the steps of `subsidies.workflows.recognition` this
+    user may make now; recognising drafts the reward claim for the enterprise to confirm."""
+
+    workflow_name = "high_tech_application"
+    admin_steps = {
+        ApplicationStatus.PRELIMINARY_PASSED: AdminStep(
+            lambda obj, user, data: services.high_tech_application_pass_preliminary(
+                application=obj, acting_user=user, **data
+            )
+        ),
+        ApplicationStatus.RECOGNISED: AdminStep(_recognise, form=RecogniseStepForm),
+        ApplicationStatus.NOT_RECOGNISED: AdminStep(
+            lambda obj, user, data: services.high_tech_application_reject(
+                application=obj, acting_user=user, **data
+            ),
+            form=RejectStepForm,
+        ),
+    }
     list_display = ("enterprise", "year", "batch_number", "recommended_on", "status", "certificate")
     list_select_related = ("enterprise", "certificate")
     list_filter = ("year", "batch_number", "status")
@@ -563,10 +563,7 @@ class HighTechApplicationAdmin(AuditedModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ((None, {"fields": ApplicationAddForm.Meta.fields}),)
-        return (
-            (None, {"fields": (*self.readonly_detail, "note")}),
-            (_("Next step"), {"fields": ("step", "certificate_number", "reason")}),
-        )
+        return ((None, {"fields": (*self.readonly_detail, "note")}),)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.readonly_detail if obj is not None else ()
@@ -575,30 +572,26 @@ class HighTechApplicationAdmin(AuditedModelAdmin):
         return self.inlines if obj is not None else ()
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        kwargs["form"] = ApplicationStepForm if obj is not None else ApplicationAddForm
-        if obj is not None:
-            kwargs["fields"] = ("note", "step", "certificate_number", "reason")
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.acting_user = request.user
-        return form
+        if obj is None:
+            kwargs["form"] = ApplicationAddForm
+        else:
+            kwargs["fields"] = ("note",)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: HighTechApplication, form: Any, change: bool
     ) -> None:
         if not change:
-            obj.pk = form.instance.pk
+            fields = ApplicationAddForm.Meta.fields
+            saved = services.high_tech_application_recommend(
+                acting_user=request.user, **{name: form.cleaned_data[name] for name in fields}
+            )
+            obj.pk = saved.pk
             return
         current = HighTechApplication.objects.get(pk=obj.pk)
         if current.note != form.cleaned_data["note"]:
             current.note = form.cleaned_data["note"]
             save_with_audit(current, acting_user=request.user, reason="admin")
-        drafted = getattr(form, "drafted", None)
-        if drafted is not None:
-            messages.info(
-                request,
-                _("Reward claim #%(pk)s was drafted for the enterprise to confirm.")
-                % {"pk": drafted.pk},
-            )
 
 
 # -------------------------------------------------------------------------------- finance

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class SubsidiesConfig(AppConfig):
     name = "subsidies"
     verbose_name = _("Subsidies and rewards")
+
+    def ready(self) -> None:
+        # The subsidies workflows join the registry in every process (DESIGN §3a).
+        from subsidies.workflows import recognition  # noqa: F401

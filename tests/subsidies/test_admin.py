@@ -228,20 +228,27 @@ def test_recognition_in_admin_drafts_the_reward(client, actors):
     assert response.status_code == 302
     application = HighTechApplication.objects.get()
     url = reverse("admin:subsidies_hightechapplication_change", args=[application.pk])
-    inline = _inlines("status_changes")
-    client.post(url, {**inline, "step": "pass", "note": ""})
+
+    def step_url(target: str) -> str:
+        return reverse("admin:subsidies_hightechapplication_step", args=[application.pk, target])
+
+    # Only the steps open from the current state are offered.
+    page = client.get(url).content.decode()
+    assert step_url("preliminary_passed") in page and step_url("recognised") not in page
+    assert client.post(step_url("recognised"), {"certificate": "GR000"}).status_code == 403
+    assert client.post(step_url("preliminary_passed"), {"note": ""}).status_code == 302
+    page = client.get(url).content.decode()
+    assert step_url("recognised") in page and step_url("not_recognised") in page
     certificate = HighTechCertificateFactory(
         enterprise=actors.enterprise,
         issued_on=dt.date(YEAR, 11, 20),
         kind=HighTechCertificate.Kind.NEW,
     )
-    response = client.post(
-        url, {**inline, "step": "recognise", "certificate_number": "GR000", "note": ""}
-    )
+    response = client.post(step_url("recognised"), {"certificate": "GR000"})
     assert b"No certificate has this number" in response.content
-    response = client.post(
-        url, {**inline, "step": "recognise", "certificate_number": certificate.number, "note": ""}
-    )
+    application.refresh_from_db()
+    assert application.status == HighTechApplication.Status.PRELIMINARY_PASSED
+    response = client.post(step_url("recognised"), {"certificate": certificate.number})
     assert response.status_code == 302
     claim = SubsidyClaim.objects.get()
     assert (claim.programme, claim.status, claim.eligible_amount) == (
@@ -249,3 +256,19 @@ def test_recognition_in_admin_drafts_the_reward(client, actors):
         S.DRAFT,
         D("500000.00"),
     )
+
+
+def test_a_second_recommendation_of_the_year_is_refused_at_the_field(client, actors):
+    _login(client, actors.handler)
+    data = {
+        "enterprise": actors.enterprise.pk,
+        "year": YEAR,
+        "batch_number": 3,
+        "recommended_on": f"{YEAR}-04-01",
+    }
+    url = reverse("admin:subsidies_hightechapplication_add")
+    assert client.post(url, data).status_code == 302
+    response = client.post(url, {**data, "batch_number": 4})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["enterprise"]
+    assert HighTechApplication.objects.get().batch_number == 3
