@@ -164,10 +164,10 @@ HAND_SQL = {
               AND NOT EXISTS (SELECT FROM paid WHERE paid.loan_id = l.id)),
           (SELECT COUNT(*) FROM loans_loanstatuschange c
             JOIN loans_loanapplication l ON l.id = c.application_id AND l.source = 'portal'
-            WHERE c.to_status = 'overdue' AND c.at < %(end)s
+            WHERE c.to_status = 'overdue' AND c.created_at < %(end)s
               AND NOT EXISTS (SELECT FROM loans_loanstatuschange n
-                WHERE n.application_id = c.application_id AND n.at < %(end)s
-                  AND (n.at, n.id) > (c.at, c.id))),
+                WHERE n.application_id = c.application_id AND n.created_at < %(end)s
+                  AND (n.created_at, n.id) > (c.created_at, c.id))),
           (SELECT COALESCE(SUM(amount), 0) FROM paid),
           (SELECT COALESCE(SUM(city_amount + district_amount), 0) FROM loans_fundcontribution
             WHERE contributed_on <= %(day)s)
@@ -427,7 +427,7 @@ LOAN_TABLES = (
       "approved_term_months", "annual_rate_pct", "disbursed_on", "repaid_principal",
       "principal_loss", "created_at", "updated_at"]),
     ("changes", "loans_loanstatuschange",
-     ["application_id", "from_status", "to_status", "at", "note"]),
+     ["application_id", "from_status", "to_status", "created_at", "note"]),
     ("repayments", "loans_repayment", ["loan_id", "paid_on", "principal", "interest",
                                        "recorded_at"]),
     ("claims", "loans_compensationclaim",

@@ -21,14 +21,16 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from common import exports
-from common.admin import AuditedModelAdmin
+from common.admin import AdminStep, AuditedModelAdmin, StepForm, WorkflowStepsMixin
 from common.audit import save_with_audit
+from common.errors import messages_of
 from common.lib.money import format_wan
 from enterprises.admin_import import LedgerImportAdminMixin
 from loans import services
 from loans.models import (
     Bank,
     CompensationClaim,
+    CompensationClaimStatusChange,
     CompensationFund,
     CreditEvaluation,
     CreditGrade,
@@ -36,6 +38,7 @@ from loans.models import (
     CreditModel,
     FundContribution,
     LoanApplication,
+    LoanStatus,
     LoanStatusChange,
     Repayment,
 )
@@ -46,7 +49,7 @@ MONTHS_IN_FILTER = 24
 
 
 def _errors(exc: ValidationError | PermissionDenied) -> str:
-    return "; ".join(exc.messages if isinstance(exc, ValidationError) else [str(exc)])
+    return "; ".join(messages_of(exc))
 
 
 def _apply_each(
@@ -236,6 +239,16 @@ class BankChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
+class ForwardForm(StepForm):
+    bank = BankChoiceField(label=_("Bank"), queryset=Bank.objects.order_by("name"))
+
+
+class PayForm(forms.Form):
+    paid_on = forms.DateField(
+        label=_("Payment date"), required=False, help_text=_("Empty for today.")
+    )
+
+
 class ReviewActionForm(ActionForm):
     bank = BankChoiceField(label=_("Bank"), queryset=Bank.objects.order_by("name"), required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
@@ -245,7 +258,7 @@ class LoanStatusChangeInline(admin.TabularInline):
     model = LoanStatusChange
     extra = 0
     can_delete = False
-    fields = ("at", "from_status", "to_status", "actor", "note")
+    fields = ("created_at", "from_status", "to_status", "acting_user", "note")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -264,10 +277,36 @@ class RepaymentInline(admin.TabularInline):
 
 
 @admin.register(LoanApplication)
-class LoanApplicationAdmin(LedgerImportAdminMixin, ImportExportModelAdmin, AuditedModelAdmin):
+class LoanApplicationAdmin(
+    WorkflowStepsMixin, LedgerImportAdminMixin, ImportExportModelAdmin, AuditedModelAdmin
+):
     # The import brings in the loan ledger that predates the portal; the export is the
     # loan book in the same official columns.
     resource_classes = [LoanLedgerResource]
+    # The review's steps as buttons on the change page (the bank's are on its desk, the
+    # fund's payment on the compensation claim's page).
+    workflow_name = "loan_application"
+    admin_steps = {
+        LoanStatus.FORWARDED: AdminStep(
+            lambda loan, user, data: services.loan_application_forward(
+                application=loan, acting_user=user, bank=data["bank"], note=data["note"]
+            ),
+            form=ForwardForm,
+            label=_("Forward to a bank"),
+        ),
+        LoanStatus.RETURNED: AdminStep(
+            lambda loan, user, data: services.loan_application_return(
+                application=loan, acting_user=user, note=data["note"]
+            ),
+            label=_("Return to the enterprise"),
+        ),
+        LoanStatus.REJECTED: AdminStep(
+            lambda loan, user, data: services.loan_application_reject(
+                application=loan, acting_user=user, note=data["note"]
+            ),
+            label=_("Reject"),
+        ),
+    }
     list_display = (
         "enterprise",
         "submitted_on",
@@ -423,8 +462,43 @@ class FundContributionAdmin(AuditedModelAdmin):
         obj.__dict__.update(created.__dict__)
 
 
+class CompensationClaimStatusChangeInline(admin.TabularInline):
+    """The claim's steps: part of the claim, seen by whoever may see the claim."""
+
+    model = CompensationClaimStatusChange
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "from_status", "to_status", "acting_user", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("loans.view_compensationclaim")
+
+
 @admin.register(CompensationClaim)
-class CompensationClaimAdmin(AuditedModelAdmin):
+class CompensationClaimAdmin(WorkflowStepsMixin, AuditedModelAdmin):
+    workflow_name = "compensation_claim"
+    admin_steps = {
+        CompensationClaim.Status.APPROVED: AdminStep(
+            lambda claim, user, data: services.compensation_claim_approve(
+                claim=claim, acting_user=user, note=data["note"]
+            ),
+            label=_("Approve for payment"),
+        ),
+        CompensationClaim.Status.PAID: AdminStep(
+            lambda claim, user, data: services.compensation_claim_pay(
+                claim=claim, acting_user=user, paid_on=data["paid_on"]
+            ),
+            form=PayForm,
+            label=_("Pay from the fund"),
+        ),
+    }
     list_display = (
         "loan",
         "bank",
@@ -439,6 +513,7 @@ class CompensationClaimAdmin(AuditedModelAdmin):
     list_filter = ("status", "loan__bank", month_filter("filed_at", _("month filed")))
     search_fields = ("loan__enterprise__name",)
     readonly_fields = [field.name for field in CompensationClaim._meta.fields if field.name != "id"]
+    inlines = (CompensationClaimStatusChangeInline,)
     actions = ("approve", "pay")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

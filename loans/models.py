@@ -2,7 +2,8 @@
 their status changes and repayments, and the risk compensation fund.
 
 Single-row rules live here (clean() and database constraints); every write goes through
-loans.services, and the workflow's table of allowed transitions lives in loans.workflow.
+loans.services, and the workflows (their tables of steps and next actors) live in
+loans.workflows.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from common.models import StatusChange
 from common.uploads import private_upload_to
 from loans.lib.scoring import MAX_QUOTA, GradeSpec, IndicatorSpec
 
@@ -456,7 +458,7 @@ class LoanApplication(models.Model):
         return min(self.quota if self.quota is not None else MAX_QUOTA, MAX_QUOTA)
 
 
-class LoanStatusChange(models.Model):
+class LoanStatusChange(StatusChange):
     """One step of an application's workflow: who, when, from, to, and why."""
 
     application = models.ForeignKey(
@@ -467,25 +469,10 @@ class LoanStatusChange(models.Model):
     )
     from_status = models.CharField(_("from"), max_length=25, choices=LoanStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=25, choices=LoanStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    note = models.TextField(_("note"), blank=True)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["at", "pk"]
-        verbose_name = _("status change")
-        verbose_name_plural = _("status changes")
-
-    def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
+    class Meta(StatusChange.Meta):
+        pass
 
 
 class LoanAttachment(models.Model):
@@ -718,3 +705,23 @@ class CompensationPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paid_on} {self.amount}"
+
+
+class CompensationClaimStatusChange(StatusChange):
+    """One step of a compensation claim: filed, approved, paid."""
+
+    claim = models.ForeignKey(
+        CompensationClaim,
+        models.CASCADE,
+        related_name="status_changes",
+        verbose_name=_("compensation claim"),
+    )
+    from_status = models.CharField(
+        _("from"), max_length=10, choices=CompensationClaim.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=10, choices=CompensationClaim.Status.choices)
+    history = HistoricalRecords()
+
+    class Meta(StatusChange.Meta):
+        verbose_name = _("compensation claim status change")
+        verbose_name_plural = _("compensation claim status changes")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import tablib
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -50,24 +50,28 @@ def loan_applications_for_enterprise(*, enterprise: Enterprise) -> QuerySet[Loan
     )
 
 
-def _with_timeline(qs: QuerySet[LoanApplication]) -> QuerySet[LoanApplication]:
-    return qs.select_related("enterprise", "bank", "preferred_bank").prefetch_related(
-        Prefetch(
-            "status_changes",
-            queryset=LoanStatusChange.objects.select_related("actor").order_by("at", "pk"),
-        ),
-        "attachments",
-        "repayments",
-    )
+def _with_related(qs: QuerySet[LoanApplication]) -> QuerySet[LoanApplication]:
+    """What a loan's page shows besides its timeline (common's `timeline` tag reads that)."""
+    return qs.select_related(
+        "enterprise", "bank", "preferred_bank", "compensation_claim"
+    ).prefetch_related("attachments", "repayments")
 
 
 def loan_application_get_for_user(*, user: AnyUser, pk: int) -> LoanApplication:
-    """One application of the user's own enterprise, with its timeline; otherwise 404."""
+    """One application of the user's own enterprise; otherwise 404."""
     enterprise = enterprise_for_user(user=user)
-    loan = _with_timeline(LoanApplication.objects.filter(enterprise=enterprise, pk=pk)).first()
+    loan = _with_related(LoanApplication.objects.filter(enterprise=enterprise, pk=pk)).first()
     if loan is None:
         raise Http404
     return loan
+
+
+def loan_returned_note(*, loan: LoanApplication) -> str:
+    """What the bureau asked of a returned application (its last return's note); else ""."""
+    if loan.status != LoanStatus.RETURNED:
+        return ""
+    change = loan.status_changes.filter(to_status=LoanStatus.RETURNED).last()
+    return change.note if change else ""
 
 
 def bank_for_user(*, user: AnyUser) -> Bank:
@@ -92,9 +96,9 @@ def loans_for_bank(*, bank: Bank, status: str = "") -> QuerySet[LoanApplication]
 
 
 def loan_get_for_bank(*, user: AnyUser, pk: int) -> LoanApplication:
-    """One loan forwarded to the officer's own bank, with its timeline; otherwise 404."""
+    """One loan forwarded to the officer's own bank; otherwise 404."""
     bank = bank_for_user(user=user)
-    loan = _with_timeline(loans_for_bank(bank=bank).filter(pk=pk)).first()
+    loan = _with_related(loans_for_bank(bank=bank).filter(pk=pk)).first()
     if loan is None:
         raise Http404
     return loan
@@ -165,15 +169,16 @@ def loans_summary_on(*, day: dt.date) -> dict[str, Any]:
     # id) is to "overdue": count such changes with no later one, instead of looking up every
     # loan's last change (an anti-join over the few overdue changes; one per loan at most).
     later_change = LoanStatusChange.objects.filter(
-        Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk")),
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk")),
         application=OuterRef("application"),
-        at__lt=end,
+        created_at__lt=end,
     )
     overdue_portal = (
         LoanStatusChange.objects.filter(
             application__source=LoanApplication.Source.PORTAL,
             to_status=LoanStatus.OVERDUE,
-            at__lt=end,
+            created_at__lt=end,
         )
         .exclude(Exists(later_change))
         .count()

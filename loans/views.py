@@ -16,30 +16,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common.errors import messages_of, put_on_form
 from common.lib.money import format_wan, yuan_to_wan
 from common.uploads import serve_private_file
 from enterprises.selectors import enterprise_for_user
 from enterprises.views.registry import enterprise_member_required
 from loans import forms, selectors, services
 from loans.models import LoanApplication, LoanStatus
-from loans.workflow import TRANSITIONS, Actor
+from loans.workflows import LOAN
 
 View = Callable[..., HttpResponse]
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    """A service's ValidationError on the form: at its field when the form has it."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def _next_statuses(loan: LoanApplication, actor: Actor) -> set[str]:
-    return {
-        to for (source, to), who in TRANSITIONS.items() if source == loan.status and who == actor
-    }
 
 
 # ------------------------------------------------------------------------- enterprise
@@ -78,7 +64,7 @@ def evaluate(request: HttpRequest) -> HttpResponse:
             enterprise=enterprise, acting_user=request.user
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(messages_of(exc)))
     else:
         messages.success(
             request,
@@ -108,7 +94,7 @@ def apply(request: HttpRequest) -> HttpResponse:
                 )
                 services.loan_application_submit(application=loan, acting_user=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            put_on_form(form, exc)
         else:
             messages.success(request, _("Your application was submitted to the bureau."))
             return redirect("loans:application_detail", pk=loan.pk)
@@ -127,13 +113,15 @@ def apply(request: HttpRequest) -> HttpResponse:
 @enterprise_member_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     loan = selectors.loan_application_get_for_user(user=request.user, pk=pk)
-    return render(request, "loans/application_detail.html", _detail_context(loan, Actor.ENTERPRISE))
+    return render(request, "loans/application_detail.html", _detail_context(loan, request.user))
 
 
-def _detail_context(loan: LoanApplication, actor: Actor, **extra: Any) -> dict[str, Any]:
+def _detail_context(loan: LoanApplication, user: Any, **extra: Any) -> dict[str, Any]:
+    """The page of one loan for its firm or its bank: the steps this user may make now (the
+    table's) and the amounts in 万元."""
     return {
         "loan": loan,
-        "next": _next_statuses(loan, actor),
+        "next": LOAN.steps_for(user, loan),
         "requested_wan": format_wan(loan.requested_amount),
         "approved_wan": format_wan(loan.approved_amount),
         "quota_wan": format_wan(loan.quota),
@@ -174,7 +162,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 services.loan_application_submit(application=loan, acting_user=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            put_on_form(form, exc)
         else:
             messages.success(request, _("Your application was submitted to the bureau."))
             return redirect("loans:application_detail", pk=loan.pk)
@@ -187,16 +175,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "quota_wan": format_wan(loan.quota),
             "form": form,
             "loan": loan,
-            "returned_note": next(
-                (
-                    c.note
-                    for c in reversed(list(loan.status_changes.all()))
-                    if c.to_status == "returned"
-                ),
-                "",
-            )
-            if loan.status == LoanStatus.RETURNED
-            else "",
+            "returned_note": selectors.loan_returned_note(loan=loan),
         },
     )
 
@@ -210,7 +189,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.loan_application_withdraw(application=loan, acting_user=request.user, note=note)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(messages_of(exc)))
     else:
         messages.success(request, _("The application was withdrawn."))
     return redirect("loans:application_detail", pk=loan.pk)
@@ -284,7 +263,7 @@ def bank_loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "loans/bank_loan_detail.html",
-        _detail_context(loan, Actor.BANK, forms=_bank_forms(loan)),
+        _detail_context(loan, request.user, forms=_bank_forms(loan)),
     )
 
 
@@ -341,7 +320,7 @@ def bank_loan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
         try:
             message = _run_bank_action(action, loan, request.user, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            put_on_form(form, exc)
         else:
             messages.success(request, message)
             return redirect("loans:bank_loan_detail", pk=loan.pk)
@@ -349,6 +328,6 @@ def bank_loan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     return render(
         request,
         "loans/bank_loan_detail.html",
-        _detail_context(loan, Actor.BANK, forms=_bank_forms(loan, {action: form}), failed=action),
+        _detail_context(loan, request.user, forms=_bank_forms(loan, {action: form}), failed=action),
         status=400,
     )

@@ -4,16 +4,25 @@ credit evaluations of the registered firms, and applications in every state of t
 The failing loans sit at the second bank, whose circuit breaker is therefore on; the
 `bank` login's bank stays open for the demo's applications.
 
+Every loan is made by the services, step by step, by the people the workflow names (the
+firm's account, the `staff` and `finance` logins, the bank's officer), so its records,
+amounts, the fund's balance and the notifications are what the services write. The steps
+are taken in waves (every loan's first step, then every loan's second...), so that every
+application reaches its bank before the second bank's breaker trips. The services date
+everything today; the loans are then placed in the past (`_place_in_time`): the same
+loans, their steps spread over the months they would have taken.
+
 Idempotent and reproducible (fixed random seed): banks and officers are matched on their
 names, evaluations are made only for firms that have none, fund contributions and loans only
-when none exist. Loans are written with their whole status timeline (who, when, from, to),
-as the services would have left them; dates are placed relative to today.
+when none exist.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -32,10 +41,8 @@ from loans.models import (
     FundContribution,
     LoanApplication,
     LoanStatus,
-    LoanStatusChange,
     Repayment,
 )
-from loans.workflow import TRANSITIONS, Actor
 from portal.accounts.models import User
 from portal.accounts.roles import Role
 
@@ -86,6 +93,21 @@ NOTES = {
     S.DEFAULTED: "经催收无果，确认违约",
 }
 PURPOSES = ("研发设备采购", "补充流动资金", "新产品中试", "研发人员薪酬", "专利产业化")
+# Days between a step and the one before it, when the loan is placed in the past.
+GAPS = {
+    S.SUBMITTED: (0, 0),
+    S.RETURNED: (2, 6),
+    S.REJECTED: (3, 8),
+    S.WITHDRAWN: (1, 10),
+    S.FORWARDED: (2, 6),
+    S.DECLINED: (5, 15),
+    S.APPROVED: (5, 15),
+    S.DISBURSED: (3, 12),
+    S.OVERDUE: (90, 240),
+    S.DEFAULTED: (60, 120),
+    S.COMPENSATION_CLAIMED: (7, 20),
+    S.COMPENSATED: (15, 40),
+}
 
 
 def _officer(bank: Bank, username: str, password_hash: str) -> User:
@@ -105,8 +127,60 @@ def _officer(bank: Bank, username: str, password_hash: str) -> User:
     return user
 
 
+@dataclass
+class Cast:
+    """The people who make the demo loans' steps, as the workflow names them."""
+
+    admin: User
+    staff: User
+    finance: User
+    officers: dict[int, User]
+    applicants: dict[int, User]
+
+    def applicant(self, enterprise: Enterprise) -> User:
+        """An approved account of the firm: its own, or one without a login made for it."""
+        if enterprise.pk not in self.applicants:
+            user = (
+                enterprise.users.filter(link_status=User.LinkStatus.APPROVED, is_active=True)  # type: ignore[attr-defined]
+                .order_by("pk")
+                .first()
+            )
+            self.applicants[enterprise.pk] = user or _contact_for(enterprise, self.admin)
+        return self.applicants[enterprise.pk]
+
+
+def _contact_for(enterprise: Enterprise, admin: User) -> User:
+    """An account without a login (and without a role) that stands for a firm in the demo;
+    its address is the firm's, so the firm's notices have somewhere to go."""
+    username = f"demo-firm-{enterprise.pk}"
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(
+            username=username,
+            email=enterprise.contact_email,
+            organisation_kind=User.OrganisationKind.ENTERPRISE,
+            enterprise=enterprise,
+            link_status=User.LinkStatus.APPROVED,
+            link_decided_by=admin,
+        )
+        user.set_unusable_password()
+        user._history_user = admin  # type: ignore[attr-defined]
+        user._change_reason = "demo data"  # type: ignore[attr-defined]
+        user.save()
+    return user
+
+
+def _bureau_login(username: str, admin: User) -> User:
+    return User.objects.filter(username=username, is_active=True).first() or admin
+
+
 def seed(*, admin: User, today: dt.date | None = None, password_hash: str) -> dict[str, int]:
-    """Create whatever part of the loans demo is missing; returns counts of what was made."""
+    """Create whatever part of the loans demo is missing; returns counts of what was made.
+
+    Side effects: banks and their officers, fund contributions, credit evaluations, and the
+    loans through the services (with accounts without a login for the applying firms that
+    have none, and the notifications the steps write), placed in the past.
+    """
     today = today or timezone.localdate()
     rng = random.Random(SEED)
     counts = {"banks": 0, "evaluations": 0, "loans": 0}
@@ -155,22 +229,29 @@ def seed(*, admin: User, today: dt.date | None = None, password_hash: str) -> di
     )
     candidates = [e for e in candidates if e.pk not in demo_firm_ids]
     rng.shuffle(candidates)
+    cast = Cast(
+        admin=admin,
+        staff=_bureau_login("staff", admin),
+        finance=_bureau_login("finance", admin),
+        officers=officers,
+        applicants={},
+    )
     plan = [status for status, n in PLAN.items() for _ in range(n)]
+    loans: list[tuple[LoanApplication, tuple[str, ...]]] = []
     for enterprise, status in zip(candidates, plan, strict=False):
         # The failing loans are all at the second bank: its circuit breaker is on (staff see
         # why in the admin), while the `bank` login's bank takes applications.
         failing = status in (S.OVERDUE, S.DEFAULTED, S.COMPENSATION_CLAIMED, S.COMPENSATED)
-        _make_loan(
-            enterprise=enterprise,
-            status=status,
-            bank=banks[1] if failing else rng.choice(banks),
-            officers=officers,
-            admin=admin,
-            rng=rng,
-            today=today,
-            fund=fund,
-        )
+        bank = banks[1] if failing else rng.choice(banks)
+        loans.append((_draft(enterprise, bank, cast, rng), PATHS[status]))
         counts["loans"] += 1
+    # In waves: every application is forwarded before any loan falls overdue.
+    for index in range(1, max(len(path) for _loan, path in loans)):
+        for loan, path in loans:
+            if index < len(path):
+                _take_step(loan, path[index], cast, rng)
+    for loan, path in loans:
+        _place_in_time(loan, path, rng, today)
     for bank in banks:
         loan_services.bank_circuit_breaker_refresh(bank=bank, acting_user=admin)
     return counts
@@ -183,103 +264,132 @@ def _no_quota() -> Any:
     return Nothing()
 
 
-def _make_loan(
-    *,
-    enterprise: Enterprise,
-    status: str,
-    bank: Bank,
-    officers: dict[int, User],
-    admin: User,
-    rng: random.Random,
-    today: dt.date,
-    fund: CompensationFund | None,
-) -> LoanApplication:
+def _draft(enterprise: Enterprise, bank: Bank, cast: Cast, rng: random.Random) -> LoanApplication:
     evaluation = loan_services.latest_evaluation(enterprise.pk)
     assert evaluation is not None
-    path = PATHS[status]
-    lent = S.DISBURSED in path
-    quota = evaluation.quota
-    amount = min(quota, Decimal(rng.choice((50, 100, 150, 200, 300, 500)) * 10000))
-    term = rng.choice((12, 12, 24, 36))
-    # Older loans for the ones that got further; the ones still under review are recent.
-    submitted_on = today - dt.timedelta(days=rng.randint(400, 1400) if lent else rng.randint(1, 40))
-    loan = LoanApplication(
+    amount = min(evaluation.quota, Decimal(rng.choice((50, 100, 150, 200, 300, 500)) * 10000))
+    return loan_services.loan_application_create(
         enterprise=enterprise,
-        preferred_bank=bank,
-        evaluation=evaluation,
-        quota=quota,
+        acting_user=cast.applicant(enterprise),
         requested_amount=amount,
-        term_months=term,
+        term_months=rng.choice((12, 12, 24, 36)),
         purpose=rng.choice(PURPOSES),
-        status=status,
-        submitted_on=None if status == S.DRAFT else submitted_on,
-        bank=bank if S.FORWARDED in path else None,
+        preferred_bank=bank,
     )
-    if S.APPROVED in path:
-        loan.approved_amount = amount
-        loan.approved_term_months = term
-        loan.annual_rate_pct = Decimal(rng.choice(("3.45", "3.60", "3.85")))
-    if lent:
-        loan.disbursed_on = submitted_on + dt.timedelta(days=rng.randint(10, 25))
-    if status == S.REPAID:
-        loan.repaid_principal = amount
-    if S.DEFAULTED in path:
-        loan.principal_loss = (amount * Decimal("0.6")).quantize(Decimal("0.01"))
-    save_with_audit(loan, acting_user=admin, reason="demo data")
-    officer = officers[bank.pk]
-    moment = timezone.make_aware(dt.datetime.combine(submitted_on, dt.time(9, 30)))
-    previous = ""
-    for step, target in enumerate(path):
-        actor = TRANSITIONS.get((previous, target)) if previous else Actor.ENTERPRISE
-        who = officer if actor == Actor.BANK else (admin if actor != Actor.ENTERPRISE else None)
-        change = LoanStatusChange(
+
+
+def _take_step(loan: LoanApplication, target: str, cast: Cast, rng: random.Random) -> None:
+    """Make the step to `target` through its service, as the person the table names."""
+    loan.refresh_from_db()
+    firm = cast.applicant(loan.enterprise)
+    officer = cast.officers[(loan.bank_id or loan.preferred_bank_id) or 0]
+    note = NOTES.get(target, "")
+    steps: dict[str, Callable[[], Any]] = {
+        S.SUBMITTED: lambda: loan_services.loan_application_submit(
+            application=loan, acting_user=firm
+        ),
+        S.RETURNED: lambda: loan_services.loan_application_return(
+            application=loan, acting_user=cast.staff, note=note
+        ),
+        S.REJECTED: lambda: loan_services.loan_application_reject(
+            application=loan, acting_user=cast.staff, note=note
+        ),
+        S.WITHDRAWN: lambda: loan_services.loan_application_withdraw(
+            application=loan, acting_user=firm, note=note
+        ),
+        S.FORWARDED: lambda: loan_services.loan_application_forward(
+            application=loan, acting_user=cast.staff, bank=loan.preferred_bank, note=note
+        ),
+        S.APPROVED: lambda: loan_services.loan_approve(
             application=loan,
-            from_status=previous,
-            to_status=target,
-            actor=who,
-            note=NOTES.get(target, "") if target == status or target == S.FORWARDED else "",
+            acting_user=officer,
+            amount=loan.requested_amount,
+            annual_rate_pct=Decimal(rng.choice(("3.45", "3.60", "3.85"))),
+            term_months=loan.term_months,
+        ),
+        S.DECLINED: lambda: loan_services.loan_decline(
+            application=loan, acting_user=officer, note=note
+        ),
+        S.DISBURSED: lambda: loan_services.loan_disburse(
+            application=loan, acting_user=officer, disbursed_on=loan_services.today()
+        ),
+        S.REPAID: lambda: loan_services.loan_repayment_record(
+            application=loan,
+            acting_user=officer,
+            paid_on=loan_services.today(),
+            principal=loan.outstanding_principal,
+            interest=(
+                loan.lent_amount
+                * (loan.annual_rate_pct or 0)
+                / 100
+                * (loan.approved_term_months or loan.term_months)
+                / 12
+            ).quantize(Decimal("0.01")),
+        ),
+        S.OVERDUE: lambda: loan_services.loan_mark_overdue(
+            application=loan, acting_user=officer, note=note
+        ),
+        S.DEFAULTED: lambda: loan_services.loan_mark_defaulted(
+            application=loan,
+            acting_user=officer,
+            principal_loss=(loan.outstanding_principal * Decimal("0.6")).quantize(Decimal("0.01")),
+            note=note,
+        ),
+        S.COMPENSATION_CLAIMED: lambda: loan_services.compensation_claim_file(
+            application=loan, acting_user=officer
+        ),
+        S.COMPENSATED: lambda: _compensate(loan, cast),
+    }
+    steps[target]()
+
+
+def _compensate(loan: LoanApplication, cast: Cast) -> None:
+    claim = CompensationClaim.objects.get(loan=loan)
+    claim = loan_services.compensation_claim_approve(claim=claim, acting_user=cast.staff)
+    loan_services.compensation_claim_pay(claim=claim, acting_user=cast.finance)
+
+
+def _place_in_time(
+    loan: LoanApplication, path: tuple[str, ...], rng: random.Random, today: dt.date
+) -> None:
+    """Move the dates the services set today into the past: the loans that got further are
+    older; each step follows the one before it by a plausible gap (GAPS)."""
+    lent = S.DISBURSED in path
+    start = today - dt.timedelta(days=rng.randint(400, 1400) if lent else rng.randint(1, 40))
+    day_of: dict[str, dt.date] = {S.DRAFT: start - dt.timedelta(days=rng.randint(0, 3))}
+    day = start
+    for target in path[1:]:
+        if target == S.REPAID:
+            term = loan.approved_term_months or loan.term_months
+            day = min(today, day_of[S.DISBURSED] + dt.timedelta(days=30 * term))
+        else:
+            low, high = GAPS[target]
+            day = min(today, day + dt.timedelta(days=rng.randint(low, high)))
+        day_of[target] = day
+    moments = {
+        status: timezone.make_aware(dt.datetime.combine(on, dt.time(9, 30)))
+        for status, on in day_of.items()
+    }
+    LoanApplication.objects.filter(pk=loan.pk).update(
+        submitted_on=day_of.get(S.SUBMITTED), disbursed_on=day_of.get(S.DISBURSED)
+    )
+    for change in loan.status_changes.all():
+        type(change).objects.filter(pk=change.pk).update(created_at=moments[change.to_status])
+    if S.REPAID in day_of:
+        Repayment.objects.filter(loan=loan).update(paid_on=day_of[S.REPAID])
+    claim = CompensationClaim.objects.filter(loan=loan).first()
+    if claim is not None:
+        filed = moments[S.COMPENSATION_CLAIMED]
+        paid = day_of.get(S.COMPENSATED)
+        decided = filed + (moments[S.COMPENSATED] - filed) / 2 if paid else None
+        CompensationClaim.objects.filter(pk=claim.pk).update(
+            filed_at=filed, decided_at=decided, paid_on=paid
         )
-        save_with_audit(change, acting_user=admin)
-        # auto_now_add: place the timeline in the past after saving.
-        at = moment + dt.timedelta(days=step * 5)
-        LoanStatusChange.objects.filter(pk=change.pk).update(at=at)
-        previous = target
-    if status == S.REPAID and loan.disbursed_on:
-        repayment = Repayment(
-            loan=loan,
-            paid_on=min(today, loan.disbursed_on + dt.timedelta(days=30 * term)),
-            principal=amount,
-            interest=(amount * (loan.annual_rate_pct or 0) / 100 * term / 12).quantize(
-                Decimal("0.01")
-            ),
-            recorded_by=officer,
-        )
-        save_with_audit(repayment, acting_user=officer)
-    if status in (S.COMPENSATION_CLAIMED, S.COMPENSATED) and fund is not None:
-        eligible, due = loan_services.compensation_for(
-            principal_loss=loan.principal_loss or Decimal(0), quota=loan.quota
-        )
-        claim = CompensationClaim(
-            loan=loan,
-            fund=fund,
-            principal_loss=loan.principal_loss,
-            eligible_loss=eligible,
-            amount=due,
-            filed_by=officer,
-            status=CompensationClaim.Status.FILED,
-        )
-        save_with_audit(claim, acting_user=officer)
-        if status == S.COMPENSATED:
-            fund = CompensationFund.objects.get(pk=fund.pk)
-            fund.balance -= due
-            save_with_audit(fund, acting_user=admin, reason="compensation paid")
-            claim.status = CompensationClaim.Status.PAID
-            claim.decided_by = admin
-            claim.decided_at = timezone.now()
-            claim.paid_on = today
-            save_with_audit(claim, acting_user=admin)
-            payment = CompensationPayment(
-                claim=claim, fund=fund, amount=due, paid_on=today, recorded_by=admin
-            )
-            save_with_audit(payment, acting_user=admin, reason="compensation paid")
-    return loan
+        CompensationPayment.objects.filter(claim=claim).update(paid_on=paid)
+        when = {
+            CompensationClaim.Status.FILED: filed,
+            CompensationClaim.Status.APPROVED: decided,
+            CompensationClaim.Status.PAID: moments.get(S.COMPENSATED),
+        }
+        for change in claim.status_changes.all():
+            type(change).objects.filter(pk=change.pk).update(created_at=when[change.to_status])

@@ -2,9 +2,10 @@
 
 Each service is atomic and keyword-only, takes the acting user, checks that user's right,
 validates, and records who did it in the audit trail (django-simple-history). Workflow
-services lock the application row (select_for_update), look the transition up in
-loans.workflow.TRANSITIONS, write a LoanStatusChange and enqueue the status email with
-transaction.on_commit, so that no email leaves for a change that was rolled back.
+services lock the row, check the step against its table (loans.workflows) and make it with
+common.workflow.move: the status-change record and the notifications of the next actors are
+written in the same transaction (the outbox) and sent after commit, so that no email leaves
+for a change that was rolled back.
 """
 
 from loans.services.applications import (
@@ -27,7 +28,6 @@ from loans.services.applications import (
 from loans.services.banks import bank_circuit_breaker_refresh, bank_npl_ratio, bank_save
 from loans.services.base import (
     CENT,
-    actor_kinds,
     is_enterprise_user_of,
     is_officer_of,
     today,
@@ -47,13 +47,11 @@ from loans.services.evaluation import (
     credit_inputs,
     credit_score,
 )
-from loans.services.notifications import loan_status_email_send
 
 __all__ = [
     "CENT",
     "MAX_RATE_PCT",
     "active_credit_model",
-    "actor_kinds",
     "bank_circuit_breaker_refresh",
     "bank_npl_ratio",
     "bank_save",
@@ -82,7 +80,6 @@ __all__ = [
     "loan_mark_defaulted",
     "loan_mark_overdue",
     "loan_repayment_record",
-    "loan_status_email_send",
     "the_fund",
     "today",
 ]

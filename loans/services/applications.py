@@ -1,13 +1,16 @@
-"""The application workflow: one service per transition, plus creation, changes and
-repayments. Each locks the row, checks the table and the actor, records the change and
-enqueues the status email after commit."""
+"""The loan application: one service per step, plus creation, changes and repayments.
+
+Each step locks the row, refuses an outsider before anything else is judged, checks the
+table and the actor (loans.workflows.LOAN), runs its own rules, then moves the loan with
+common.workflow.move: the status-change record and the notifications of the next actors are
+written in the same transaction (the outbox), and sent after commit."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -16,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
 from common.lib.money import format_wan
+from common.workflow import lock, move, require_step
 from enterprises.models import Enterprise, TechFirmRegistration
 from loans.lib import scoring
 from loans.models import (
@@ -30,68 +34,29 @@ from loans.models import (
     Repayment,
 )
 from loans.services.banks import bank_circuit_breaker_refresh
-from loans.services.base import _REFUSED, CENT, actor_kinds, is_enterprise_user_of, today
-from loans.workflow import TRANSITIONS, Actor
+from loans.services.base import CENT, is_enterprise_user_of, lock_step, today
+from loans.workflows import BANK, ENTERPRISE, LOAN
+
+if TYPE_CHECKING:
+    from common.types import User
 
 MAX_RATE_PCT = Decimal("24")
+S = LoanStatus
 
 
 def _lock(application: LoanApplication) -> LoanApplication:
-    return (
-        LoanApplication.objects.select_for_update(of=("self",))
-        .select_related("enterprise", "bank")
-        .get(pk=application.pk)
-    )
-
-
-def _lock_for(application: LoanApplication, actor: Actor, acting_user: Any) -> LoanApplication:
-    """Lock the row, then refuse anyone but `actor` before any input is judged (an outsider
-    learns nothing about the loan from a validation message)."""
-    loan = _lock(application)
-    if actor not in actor_kinds(acting_user, loan):
-        raise PermissionDenied(_REFUSED[actor])
+    loan: LoanApplication = lock(LOAN, application, related=("enterprise", "bank"))
     return loan
 
 
-def _transition(
-    *,
-    loan: LoanApplication,
-    to: str,
-    acting_user: Any,
-    note: str = "",
-    changes: dict[str, Any] | None = None,
-) -> LoanApplication:
-    """Move a locked loan to `to` after checking the table and the actor; record and notify."""
-    source = loan.status
-    actor = TRANSITIONS.get((source, to))
-    if actor is None:
-        raise ValidationError(
-            _("This application is “%(status)s” and cannot become “%(target)s”.")
-            % {"status": loan.get_status_display(), "target": LoanStatus(to).label}
-        )
-    if actor not in actor_kinds(acting_user, loan):
-        raise PermissionDenied(_REFUSED[actor])
-    for name, value in (changes or {}).items():
-        setattr(loan, name, value)
-    loan.status = to
-    save_with_audit(loan, acting_user=acting_user, reason=f"{source} -> {to}")
-    change = LoanStatusChange(
-        application=loan,
-        from_status=source,
-        to_status=to,
-        actor=acting_user if getattr(acting_user, "pk", None) else None,
-        note=note.strip(),
-    )
-    save_with_audit(change, acting_user=acting_user)
-    change_id = change.pk
+def _step(application: LoanApplication, target: str, acting_user: User) -> LoanApplication:
+    """The loan locked, once `acting_user` may move it to `target` (see lock_step)."""
+    return lock_step(LOAN, application, target, acting_user, related=("enterprise", "bank"))
 
-    def enqueue() -> None:
-        from loans.tasks import send_loan_status_email
 
-        send_loan_status_email.delay(change_id)
-
-    transaction.on_commit(enqueue, robust=True)
-    return loan
+def _refuse_unless_enterprise(loan: LoanApplication, acting_user: User) -> None:
+    if not ENTERPRISE.holds(acting_user, loan):
+        raise PermissionDenied(_("Only the applying enterprise may do this."))
 
 
 def _required_note(note: str, message: str) -> str:
@@ -161,7 +126,7 @@ def _evaluation_for_application(enterprise: Enterprise) -> CreditEvaluation:
 
 
 def _save_attachments(
-    *, application: LoanApplication, files: Iterable[UploadedFile], acting_user: Any
+    *, application: LoanApplication, files: Iterable[UploadedFile], acting_user: User
 ) -> None:
     for upload in files:
         attachment = LoanAttachment(
@@ -177,7 +142,7 @@ def _save_attachments(
 def loan_application_create(
     *,
     enterprise: Enterprise,
-    acting_user: Any,
+    acting_user: User,
     requested_amount: Decimal,
     term_months: int,
     purpose: str = "",
@@ -190,7 +155,7 @@ def loan_application_create(
     an amount above min(quota, 5,000,000) or not positive, and a term outside 6–36 months.
     """
     if not is_enterprise_user_of(acting_user, enterprise.pk):
-        raise PermissionDenied(_REFUSED[Actor.ENTERPRISE])
+        raise PermissionDenied(_("Only the applying enterprise may do this."))
     Enterprise.objects.select_for_update().get(pk=enterprise.pk)  # one creation at a time
     _check_can_apply(enterprise=enterprise, on=today(), exclude_pk=None)
     evaluation = _evaluation_for_application(enterprise)
@@ -206,9 +171,8 @@ def loan_application_create(
         created_by=acting_user,
     )
     save_with_audit(application, acting_user=acting_user, reason="created")
-    change = LoanStatusChange(
-        application=application, to_status=LoanStatus.DRAFT, actor=acting_user
-    )
+    # The first record: the draft waits for its own firm, so nobody else is told.
+    change = LoanStatusChange(application=application, to_status=S.DRAFT, acting_user=acting_user)
     save_with_audit(change, acting_user=acting_user)
     _save_attachments(application=application, files=attachments, acting_user=acting_user)
     return application
@@ -218,7 +182,7 @@ def loan_application_create(
 def loan_application_update(
     *,
     application: LoanApplication,
-    acting_user: Any,
+    acting_user: User,
     requested_amount: Decimal,
     term_months: int,
     purpose: str = "",
@@ -227,9 +191,8 @@ def loan_application_update(
 ) -> LoanApplication:
     """The enterprise changes a draft or returned application and may add attachments."""
     loan = _lock(application)
-    if not is_enterprise_user_of(acting_user, loan.enterprise_id):
-        raise PermissionDenied(_REFUSED[Actor.ENTERPRISE])
-    if loan.status not in (LoanStatus.DRAFT, LoanStatus.RETURNED):
+    _refuse_unless_enterprise(loan, acting_user)
+    if loan.status not in (S.DRAFT, S.RETURNED):
         raise ValidationError(_("Only a draft or a returned application can be changed."))
     loan.requested_amount = _check_amount(
         requested_amount, maximum=loan.max_amount, field="requested_amount"
@@ -243,63 +206,64 @@ def loan_application_update(
 
 
 @transaction.atomic
-def loan_application_submit(*, application: LoanApplication, acting_user: Any) -> LoanApplication:
+def loan_application_submit(*, application: LoanApplication, acting_user: User) -> LoanApplication:
     """Submit a draft (or returned) application to the bureau, dated today.
 
     The firm must be a registered tech firm today and hold no other open application; the
     latest evaluation's quota is taken and the amount checked against it.
     """
-    loan = _lock_for(application, Actor.ENTERPRISE, acting_user)
+    loan = _step(application, S.SUBMITTED, acting_user)
     day = today()
-    if loan.status in (LoanStatus.DRAFT, LoanStatus.RETURNED):
-        _check_can_apply(enterprise=loan.enterprise, on=day, exclude_pk=loan.pk)
-        evaluation = _evaluation_for_application(loan.enterprise)
-        _check_amount(
-            loan.requested_amount,
-            maximum=min(evaluation.quota, scoring.MAX_QUOTA),
-            field="requested_amount",
-        )
-        changes = {"submitted_on": day, "evaluation": evaluation, "quota": evaluation.quota}
-    else:
-        changes = {}
-    return _transition(loan=loan, to=LoanStatus.SUBMITTED, acting_user=acting_user, changes=changes)
+    _check_can_apply(enterprise=loan.enterprise, on=day, exclude_pk=loan.pk)
+    evaluation = _evaluation_for_application(loan.enterprise)
+    _check_amount(
+        loan.requested_amount,
+        maximum=min(evaluation.quota, scoring.MAX_QUOTA),
+        field="requested_amount",
+    )
+    loan.submitted_on, loan.evaluation, loan.quota = day, evaluation, evaluation.quota
+    move(LOAN, loan, S.SUBMITTED, acting_user=acting_user)
+    return loan
 
 
 @transaction.atomic
 def loan_application_withdraw(
-    *, application: LoanApplication, acting_user: Any, note: str = ""
+    *, application: LoanApplication, acting_user: User, note: str = ""
 ) -> LoanApplication:
     """The applicant withdraws its application, at any time before the bank decides."""
-    loan = _lock_for(application, Actor.ENTERPRISE, acting_user)
-    return _transition(loan=loan, to=LoanStatus.WITHDRAWN, acting_user=acting_user, note=note)
+    loan = _step(application, S.WITHDRAWN, acting_user)
+    move(LOAN, loan, S.WITHDRAWN, acting_user=acting_user, note=note)
+    return loan
 
 
 @transaction.atomic
 def loan_application_return(
-    *, application: LoanApplication, acting_user: Any, note: str
+    *, application: LoanApplication, acting_user: User, note: str
 ) -> LoanApplication:
     """Staff return a submitted application to the firm, saying what is missing."""
-    loan = _lock_for(application, Actor.STAFF, acting_user)
+    loan = _step(application, S.RETURNED, acting_user)
     note = _required_note(note, _("Please say what the enterprise should add or correct."))
-    return _transition(loan=loan, to=LoanStatus.RETURNED, acting_user=acting_user, note=note)
+    move(LOAN, loan, S.RETURNED, acting_user=acting_user, note=note)
+    return loan
 
 
 @transaction.atomic
 def loan_application_reject(
-    *, application: LoanApplication, acting_user: Any, note: str
+    *, application: LoanApplication, acting_user: User, note: str
 ) -> LoanApplication:
     """Staff reject a submitted application, giving the reason."""
-    loan = _lock_for(application, Actor.STAFF, acting_user)
+    loan = _step(application, S.REJECTED, acting_user)
     note = _required_note(note, _("Please give the reason for the rejection."))
-    return _transition(loan=loan, to=LoanStatus.REJECTED, acting_user=acting_user, note=note)
+    move(LOAN, loan, S.REJECTED, acting_user=acting_user, note=note)
+    return loan
 
 
 @transaction.atomic
 def loan_application_forward(
-    *, application: LoanApplication, acting_user: Any, bank: Bank, note: str = ""
+    *, application: LoanApplication, acting_user: User, bank: Bank, note: str = ""
 ) -> LoanApplication:
     """Staff forward a submitted application to a partner bank not paused by its breaker."""
-    loan = _lock_for(application, Actor.STAFF, acting_user)
+    loan = _step(application, S.FORWARDED, acting_user)
     bank = Bank.objects.select_for_update().get(pk=bank.pk)
     if bank.paused:
         raise ValidationError(
@@ -320,68 +284,57 @@ def loan_application_forward(
         raise ValidationError(
             {"bank": _("An application of this firm of the same day is already at this bank.")}
         )
-    return _transition(
-        loan=loan,
-        to=LoanStatus.FORWARDED,
-        acting_user=acting_user,
-        note=note,
-        changes={"bank": bank},
-    )
+    loan.bank = bank
+    move(LOAN, loan, S.FORWARDED, acting_user=acting_user, note=note)
+    return loan
 
 
 @transaction.atomic
 def loan_approve(
     *,
     application: LoanApplication,
-    acting_user: Any,
+    acting_user: User,
     amount: Decimal,
     annual_rate_pct: Decimal,
     term_months: int,
     note: str = "",
 ) -> LoanApplication:
     """The bank approves a forwarded application: amount ≤ min(quota, 5,000,000), rate, term."""
-    loan = _lock_for(application, Actor.BANK, acting_user)
-    changes: dict[str, Any] = {}
-    if loan.status == LoanStatus.FORWARDED:
-        changes["approved_amount"] = _check_amount(amount, maximum=loan.max_amount, field="amount")
-        if annual_rate_pct is None or not 0 < annual_rate_pct <= MAX_RATE_PCT:
-            raise ValidationError(
-                {"annual_rate_pct": _("The annual rate must be above 0 and at most 24%.")}
-            )
-        changes["annual_rate_pct"] = annual_rate_pct
-        changes["approved_term_months"] = _check_term(term_months)
-    return _transition(
-        loan=loan, to=LoanStatus.APPROVED, acting_user=acting_user, note=note, changes=changes
-    )
+    loan = _step(application, S.APPROVED, acting_user)
+    loan.approved_amount = _check_amount(amount, maximum=loan.max_amount, field="amount")
+    if annual_rate_pct is None or not 0 < annual_rate_pct <= MAX_RATE_PCT:
+        raise ValidationError(
+            {"annual_rate_pct": _("The annual rate must be above 0 and at most 24%.")}
+        )
+    loan.annual_rate_pct = annual_rate_pct
+    loan.approved_term_months = _check_term(term_months)
+    move(LOAN, loan, S.APPROVED, acting_user=acting_user, note=note)
+    return loan
 
 
 @transaction.atomic
-def loan_decline(*, application: LoanApplication, acting_user: Any, note: str) -> LoanApplication:
+def loan_decline(*, application: LoanApplication, acting_user: User, note: str) -> LoanApplication:
     """The bank declines a forwarded application, giving the reason."""
-    loan = _lock_for(application, Actor.BANK, acting_user)
+    loan = _step(application, S.DECLINED, acting_user)
     note = _required_note(note, _("Please give the reason for declining."))
-    return _transition(loan=loan, to=LoanStatus.DECLINED, acting_user=acting_user, note=note)
+    move(LOAN, loan, S.DECLINED, acting_user=acting_user, note=note)
+    return loan
 
 
 @transaction.atomic
 def loan_disburse(
-    *, application: LoanApplication, acting_user: Any, disbursed_on: dt.date, note: str = ""
+    *, application: LoanApplication, acting_user: User, disbursed_on: dt.date, note: str = ""
 ) -> LoanApplication:
     """The bank records that the approved loan was paid out on `disbursed_on`."""
-    loan = _lock_for(application, Actor.BANK, acting_user)
+    loan = _step(application, S.DISBURSED, acting_user)
     if disbursed_on is None or disbursed_on > today():
         raise ValidationError({"disbursed_on": _("The disbursement date cannot be in the future.")})
     if loan.submitted_on and disbursed_on < loan.submitted_on:
         raise ValidationError(
             {"disbursed_on": _("The disbursement date cannot be before the application date.")}
         )
-    loan = _transition(
-        loan=loan,
-        to=LoanStatus.DISBURSED,
-        acting_user=acting_user,
-        note=note,
-        changes={"disbursed_on": disbursed_on},
-    )
+    loan.disbursed_on = disbursed_on
+    move(LOAN, loan, S.DISBURSED, acting_user=acting_user, note=note)
     bank_circuit_breaker_refresh(bank=loan.bank, acting_user=acting_user)
     return loan
 
@@ -390,14 +343,19 @@ def loan_disburse(
 def loan_repayment_record(
     *,
     application: LoanApplication,
-    acting_user: Any,
+    acting_user: User,
     paid_on: dt.date,
     principal: Decimal,
     interest: Decimal = Decimal(0),
 ) -> Repayment:
-    """The bank records a repayment; once no principal is outstanding the loan is repaid."""
-    loan = _lock_for(application, Actor.BANK, acting_user)
-    if loan.status not in (LoanStatus.DISBURSED, LoanStatus.OVERDUE):
+    """The bank records a repayment; once no principal is outstanding the loan is repaid
+    (the step to "repaid", recorded and told to the firm)."""
+    loan = _lock(application)
+    if not BANK.holds(acting_user, loan):
+        raise PermissionDenied(
+            _("Only an officer of the bank this loan was forwarded to may do this.")
+        )
+    if loan.status not in (S.DISBURSED, S.OVERDUE):
         raise ValidationError(_("Repayments can only be recorded on a disbursed or overdue loan."))
     principal = (principal or Decimal(0)).quantize(CENT)
     interest = (interest or Decimal(0)).quantize(CENT)
@@ -420,9 +378,11 @@ def loan_repayment_record(
     save_with_audit(repayment, acting_user=acting_user)
     loan.repaid_principal += principal
     if loan.outstanding_principal == 0:
-        _transition(
-            loan=loan,
-            to=LoanStatus.REPAID,
+        require_step(LOAN, loan, S.REPAID, acting_user)
+        move(
+            LOAN,
+            loan,
+            S.REPAID,
             acting_user=acting_user,
             note=_("Repaid in full on %(day)s.") % {"day": paid_on.isoformat()},
         )
@@ -434,40 +394,33 @@ def loan_repayment_record(
 
 @transaction.atomic
 def loan_mark_overdue(
-    *, application: LoanApplication, acting_user: Any, note: str = ""
+    *, application: LoanApplication, acting_user: User, note: str = ""
 ) -> LoanApplication:
     """The bank reports a disbursed loan as overdue."""
-    loan = _lock_for(application, Actor.BANK, acting_user)
-    loan = _transition(loan=loan, to=LoanStatus.OVERDUE, acting_user=acting_user, note=note)
+    loan = _step(application, S.OVERDUE, acting_user)
+    move(LOAN, loan, S.OVERDUE, acting_user=acting_user, note=note)
     bank_circuit_breaker_refresh(bank=loan.bank, acting_user=acting_user)
     return loan
 
 
 @transaction.atomic
 def loan_mark_defaulted(
-    *, application: LoanApplication, acting_user: Any, principal_loss: Decimal, note: str = ""
+    *, application: LoanApplication, acting_user: User, principal_loss: Decimal, note: str = ""
 ) -> LoanApplication:
     """The bank declares an overdue loan in default, with its principal loss."""
-    loan = _lock_for(application, Actor.BANK, acting_user)
-    if loan.status == LoanStatus.OVERDUE:
-        if principal_loss is None or principal_loss <= 0:
-            raise ValidationError({"principal_loss": _("The amount must be greater than zero.")})
-        if principal_loss > loan.outstanding_principal:
-            raise ValidationError(
-                {
-                    "principal_loss": _(
-                        "The principal loss cannot exceed the outstanding principal "
-                        "(%(amount)s 万元)."
-                    )
-                    % {"amount": format_wan(loan.outstanding_principal)}
-                }
-            )
-    loan = _transition(
-        loan=loan,
-        to=LoanStatus.DEFAULTED,
-        acting_user=acting_user,
-        note=note,
-        changes={"principal_loss": (principal_loss or Decimal(0)).quantize(CENT)},
-    )
+    loan = _step(application, S.DEFAULTED, acting_user)
+    if principal_loss is None or principal_loss <= 0:
+        raise ValidationError({"principal_loss": _("The amount must be greater than zero.")})
+    if principal_loss > loan.outstanding_principal:
+        raise ValidationError(
+            {
+                "principal_loss": _(
+                    "The principal loss cannot exceed the outstanding principal (%(amount)s 万元)."
+                )
+                % {"amount": format_wan(loan.outstanding_principal)}
+            }
+        )
+    loan.principal_loss = principal_loss.quantize(CENT)
+    move(LOAN, loan, S.DEFAULTED, acting_user=acting_user, note=note)
     bank_circuit_breaker_refresh(bank=loan.bank, acting_user=acting_user)
     return loan

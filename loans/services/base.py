@@ -1,19 +1,20 @@
-"""Shared by the loans services: who may act on a loan (the roles a user holds towards it
-and what refusals say), cents and today."""
+"""Shared by the loans services: whether a user acts for a firm or a bank (outside the
+workflows, e.g. creating an application), cents and today, and `lock_step`, the start of
+every workflow step. Who may make a step is the table's business (loans.workflows)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from loans.models import (
-    LoanApplication,
-)
-from loans.workflow import Actor
+from common.workflow import Workflow, lock, require_step
 
 if TYPE_CHECKING:
     from common.types import AnyUser, User
@@ -47,23 +48,28 @@ def _is_staff_with(user: AnyUser, perm: str) -> bool:
     return user.is_active and user.is_staff and user.has_perm(perm)
 
 
-def actor_kinds(user: AnyUser, loan: LoanApplication) -> set[Actor]:
-    """The roles `user` holds towards `loan`."""
-    kinds: set[Actor] = set()
-    if is_enterprise_user_of(user, loan.enterprise_id):
-        kinds.add(Actor.ENTERPRISE)
-    if is_officer_of(user, loan.bank_id):
-        kinds.add(Actor.BANK)
-    if _is_staff_with(user, "loans.review_loanapplication"):
-        kinds.add(Actor.STAFF)
-    if _is_staff_with(user, "loans.pay_compensationclaim"):
-        kinds.add(Actor.FINANCE)
-    return kinds
-
-
-_REFUSED = {
-    Actor.ENTERPRISE: _("Only the applying enterprise may do this."),
-    Actor.STAFF: _("Only bureau staff reviewing loans may do this."),
-    Actor.BANK: _("Only an officer of the bank this loan was forwarded to may do this."),
-    Actor.FINANCE: _("Only bureau finance staff may pay compensation."),
-}
+def lock_step(
+    workflow: Workflow,
+    obj: models.Model,
+    target: str,
+    acting_user: User | None,
+    *,
+    related: Iterable[str] = (),
+) -> Any:
+    """Lock `obj`'s row, then refuse (PermissionDenied) anyone who makes no step to `target`
+    from any state, before the table is read, so that an outsider learns nothing of the
+    record, not even its state; then check the step (common.workflow.require_step). Nothing
+    is written either way. Returns the locked row."""
+    locked = lock(workflow, obj, related=related)
+    actors = {
+        actor.key: actor
+        for source in workflow.sources(target)
+        for actor in workflow.actors_for(source, target)
+    }
+    if actors and not any(actor.holds(acting_user, locked) for actor in actors.values()):
+        raise PermissionDenied(
+            _("Only %(actors)s may make this step.")
+            % {"actors": _("、").join(str(actor.label) for actor in actors.values())}
+        )
+    require_step(workflow, locked, target, acting_user)
+    return locked

@@ -1,11 +1,16 @@
 """The risk compensation fund: claims (80% of min(principal loss, quota)), their approval
-and payment, and contributions. The fund row is locked on every change of its balance."""
+and payment, and contributions. The fund row is locked on every change of its balance.
+
+A claim is a process of its own (loans.workflows.CLAIM: filed → approved → paid), and its
+filing and payment are steps of the loan's (defaulted → compensation claimed → compensated):
+each is checked against its table and moved with common.workflow.move, which records it and
+tells the next actors."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -14,19 +19,24 @@ from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
 from common.lib.money import format_wan
+from common.notifications import step_notifications_write
+from common.workflow import move
 from loans.models import (
     FUND_SHARE,
     CompensationClaim,
+    CompensationClaimStatusChange,
     CompensationFund,
     CompensationPayment,
     FundContribution,
     LoanApplication,
     LoanStatus,
 )
-from loans.services.applications import _lock, _lock_for, _transition
 from loans.services.banks import bank_circuit_breaker_refresh
-from loans.services.base import _REFUSED, CENT, _is_staff_with, today
-from loans.workflow import Actor
+from loans.services.base import CENT, _is_staff_with, lock_step, today
+from loans.workflows import CLAIM, LOAN
+
+if TYPE_CHECKING:
+    from common.types import User
 
 
 def compensation_for(*, principal_loss: Decimal, quota: Decimal | None) -> tuple[Decimal, Decimal]:
@@ -45,17 +55,24 @@ def the_fund() -> CompensationFund:
 
 @transaction.atomic
 def compensation_claim_file(
-    *, application: LoanApplication, acting_user: Any, amount: Decimal | None = None, note: str = ""
+    *,
+    application: LoanApplication,
+    acting_user: User,
+    amount: Decimal | None = None,
+    note: str = "",
 ) -> CompensationClaim:
     """The bank claims on the fund for a defaulted loan.
 
     The claim is 80% of min(principal loss, quota); a larger `amount` is refused, as is a
-    claim beyond the fund's balance. The loan becomes "compensation claimed".
+    claim beyond the fund's balance. The loan becomes "compensation claimed" (finance are
+    told) and the claim is filed (the staff who decide on claims are told).
     """
-    loan = _lock_for(application, Actor.BANK, acting_user)
+    loan = lock_step(
+        LOAN, application, LoanStatus.COMPENSATION_CLAIMED, acting_user, related=("enterprise",)
+    )
     if CompensationClaim.objects.filter(loan=loan).exists():
         raise ValidationError(_("A compensation claim was already filed for this loan."))
-    if loan.status != LoanStatus.DEFAULTED or not loan.principal_loss:
+    if not loan.principal_loss:
         raise ValidationError(_("Only a defaulted loan with a principal loss can be claimed."))
     eligible, due = compensation_for(principal_loss=loan.principal_loss, quota=loan.quota)
     if amount is not None and amount.quantize(CENT) > due:
@@ -79,7 +96,7 @@ def compensation_claim_file(
                 % {"balance": format_wan(fund.balance)}
             }
         )
-    _transition(loan=loan, to=LoanStatus.COMPENSATION_CLAIMED, acting_user=acting_user, note=note)
+    move(LOAN, loan, LoanStatus.COMPENSATION_CLAIMED, acting_user=acting_user, note=note)
     claim = CompensationClaim(
         loan=loan,
         fund=fund,
@@ -90,61 +107,61 @@ def compensation_claim_file(
         note=note.strip(),
     )
     save_with_audit(claim, acting_user=acting_user, reason="filed")
+    # The claim's first record, written as move() writes a step's, and the same notices.
+    change = CompensationClaimStatusChange(
+        claim=claim, to_status=claim.status, acting_user=acting_user, note=claim.note
+    )
+    save_with_audit(change, acting_user=acting_user)
+    step_notifications_write(CLAIM, claim, change)
     return claim
 
 
-def _lock_claim(claim: CompensationClaim) -> CompensationClaim:
-    return CompensationClaim.objects.select_for_update(of=("self",)).get(pk=claim.pk)
+def _claim_step(claim: CompensationClaim, target: str, acting_user: User) -> CompensationClaim:
+    locked: CompensationClaim = lock_step(
+        CLAIM, claim, target, acting_user, related=("loan__enterprise", "loan__bank")
+    )
+    return locked
 
 
 @transaction.atomic
 def compensation_claim_approve(
-    *, claim: CompensationClaim, acting_user: Any, note: str = ""
+    *, claim: CompensationClaim, acting_user: User, note: str = ""
 ) -> CompensationClaim:
-    """Staff approve a filed claim for payment."""
-    if not _is_staff_with(acting_user, "loans.decide_compensationclaim"):
-        raise PermissionDenied(_("Only bureau staff may decide on compensation claims."))
-    claim = _lock_claim(claim)
-    if claim.status != CompensationClaim.Status.FILED:
-        raise ValidationError(_("Only a filed claim can be approved."))
-    claim.status = CompensationClaim.Status.APPROVED
+    """Staff approve a filed claim for payment; finance are told it waits for them."""
+    claim = _claim_step(claim, CompensationClaim.Status.APPROVED, acting_user)
     claim.decided_by = acting_user
     claim.decided_at = timezone.now()
-    if note:
-        claim.note = note.strip()
-    save_with_audit(claim, acting_user=acting_user, reason="approved")
+    move(CLAIM, claim, CompensationClaim.Status.APPROVED, acting_user=acting_user, note=note)
     return claim
 
 
 @transaction.atomic
 def compensation_claim_pay(
-    *, claim: CompensationClaim, acting_user: Any, paid_on: dt.date | None = None
+    *, claim: CompensationClaim, acting_user: User, paid_on: dt.date | None = None
 ) -> CompensationClaim:
     """Finance pay an approved claim out of the fund; the loan becomes compensated.
 
     Writes the claim's row in the fund's payment ledger, then lowers the fund's balance by
     that row's amount, in one transaction with the fund row locked. The ledger holds one row
     per claim, so a claim whose status was set back by any path is still refused a second
-    payment; so is a payment the balance cannot cover.
+    payment; so is a payment the balance cannot cover. Two steps are recorded: the claim's
+    (the bank is told it was paid) and the loan's (the firm is told).
     """
-    if not _is_staff_with(acting_user, "loans.pay_compensationclaim"):
-        raise PermissionDenied(_REFUSED[Actor.FINANCE])
-    claim = _lock_claim(claim)
-    if claim.status != CompensationClaim.Status.APPROVED:
-        raise ValidationError(_("Only an approved claim can be paid."))
-    loan = _lock(claim.loan)
+    claim = _claim_step(claim, CompensationClaim.Status.PAID, acting_user)
     payment = _payment_record(claim=claim, paid_on=paid_on or today(), acting_user=acting_user)
+    loan = lock_step(
+        LOAN, claim.loan, LoanStatus.COMPENSATED, acting_user, related=("enterprise", "bank")
+    )
     _fund_withdraw(fund_id=payment.fund_id, amount=payment.amount, acting_user=acting_user)
-    claim.status = CompensationClaim.Status.PAID
     claim.paid_on = payment.paid_on
-    save_with_audit(claim, acting_user=acting_user, reason="paid")
-    _transition(loan=loan, to=LoanStatus.COMPENSATED, acting_user=acting_user)
+    move(CLAIM, claim, CompensationClaim.Status.PAID, acting_user=acting_user)
+    move(LOAN, loan, LoanStatus.COMPENSATED, acting_user=acting_user)
     bank_circuit_breaker_refresh(bank=loan.bank, acting_user=acting_user)
     return claim
 
 
 def _payment_record(
-    *, claim: CompensationClaim, paid_on: dt.date, acting_user: Any
+    *, claim: CompensationClaim, paid_on: dt.date, acting_user: User
 ) -> CompensationPayment:
     """The claim's one row in the fund's payment ledger; a second is refused by the
     database's unique claim, which this turns into a message."""
@@ -172,7 +189,7 @@ def _payment_record(
     return payment
 
 
-def _fund_withdraw(*, fund_id: int, amount: Decimal, acting_user: Any) -> CompensationFund:
+def _fund_withdraw(*, fund_id: int, amount: Decimal, acting_user: User) -> CompensationFund:
     fund = CompensationFund.objects.select_for_update().get(pk=fund_id)
     if amount > fund.balance:
         raise ValidationError(
@@ -192,7 +209,7 @@ def _fund_withdraw(*, fund_id: int, amount: Decimal, acting_user: Any) -> Compen
 def fund_contribution_record(
     *,
     fund: CompensationFund,
-    acting_user: Any,
+    acting_user: User,
     total: Decimal,
     contributed_on: dt.date,
     note: str = "",

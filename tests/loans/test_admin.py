@@ -2,6 +2,7 @@
 month, evaluation runs, claims; changelists whose query count does not grow with rows."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -223,3 +224,92 @@ def test_a_second_active_credit_model_is_refused_with_a_message(staff_client):
     response = staff_client.post(reverse("admin:loans_creditmodel_add"), data)
     assert response.status_code == 302
     assert CreditModel.objects.get(version=2).history.get().history_user is not None
+
+
+# ------------------------------------------------------------- steps on the change page
+
+
+def _offered(client, url) -> list[str]:
+    """The step pages a change page offers, by target."""
+    page = client.get(url).content.decode()
+    return re.findall(r'/step/([a-z_]+)/" class="workflow-step"', page)
+
+
+def _change(obj) -> str:
+    meta = obj._meta
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+
+
+def _step(obj, target) -> str:
+    meta = obj._meta
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_step", args=[obj.pk, target])
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "offered"),
+    [
+        ("staff", S.SUBMITTED, ["returned", "rejected", "forwarded"]),
+        ("staff", S.FORWARDED, []),  # the bank decides, on its desk
+        ("finance", S.SUBMITTED, []),
+    ],
+)
+def test_a_loan_page_offers_the_steps_this_user_may_make(client, role, status, offered):
+    client.force_login(StaffFactory() if role == "staff" else FinanceFactory())
+    loan = loan_in(status)
+    assert sorted(_offered(client, _change(loan))) == sorted(offered)
+
+
+def test_staff_forward_from_the_loan_page_and_a_refusal_stays_at_its_field(client):
+    client.force_login(StaffFactory())
+    loan = loan_in(S.SUBMITTED)
+    paused = BankFactory(paused=True, paused_reason="不良率超过阈值")
+    response = client.post(_step(loan, S.FORWARDED), {"bank": paused.pk, "note": ""})
+    assert response.status_code == 200 and "熔断" in response.content.decode()  # catalog
+    loan.refresh_from_db()
+    assert loan.status == S.SUBMITTED and not loan.status_changes.exists()
+    bank = BankFactory()
+    response = client.post(_step(loan, S.FORWARDED), {"bank": bank.pk, "note": "材料齐全"})
+    assert response.status_code == 302
+    loan.refresh_from_db()
+    assert (loan.status, loan.bank) == (S.FORWARDED, bank)
+    assert loan.status_changes.get(to_status=S.FORWARDED).note == "材料齐全"
+
+
+def test_a_return_without_a_note_is_refused_at_the_note(client):
+    client.force_login(StaffFactory())
+    loan = loan_in(S.SUBMITTED)
+    response = client.post(_step(loan, S.RETURNED), {"note": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors["note"]
+    loan.refresh_from_db()
+    assert loan.status == S.SUBMITTED
+
+
+def test_a_step_page_refuses_who_may_not_make_it(client, fund):
+    client.force_login(FinanceFactory())
+    loan = loan_in(S.SUBMITTED)
+    assert client.get(_step(loan, S.REJECTED)).status_code == 403
+    assert client.post(_step(loan, S.REJECTED), {"note": "x"}).status_code == 403
+    loan.refresh_from_db()
+    assert loan.status == S.SUBMITTED
+
+
+def test_staff_approve_a_claim_and_finance_pay_it_from_its_page(client, fund):
+    from tests.loans.factories import CompensationClaimFactory
+
+    claim = CompensationClaimFactory()
+    staff, finance = StaffFactory(), FinanceFactory()
+    client.force_login(finance)
+    assert _offered(client, _change(claim)) == []  # staff decide first
+    client.force_login(staff)
+    assert _offered(client, _change(claim)) == ["approved"]
+    assert client.post(_step(claim, "approved"), {"note": "材料齐全"}).status_code == 302
+    client.force_login(finance)
+    assert _offered(client, _change(claim)) == ["paid"]
+    assert client.post(_step(claim, "paid"), {"paid_on": ""}).status_code == 302
+    claim.refresh_from_db()
+    assert claim.status == CompensationClaim.Status.PAID and claim.payment.recorded_by == finance
+    assert [c.to_status for c in claim.status_changes.all()] == ["approved", "paid"]
+    assert claim.loan.status == S.COMPENSATED
+    page = client.get(_change(claim)).content.decode()
+    assert "材料齐全" in page  # the claim's steps, inline

@@ -5,19 +5,25 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from common.models import Notification
 from loans.models import (
     Bank,
+    CompensationClaim,
     CompensationFund,
+    CompensationPayment,
     CreditEvaluation,
     FundContribution,
     LoanApplication,
     LoanStatus,
     LoanStatusChange,
 )
+from loans.workflows import LOAN
 from portal.accounts.models import User
 
 pytestmark = pytest.mark.django_db
+S = LoanStatus
 
 
 def _seed() -> None:
@@ -53,3 +59,37 @@ def test_demo_has_loans_in_every_state_and_is_idempotent(client):
     assert LoanApplication.objects.filter(bank=bank_user.bank).exists()
     loan = LoanApplication.objects.filter(bank=bank_user.bank).first()
     assert client.get(f"/loans/bank/{loan.pk}/").status_code == 200
+
+
+def test_demo_loans_are_what_the_services_make():
+    """Each demo loan's records walk its table from the draft, made by the people the table
+    names; the fund's balance is its contributions less its payments; the next actors were
+    told; the loans that got further lie in the past."""
+    _seed()
+    today = timezone.localdate()
+    for loan in LoanApplication.objects.prefetch_related("status_changes__acting_user"):
+        changes = list(loan.status_changes.all())
+        assert [c.from_status for c in changes][0] == "" and changes[0].to_status == S.DRAFT
+        assert changes[-1].to_status == loan.status
+        for change in changes[1:]:
+            assert LOAN.actors_for(change.from_status, change.to_status), change
+            assert LOAN.may(change.acting_user, _as_of(loan, change), change.to_status), change
+        assert [c.created_at for c in changes] == sorted(c.created_at for c in changes)
+        if loan.disbursed_on:
+            assert (today - loan.submitted_on).days >= 400
+            assert loan.submitted_on <= loan.disbursed_on <= today
+    contributed = sum(c.total for c in FundContribution.objects.all())
+    paid = sum(p.amount for p in CompensationPayment.objects.all())
+    assert paid > 0 and CompensationFund.objects.get().balance == contributed - paid
+    claim = CompensationClaim.objects.get(status=CompensationClaim.Status.PAID)
+    assert [c.to_status for c in claim.status_changes.all()] == ["filed", "approved", "paid"]
+    assert claim.loan.status == S.COMPENSATED and claim.paid_on <= today
+    # The bureau's logins were told of what waits for them.
+    for username in ("staff", "finance", "bank"):
+        assert Notification.objects.filter(recipient__username=username).exists(), username
+
+
+def _as_of(loan, change):
+    """The loan as it stood before `change` (who may make a step depends on its bank)."""
+    loan.status = change.from_status
+    return loan

@@ -1,5 +1,5 @@
 """The loan journey in Debian's Chromium, in Chinese: the enterprise applies with an
-attachment, staff forward it in the admin, the bank officer approves and disburses on the
+attachment, staff forward it from its admin page, the bank officer approves and disburses on the
 desk, and the enterprise sees its loan as disbursed; the emails reach a real SMTP server.
 Screenshots go to /tmp/shots/loans_*.png."""
 
@@ -88,15 +88,16 @@ def test_loan_journey_in_chinese(page: Page, smtp_server, celery_worker, tmp_pat
     shot(page, "loans_03_submitted")
     loan = LoanApplication.objects.get(enterprise=enterprise)
 
-    # 2. Staff forward it to the bank from the review queue.
+    # 2. Staff forward it to the bank: the change page offers the steps staff may make.
     log_in(page, staff.username)
-    page.goto("/admin/loans/loanapplication/?status__exact=submitted")
-    page.locator(f"input[name=_selected_action][value='{loan.pk}']").check()
-    page.select_option("select[name=action]", "forward_to_bank")
+    page.goto(f"/admin/loans/loanapplication/{loan.pk}/change/")
+    steps = page.locator("a.workflow-step")
+    expect(steps).to_have_count(3)  # forward, return, reject
+    page.locator("a.workflow-step[href$='/step/forwarded/']").click()
     page.select_option("select[name=bank]", str(bank.pk))
-    page.fill("input[name=note]", "材料齐全，推荐放款")
-    page.locator("button[name=index]").click()
-    expect(page.locator(".messagelist")).to_contain_text("1")
+    page.fill("textarea[name=note]", "材料齐全，推荐放款")
+    page.locator("input[type=submit]").click()
+    expect(page.locator(".messagelist")).to_contain_text("已推荐至银行")  # catalog
     shot(page, "loans_04_forwarded")
     loan.refresh_from_db()
     assert (loan.status, loan.bank) == (LoanStatus.FORWARDED, bank)
@@ -121,9 +122,16 @@ def test_loan_journey_in_chinese(page: Page, smtp_server, celery_worker, tmp_pat
     expect(page.locator(".loan-status")).to_have_text("已放款")  # catalog
     expect(page.locator(".timeline")).to_contain_text("材料齐全，推荐放款")
     shot(page, "loans_07_enterprise_sees_disbursed")
-    found = wait_for(smtp_server, lambda m: subject(m).endswith("已放款"))  # catalog
-    assert found[0]["X-Envelope-To"] == "cfo@yunfan.example.cn"
-    assert "重庆农村商业银行江北支行" in body_of(found[0])
+    found = wait_for(
+        smtp_server,
+        lambda m: (
+            subject(m).endswith("已放款")  # catalog
+            and m["X-Envelope-To"] == "cfo@yunfan.example.cn"
+        ),
+    )
+    assert "重庆农村商业银行江北支行" in body_of(found[0])  # who acted: the bank, no officer
+    assert officer.display_name not in body_of(found[0])
+    assert f"/loans/{loan.pk}/" in body_of(found[0])
     # The bank's officers get their own email, linking to the bank desk page of the loan.
     forwarded = wait_for(
         smtp_server,

@@ -102,7 +102,7 @@ def test_paying_writes_one_ledger_row_and_lowers_the_balance_by_its_amount(fund)
 def test_the_service_called_twice_pays_once(fund):
     claim = approved_claim()
     services.compensation_claim_pay(claim=claim, acting_user=FinanceFactory())
-    with pytest.raises(ValidationError, match="Only an approved claim can be paid"):
+    with pytest.raises(ValidationError, match="is “Paid” and cannot become “Paid”"):
         services.compensation_claim_pay(claim=claim, acting_user=FinanceFactory())
     assert_paid_once(claim)
 
@@ -180,7 +180,7 @@ def test_the_admin_pay_action_twice_pays_once(client, fund):
     client.force_login(FinanceFactory())
     action(client, "pay", [claim.pk])
     response = action(client, "pay", [claim.pk])
-    assert "Only an approved claim can be paid" in response.content.decode()
+    assert "is “Paid” and cannot become “Paid”" in response.content.decode()
     set_back(claim)
     response = action(client, "pay", [claim.pk])
     assert "the fund pays a claim once" in response.content.decode()

@@ -106,6 +106,18 @@ WORKFLOW_WRITES: dict[str, set[str]] = {
         "subsidies.subsidyclaim",
         "subsidies.subsidyclaimstatuschange",
     },
+    # Staff move an application in review (status, bank) and decide on a claim.
+    "loans.review_loanapplication": {"loans.loanapplication"},
+    "loans.decide_compensationclaim": {"loans.compensationclaim"},
+    # Finance pay a claim: the fund's ledger row and balance, the claim, and the loan's step
+    # to "compensated" with its record.
+    "loans.pay_compensationclaim": {
+        "loans.compensationpayment",
+        "loans.compensationfund",
+        "loans.compensationclaim",
+        "loans.loanapplication",
+        "loans.loanstatuschange",
+    },
 }
 
 

@@ -119,7 +119,7 @@ def test_overdue_on_d(overdue_at, repaid_at, overdue):
         if at:
             change = LoanStatusChange.objects.create(application=loan, to_status=to)
             LoanStatusChange.objects.filter(pk=change.pk).update(
-                at=timezone.make_aware(at)  # Asia/Shanghai
+                created_at=timezone.make_aware(at)  # Asia/Shanghai
             )
     loan_in(
         S.OVERDUE,
@@ -139,5 +139,5 @@ def test_overdue_changes_at_the_same_instant_read_in_id_order(order, overdue):
     same = timezone.make_aware(dt.datetime(2025, 10, 10, 9))
     for to in order:
         change = LoanStatusChange.objects.create(application=loan, to_status=to)
-        LoanStatusChange.objects.filter(pk=change.pk).update(at=same)
+        LoanStatusChange.objects.filter(pk=change.pk).update(created_at=same)
     assert section.compute(PERIOD)["overdue_loans"] == overdue

@@ -89,7 +89,9 @@ def test_each_application_step_tells_its_next_actors_and_the_firm(
     # The firm has no page of its applications: its link opens its enterprise page.
     assert to_firm.url.endswith(reverse("enterprises:my_enterprise"))
     if target == S.PRELIMINARY_PASSED:
-        to_staff = next(n for n in told if n.recipient == roles["staff"])
+        # the bureau's other staff are told (not the one who made the step)
+        assert roles["staff"] not in {n.recipient for n in told}
+        to_staff = next(n for n in told if n.recipient == roles["bureau_admin"])
         assert to_staff.url.endswith(
             reverse("admin:subsidies_hightechapplication_change", args=[obj.pk])
         )
