@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         ("common", "0002_calendar"),
         ("enterprises", "0006_desk_status_changes_on_common_record"),
         ("incubators", "0003_incubator_opened_on"),
-        ("loans", "0004_backfill_compensation_payments"),
+        ("loans", "0007_backfill_compensation_claim_steps"),
         ("statistics", "0001_initial"),
         ("subsidies", "0006_high_tech_status_changes_on_common_record"),
     ]
