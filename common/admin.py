@@ -22,13 +22,15 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from common.audit import save_with_audit
+from common.calendar import calendar_day_delete, calendar_day_save
 from common.errors import put_on_form
-from common.models import Notification, QueueHandover
+from common.models import CalendarDay, Notification, QueueHandover
 from common.queue import MANAGE_HANDOVERS, may_set_handover, queue_handover_save
 from common.workflow import REGISTRY, Workflow
 
@@ -258,6 +260,69 @@ class WorkflowStepsMixin:
             "change_url": change_url,
         }
         return TemplateResponse(request, "admin/common/workflow_step.html", context)
+
+
+# ---- the official calendar
+
+
+class CalendarYearFilter(admin.SimpleListFilter):
+    """The years that have arrangements entered, newest first."""
+
+    title = _("year")
+    parameter_name = "year"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        years = CalendarDay.objects.dates("date", "year", order="DESC")
+        return [(str(day.year), str(day.year)) for day in years]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        return queryset.filter(date__year=int(value)) if value and value.isdigit() else queryset
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Staff enter the State Council's holiday arrangements for the next year each winter:
+    every day off of each holiday, and every weekend day worked in lieu."""
+
+    list_display = ("date", "weekday", "kind", "name", "entered_by")
+    list_select_related = ("entered_by",)
+    list_filter = (CalendarYearFilter, "kind")
+    date_hierarchy = "date"
+    search_fields = ("name",)
+    ordering = ("-date",)
+    show_full_result_count = False
+    fields = ("date", "kind", "name", "entered_by", "updated_at")
+    readonly_fields = ("entered_by", "updated_at")
+
+    @admin.display(description=_("weekday"), ordering="date")
+    def weekday(self, obj: CalendarDay) -> str:
+        return date_format(obj.date, "l")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        next_year = today().year + 1
+        if request.method == "GET" and not CalendarDay.objects.in_year(next_year).exists():
+            messages.warning(
+                request,
+                _(
+                    "No holiday arrangements are entered for %(year)d yet: deadlines in "
+                    "%(year)d count weekends only until they are."
+                )
+                % {"year": next_year},
+            )
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
+        calendar_day_save(calendar_day=obj, acting_user=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: CalendarDay) -> None:
+        calendar_day_delete(calendar_day=obj, acting_user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            calendar_day_delete(calendar_day=obj, acting_user=request.user)
 
 
 # -------------------------------------------------------- the outbox and queue handovers

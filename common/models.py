@@ -165,3 +165,71 @@ class QueueHandover(models.Model):
 
     def covers(self, day: dt.date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+
+# ---- the official calendar
+
+
+class CalendarDayQuerySet(models.QuerySet):
+    def in_year(self, year: int) -> CalendarDayQuerySet:
+        return self.filter(date__gte=dt.date(year, 1, 1), date__lt=dt.date(year + 1, 1, 1))
+
+
+class CalendarDay(models.Model):
+    """One day of the State Council's holiday arrangements (节假日安排) that differs from, or
+    names a day of, the ordinary Monday-to-Friday week.
+
+    A holiday row is a day off (whole published spans are stored, their weekend days too);
+    a working-day row is a weekend day worked in lieu (调休上班). A year is covered once it
+    has any row; `common.calendar` counts deadlines on these rows and counts weekends only
+    in a year that has none.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday (day off)")
+        WORKDAY = "workday", _("Adjusted working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("arrangement"), max_length=10, choices=Kind.choices)
+    name = models.CharField(
+        _("holiday name"),
+        max_length=60,
+        help_text=_("As the State Council's notice names it, e.g. 国庆节."),
+    )
+    # Empty for the rows seeded from the chinesecalendar library.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CalendarDayQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday arrangement")
+        verbose_name_plural = _("holiday arrangements")
+        constraints = [
+            # Days worked in lieu are always weekend days; a weekday is a working day anyway.
+            models.CheckConstraint(
+                condition=Q(kind="holiday") | Q(date__iso_week_day__gte=6),
+                name="calendar_workday_on_weekend",
+                violation_error_message=_("An adjusted working day falls on a Saturday or Sunday."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        if self.name and not self.name.strip():
+            raise ValidationError({"name": _("Name the holiday, e.g. 国庆节.")})
+        self.name = " ".join(self.name.split())
+        if self.kind == self.Kind.WORKDAY and self.date and self.date.isoweekday() < 6:
+            raise ValidationError(
+                {"date": _("An adjusted working day falls on a Saturday or Sunday.")}
+            )

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from common.calendar import notice_latest_start
 from enterprises.models import Enterprise, HighTechCertificate
 from incubators.models import Incubator, Tenancy
 from portal.accounts.models import User
@@ -193,7 +194,7 @@ def _advance(cast: Cast, claim: SubsidyClaim, target: str, today: dt.date, n: in
     ends_on = today + dt.timedelta(days=3) if target == S.IN_NOTICE else today - dt.timedelta(7)
     services.subsidy_claim_publish_notice(
         claim=claim,
-        starts_on=ends_on - dt.timedelta(days=6),
+        starts_on=notice_latest_start(ends_on),
         ends_on=ends_on,
         acting_user=cast.staff,
     )

@@ -72,6 +72,26 @@ def celery_worker(transactional_db) -> Iterator[None]:
         yield
 
 
+_DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def official_calendar(request) -> None:
+    """The holiday arrangements as the migration seeds them, even after a transactional test
+    emptied the tables; nothing of an earlier test's calendar is remembered."""
+    from common.calendar import calendar_cache_clear, calendar_seed_from_library
+
+    calendar_cache_clear()
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not _DB_FIXTURES & set(request.fixturenames):
+        return
+    transactional = (marker is not None and marker.kwargs.get("transaction", False)) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    calendar_seed_from_library()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     """Debian's Chromium driven by Playwright (never a downloaded browser build)."""

@@ -12,6 +12,7 @@ shown at the field with nothing saved. Requests also have their service-desk pag
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
@@ -212,7 +213,10 @@ class ServiceRequestAdmin(
         if "due_on" in form.base_fields:
             # Left empty, the service sets the usual due date.
             form.base_fields["due_on"].required = False
-            form.base_fields["due_on"].help_text = _("Empty: the usual time limit applies.")
+            form.base_fields["due_on"].help_text = _(
+                "Empty: due %(days)d working days after the day of registration (official "
+                "calendar)."
+            ) % {"days": settings.SERVICE_REQUEST_DUE_WORKING_DAYS}
         if "handler" in form.base_fields:
             form.base_fields["handler"].queryset = get_user_model().objects.filter(
                 is_staff=True, is_active=True

@@ -22,7 +22,6 @@ from enterprises.models.registry import (
     uscc_error_message,
 )
 from enterprises.models.service_desk import (
-    SERVICE_REQUEST_DUE_DAYS,
     Department,
     OverdueDigest,
     ProjectRecommendation,
@@ -37,7 +36,6 @@ from enterprises.models.service_desk import (
 __all__ = [
     "CERTIFICATE_NUMBER_RE",
     "CERTIFICATE_YEARS",
-    "SERVICE_REQUEST_DUE_DAYS",
     "USCC_MESSAGES",
     "AnnualFigures",
     "Department",

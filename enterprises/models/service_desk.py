@@ -18,13 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from common.calendar import service_request_due_on, service_request_overdue_cutoff
 from common.lib.dates import year_start
 from common.models import StatusChange
 from enterprises.models.registry import Enterprise
 
-# Days a request may stay open (or forwarded) before it counts as overdue, unless staff set
-# another due date.
-SERVICE_REQUEST_DUE_DAYS = 15
 # Long enough for a notebook entry, short enough for the (enterprise, date, description)
 # natural key of the ledger to fit in a PostgreSQL index entry even in 4-byte characters.
 DESCRIPTION_MAX_LENGTH = 600
@@ -107,10 +105,9 @@ class ServiceVisit(models.Model):
 
 def overdue_condition(day: dt.date) -> Q:
     """Past the due date before `day` (for a request still pending); without a due date,
-    past the usual time limit."""
+    past the usual time limit (working days on the official calendar)."""
     return Q(due_on__lt=day) | Q(
-        due_on__isnull=True,
-        registered_on__lt=day - dt.timedelta(days=SERVICE_REQUEST_DUE_DAYS),
+        due_on__isnull=True, registered_on__lt=service_request_overdue_cutoff(day)
     )
 
 
@@ -279,7 +276,7 @@ class ServiceRequest(models.Model):
     @property
     def effective_due_on(self) -> dt.date:
         """The due date, or the usual time limit for a ledger row that has none."""
-        return self.due_on or self.registered_on + dt.timedelta(days=SERVICE_REQUEST_DUE_DAYS)
+        return self.due_on or service_request_due_on(self.registered_on)
 
     def is_overdue_on(self, day: dt.date) -> bool:
         return self.is_pending and self.effective_due_on < day

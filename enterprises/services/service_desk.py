@@ -29,11 +29,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
+from common.calendar import service_request_due_on
 from common.notifications import absolute, step_notifications_write
 from common.queue import overdue_queue_items
 from common.workflow import lock, move, require_step
 from enterprises.models import (
-    SERVICE_REQUEST_DUE_DAYS,
     Department,
     Enterprise,
     OverdueDigest,
@@ -155,7 +155,7 @@ def _new_request(
         category=category,
         description=description,
         handler=handler,
-        due_on=due_on or registered_on + dt.timedelta(days=SERVICE_REQUEST_DUE_DAYS),
+        due_on=due_on or service_request_due_on(registered_on),
         raised_by=_user(acting_user),
     )
     save_with_audit(service_request, acting_user=acting_user, reason=reason)
@@ -213,8 +213,9 @@ def service_request_register(
 ) -> ServiceRequest:
     """Staff register a request collected at a visit or by phone; they handle it by default.
 
-    The due date defaults to SERVICE_REQUEST_DUE_DAYS after registration. A handler other
-    than the acting staff member is notified that the request waits for them.
+    The due date defaults to the usual time limit: the 15th working day after the day of
+    registration on the official calendar (`common.calendar.service_request_due_on`). A
+    handler other than the acting staff member is notified that the request waits for them.
     """
     _require_staff(acting_user, "enterprises.add_servicerequest")
     return _new_request(

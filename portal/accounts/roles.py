@@ -156,6 +156,9 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *(f"subsidies.view_{model}" for model in _SUBSIDY_RECORDS),
         # The first of a claim's three signatures; the other two are their own roles'.
         "subsidies.sign_as_handler",
+        # The official calendar: staff enter each year's holiday arrangements when the State
+        # Council publishes them, and remove a day entered by mistake.
+        *(f"common.{verb}_calendarday" for verb in ("view", "add", "change", "delete")),
         *_OWN_HANDOVERS,
     ),
     # The second and third signatures: they read claims and sign, and change nothing else.

@@ -177,6 +177,12 @@ REPORT_DELIVERY_STUCK_AFTER = env.int("REPORT_DELIVERY_STUCK_AFTER", default=60 
 # late) gets only that step's reminder.
 HIGH_TECH_EXPIRY_REMINDER_DAYS = (90, 30)
 
+# Deadlines count working days on the official calendar (common.calendar): a service request
+# is due on the 15th working day after the day of registration; a public notice (公示) lasts
+# at least 5 working days counting its first day.
+SERVICE_REQUEST_DUE_WORKING_DAYS = env.int("SERVICE_REQUEST_DUE_WORKING_DAYS", default=15)
+NOTICE_MIN_WORKING_DAYS = env.int("NOTICE_MIN_WORKING_DAYS", default=5)
+
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # Content-Security-Policy: everything from our own origin, nothing from a CDN.

@@ -9,7 +9,7 @@ form has the field) or PermissionDenied (wrong actor); nothing is saved in eithe
 """
 
 from subsidies.services.audits import rd_audit_assign, rd_audit_complete, rd_audit_record
-from subsidies.services.base import NOTICE_MIN_DAYS, acts_for_claimant, claim_change_notify
+from subsidies.services.base import acts_for_claimant, claim_change_notify
 from subsidies.services.claims import (
     NEEDS_DOCUMENTS,
     objection_answer,
@@ -43,7 +43,6 @@ from subsidies.services.recognition import (
 __all__ = [
     "EXPORT_HEADERS",
     "NEEDS_DOCUMENTS",
-    "NOTICE_MIN_DAYS",
     "acts_for_claimant",
     "claim_change_notify",
     "high_tech_application_pass_preliminary",

@@ -27,8 +27,6 @@ from subsidies.models import (
 )
 
 Status = SubsidyClaim.Status
-# The shortest public notice (公示), counting both the first and the last day.
-NOTICE_MIN_DAYS = 5
 
 
 # ---------------------------------------------------------------------------- who may act

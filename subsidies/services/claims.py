@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
+from common.calendar import notice_earliest_end
 from enterprises.models import Enterprise
 from incubators.models import Incubator
 from subsidies.models import (
@@ -28,7 +30,6 @@ from subsidies.models import (
     SubsidyPolicy,
 )
 from subsidies.services.base import (
-    NOTICE_MIN_DAYS,
     Status,
     _check_not_duplicate,
     _check_not_paid_elsewhere,
@@ -230,15 +231,24 @@ def subsidy_claim_sign(
 def subsidy_claim_publish_notice(
     *, claim: SubsidyClaim, starts_on: dt.date, ends_on: dt.date, acting_user: Any
 ) -> SubsidyClaim:
-    """Put a signed-off claim on public notice (公示) from `starts_on` to `ends_on`."""
+    """Put a signed-off claim on public notice (公示) from `starts_on` to `ends_on`, at least
+    NOTICE_MIN_WORKING_DAYS working days on the official calendar counting the first day."""
     _require_staff(acting_user)
     locked = _lock(claim)
     _check_transition(locked, Status.IN_NOTICE)
-    if ends_on < starts_on + dt.timedelta(days=NOTICE_MIN_DAYS - 1):
+    earliest_end = notice_earliest_end(starts_on)
+    if ends_on < earliest_end:
         raise ValidationError(
             {
-                "ends_on": _("A public notice lasts at least %(days)d days.")
-                % {"days": NOTICE_MIN_DAYS}
+                "ends_on": _(
+                    "A public notice lasts at least %(days)d working days counting its first "
+                    "day: starting on %(start)s, it may end on %(earliest)s at the earliest."
+                )
+                % {
+                    "days": settings.NOTICE_MIN_WORKING_DAYS,
+                    "start": starts_on.isoformat(),
+                    "earliest": earliest_end.isoformat(),
+                }
             }
         )
     locked.notice_starts_on = starts_on

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import factory
 
+from common.calendar import service_request_due_on
 from common.lib import uscc
 from enterprises.models import (
     AnnualFigures,
@@ -94,7 +95,7 @@ class ServiceRequestFactory(factory.django.DjangoModelFactory):
     registered_on = dt.date(2025, 3, 10)
     category = ServiceRequest.Category.POLICY
     description = factory.Sequence(lambda n: f"咨询研发费用加计扣除政策（{n}）")
-    due_on = factory.LazyAttribute(lambda r: r.registered_on + dt.timedelta(days=15))
+    due_on = factory.LazyAttribute(lambda r: service_request_due_on(r.registered_on))
 
 
 class ProjectRecommendationFactory(factory.django.DjangoModelFactory):

@@ -112,7 +112,7 @@ def test_staff_record_a_visit_and_a_request_in_admin(staff_client, staff):
     assert response.status_code == 302, response.context["adminform"].form.errors
     created = ServiceRequest.objects.get()
     assert created.handler == staff
-    assert created.due_on == dt.date(2025, 6, 18)
+    assert created.due_on == dt.date(2025, 6, 24)  # 15 working days (6-2 was 端午节)
     assert created.status_changes.get().to_status == "open"
 
 

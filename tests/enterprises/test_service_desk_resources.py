@@ -121,7 +121,8 @@ def test_good_request_ledger_loads_and_again_changes_nothing(tmp_path, capsys, f
     }
     forwarded = ServiceRequest.objects.get(status="forwarded")
     assert forwarded.due_on is None
-    assert forwarded.effective_due_on == dt.date(2022, 3, 23)
+    # no due date of its own: the 15th working day after 2022-03-08
+    assert forwarded.effective_due_on == dt.date(2022, 3, 29)
     requests = ServiceRequest.objects
     assert requests.requests_collected_ytd(dt.date(2022, 12, 31)) == 4
     assert requests.requests_resolved_ytd(dt.date(2022, 3, 31)) == 1

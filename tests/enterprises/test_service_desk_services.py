@@ -123,13 +123,16 @@ def test_a_user_waiting_for_approval_cannot_raise_a_request():
         raise_request(pending)
 
 
-def test_raised_request_is_open_due_in_fifteen_days_with_its_first_step(enterprise_user):
+def test_raised_request_is_open_due_in_fifteen_working_days_with_its_first_step(
+    enterprise_user, time_machine
+):
+    time_machine.move_to(dt.datetime(2026, 9, 28, 10, 0))
     service_request = raise_request(enterprise_user)
 
-    today = timezone.localdate()
     assert service_request.status == Status.OPEN
-    assert service_request.registered_on == today
-    assert service_request.due_on == today + dt.timedelta(days=15)
+    assert service_request.registered_on == dt.date(2026, 9, 28)
+    # National Day 10-01..10-07 off, Saturday 10-10 worked
+    assert service_request.due_on == dt.date(2026, 10, 23)
     assert service_request.raised_by == enterprise_user
     assert service_request.handler is None
     change = service_request.status_changes.get()
@@ -344,7 +347,7 @@ def test_staff_register_a_request_collected_at_a_visit(staff):
     )
     assert service_request.visit == visit
     assert service_request.handler == staff
-    assert service_request.due_on == dt.date(2025, 6, 18)
+    assert service_request.due_on == dt.date(2025, 6, 24)  # 15 working days (6-2 was 端午节)
     assert list(visit.requests.all()) == [service_request]
 
 

@@ -135,7 +135,8 @@ def test_staff_walk_a_claim_through_its_steps_in_admin(client, actors):
     _step(client, claim, step="sign", stage=SignOff.Stage.DEPUTY_DIRECTOR)
     _login(client, actors.handler)
     response = _step(client, claim, step="publish", starts_on="2026-01-05", ends_on="2026-01-06")
-    assert b"at least 5 days" in response.content
+    assert b"at least 5 working days" in response.content
+    assert b"2026-01-09 at the earliest" in response.content
     _step(client, claim, step="publish", starts_on="2026-01-05", ends_on="2026-01-11")
     response = _step(client, claim, step="approve", approved="30000")
     assert b"cannot exceed the eligible amount" in response.content

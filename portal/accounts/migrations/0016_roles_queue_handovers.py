@@ -13,8 +13,8 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0014_sign_off_roles"),
-        ("common", "0001_outbox_and_handovers"),
+        ("accounts", "0015_roles_calendar"),
+        ("common", "0002_calendar"),
         ("enterprises", "0006_desk_status_changes_on_common_record"),
         ("incubators", "0003_incubator_opened_on"),
         ("loans", "0007_backfill_compensation_claim_steps"),
