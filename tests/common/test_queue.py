@@ -1,6 +1,7 @@
 """The work queue (我的待办): what waits for each person, computed from the workflow tables.
 
-Dates are written out; March 2026 has no holidays, so its working days are Monday to Friday.
+Dates are written out; March 2026 has no holidays, so its working days are Monday to Friday;
+October 2026 has the National Day holiday and a Saturday worked in lieu.
 """
 
 import dataclasses
@@ -12,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from common import calendar
 from common.models import QueueHandover
 from common.queue import overdue_queue_items, queue_count_for_user, queue_for_user
 from enterprises.models import ServiceRequest
@@ -48,6 +50,14 @@ pytestmark = pytest.mark.django_db
 
 S = SubsidyClaim.Status
 DAY = dt.date(2026, 3, 20)  # a Friday
+
+
+@pytest.fixture(autouse=True)
+def calendar_read(db):
+    """The official calendar is read once a minute per process; read it before a test counts
+    queries, so that counts do not depend on when it was last read."""
+    calendar.calendar_cache_clear()
+    calendar.is_working_day(DAY)
 
 
 @pytest.fixture
@@ -262,6 +272,26 @@ def test_age_deadline_and_overdue_count_working_days(workflows):
     assert item(friday, dt.date(2026, 3, 13)).deadline == dt.date(2026, 3, 13)
     assert item(friday, dt.date(2026, 3, 16)).overdue
     assert item(friday, dt.date(2026, 3, 14)).age == 5  # Saturday counts no day
+
+
+def test_age_and_deadline_follow_the_official_calendar(workflows):
+    """National Day 2026: 1 to 7 October off, Saturday 10 October worked."""
+    calendar.calendar_cache_clear()
+    staff = StaffFactory()
+    request(since=dt.date(2026, 9, 28))  # 15 working days while open
+
+    def item(day):
+        [found] = queue_for_user(user=staff, day=day).items
+        return found
+
+    # 29 and 30 September, 8, 9, 10 (a Saturday worked) and 12 October
+    assert (item(dt.date(2026, 10, 12)).age, item(dt.date(2026, 10, 12)).deadline) == (
+        6,
+        dt.date(2026, 10, 23),
+    )
+    assert not item(dt.date(2026, 10, 23)).overdue
+    late = item(dt.date(2026, 10, 26))
+    assert (late.overdue, late.age) == (True, 16)
 
 
 def test_a_state_without_a_time_limit_has_no_deadline(workflows):
