@@ -7,10 +7,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -29,7 +30,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from common.audit import save_with_audit
 from common.calendar import calendar_day_delete, calendar_day_save
 from common.errors import put_on_form
-from common.models import CalendarDay
+from common.models import CalendarDay, Notification, QueueHandover
+from common.queue import MANAGE_HANDOVERS, may_set_handover, queue_handover_save
 from common.workflow import REGISTRY, Workflow
 
 
@@ -321,3 +323,91 @@ class CalendarDayAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for obj in queryset:
             calendar_day_delete(calendar_day=obj, acting_user=request.user)
+
+
+# -------------------------------------------------------- the outbox and queue handovers
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what was told to whom, and whether it went out."""
+
+    list_display = ("created_at", "recipient", "kind", "subject", "status", "attempts", "sent_at")
+    list_filter = ("status", "kind")
+    list_select_related = ("recipient",)
+    search_fields = ("subject", "email", "recipient__username", "recipient__last_name")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class QueueHandoverForm(forms.ModelForm):
+    class Meta:
+        model = QueueHandover
+        fields = ["from_user", "to_user", "starts_on", "ends_on"]
+
+
+@admin.register(QueueHandover)
+class QueueHandoverAdmin(admin.ModelAdmin):
+    """A handler away hands their queue to a colleague for a period. Each sets their own;
+    the bureau admin sets anyone's. Saved through `queue_handover_save`."""
+
+    form = QueueHandoverForm
+    list_display = ("from_user", "to_user", "starts_on", "ends_on", "created_by")
+    list_select_related = ("from_user", "to_user", "created_by")
+    search_fields = (
+        "from_user__username",
+        "from_user__last_name",
+        "to_user__username",
+        "to_user__last_name",
+    )
+    readonly_fields = ("created_by", "created_at")
+
+    def _manages(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(MANAGE_HANDOVERS))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Anyone's for the bureau admin; one's own (given or taken) for everyone else."""
+        queryset = super().get_queryset(request)
+        if self._manages(request):
+            return queryset
+        return queryset.filter(Q(from_user=request.user) | Q(to_user=request.user))
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ["from_user", "to_user", "starts_on", "ends_on"]
+        return fields if obj is None else [*fields, "created_by", "created_at"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"from_user": request.user.pk}
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        bureau = get_user_model().objects.filter(is_staff=True)
+        user: Any = request.user  # signed in: the admin lets no one else here
+        if db_field.name == "from_user":
+            # Only the bureau admin names someone else as the one handing over.
+            kwargs["queryset"] = bureau if self._manages(request) else bureau.filter(pk=user.pk)
+        elif db_field.name == "to_user":
+            kwargs["queryset"] = bureau.filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_set_handover(request.user, obj.from_user_id))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_set_handover(request.user, obj.from_user_id))
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        queue_handover_save(handover=obj, acting_user=request.user)

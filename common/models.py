@@ -4,6 +4,7 @@ handovers. The models of the official calendar live here too (see `common.calend
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -97,6 +98,12 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return f"{self.subject} → {self.email or self.recipient_id}"
 
+    @property
+    def path(self) -> str:
+        """The link as a path on this site (the email carries it absolute)."""
+        base = settings.PORTAL_BASE_URL.rstrip("/")
+        return self.url[len(base) :] if base and self.url.startswith(base + "/") else self.url
+
 
 class QueueHandover(models.Model):
     """A person away hands their work queue to a colleague for a period (both days count)."""
@@ -140,6 +147,21 @@ class QueueHandover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_user} → {self.to_user} ({self.starts_on} – {self.ends_on})"
+
+    def clean(self) -> None:
+        """A bureau user's queue goes to another active bureau user, for days in order."""
+        errors: dict[str, list[Any]] = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = [_("The handover cannot end before it starts.")]
+        if self.from_user_id is not None and not self.from_user.is_staff:
+            errors["from_user"] = [_("Only a bureau user's queue can be handed over.")]
+        if self.to_user_id is not None:
+            if self.to_user_id == self.from_user_id:
+                errors["to_user"] = [_("Hand the queue to someone else.")]
+            elif not (self.to_user.is_staff and self.to_user.is_active):
+                errors["to_user"] = [_("Hand the queue to an active bureau user.")]
+        if errors:
+            raise ValidationError(errors)
 
     def covers(self, day: dt.date) -> bool:
         return self.starts_on <= day <= self.ends_on

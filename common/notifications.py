@@ -145,6 +145,11 @@ def _recipients(workflow: Workflow, obj: Any, actor: Any) -> list[Any]:
     return list(actor.recipients(obj).order_by("pk"))
 
 
+def notifications_for_user(*, user: Any, limit: int = 20) -> list[Notification]:
+    """The latest messages written to `user` (their inbox), newest first. Reads only."""
+    return list(Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")[:limit])
+
+
 # ------------------------------------------------------------------------------ sending
 
 

@@ -1,14 +1,43 @@
-"""Who holds whose work queue today (handovers), and the work queue itself."""
+"""The work queue (我的待办) of a person, and who holds whose queue today (handovers).
+
+A queue is computed from the workflow tables (`common.workflow.REGISTRY`): for every process,
+the records in a state whose next actors the person holds. A `Permission` actor sees every
+record in that state, except where the process names a holder (`Workflow.holder_field`): a
+held record waits for its holder, or for the colleagues the holder handed the queue to today,
+as long as one of them holds the permission (else, as for the notifications, for everyone
+who does). A `Relation` actor sees the records of its own organisation.
+
+The queue costs a bounded number of queries whatever the number of rows: one per process
+(two when a process has more rows than the page lists), plus the day's handovers to name
+who holds what. The count in the navigation is one query.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission as AuthPermission
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models, transaction
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from common import calendar as cal
+from common.audit import save_with_audit
 from common.models import QueueHandover
+from common.workflow import REGISTRY, Actor, Permission, Workflow
+
+# How many items a queue lists; the totals per process count every item.
+QUEUE_LIMIT = 200
+# Who sets other people's handovers: the bureau admin's right (portal.accounts.roles names it;
+# a codename, not an import, keeps common below portal).
+MANAGE_HANDOVERS = "accounts.manage_accounts"
 
 
 def queue_holders(user_id: int, *, on: dt.date | None = None) -> list[Any]:
@@ -22,3 +51,331 @@ def queue_holders(user_id: int, *, on: dt.date | None = None) -> list[Any]:
     )
     ids = delegates or [user_id]
     return list(get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+
+
+# ---------------------------------------------------------------------------- the queue
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One record waiting for the person, as the queue page and the digest show it."""
+
+    workflow: Workflow
+    obj: Any
+    actor: Actor
+    process: str
+    title: str
+    state: str
+    since: dt.datetime | None  # when it entered its state
+    age: int | None  # working days since then
+    deadline: dt.date | None
+    overdue: bool
+    holder: str  # the holder's name, or the role it waits for
+    handed_to: str  # the colleagues holding the holder's queue today, if any
+    link: str  # the page that opens it for this person
+
+
+@dataclass(frozen=True)
+class ProcessTotal:
+    name: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class WorkQueue:
+    """The first `limit` items, oldest first, and how many wait in each process."""
+
+    items: list[QueueItem]
+    totals: list[ProcessTotal]
+    handed_over: list[QueueHandover]  # today the person's own queue is with these colleagues
+
+    @property
+    def total(self) -> int:
+        return sum(t.count for t in self.totals)
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for item in self.items if item.overdue)
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.items)
+
+
+class _Handovers:
+    """The handovers covering one day, to name who holds a handed-over record (one query)."""
+
+    def __init__(self, day: dt.date) -> None:
+        self.delegates: dict[int, list[Any]] = {}
+        rows = (
+            QueueHandover.objects.filter(starts_on__lte=day, ends_on__gte=day)
+            .select_related("to_user")
+            .order_by("from_user_id", "to_user_id")
+        )
+        for row in rows:
+            self.delegates.setdefault(row.from_user_id, []).append(row.to_user)
+
+    def names(self, user_id: int) -> str:
+        return _("、").join(u.display_name for u in self.delegates.get(user_id, ()))
+
+
+def _permission_holders(codename: str) -> models.QuerySet[Any]:
+    """The active bureau accounts holding "app.codename" (superusers hold every permission),
+    as `Permission.holds` answers for each of them: a subquery, never a list."""
+    app_label, name = codename.split(".", 1)
+    permission = AuthPermission.objects.filter(content_type__app_label=app_label, codename=name)
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__in=permission)
+            | Q(groups__permissions__in=permission)
+        )
+        .values("pk")
+    )
+
+
+def _held_by(field: str, user: Any, codename: str, day: dt.date) -> Q:
+    """Which records of a permission's state wait for `user` (who holds the permission) in a
+    process that names a holder: unheld ones; those whose holder's queue is in `user`'s hands
+    today (their own, not handed over, or a colleague's handed to them); and those nobody
+    whose hands the holder's queue is in may take (then everyone holding the permission is
+    asked, as the notifications do). In SQL, so that counting costs one query."""
+    handed = QueueHandover.objects.filter(
+        from_user=OuterRef(field), starts_on__lte=day, ends_on__gte=day
+    )
+    holders = _permission_holders(codename)
+    mine = (Q(**{field: user.pk}) & ~Exists(handed)) | Exists(handed.filter(to_user=user.pk))
+    taken = (Q(**{f"{field}__in": holders}) & ~Exists(handed)) | Exists(
+        handed.filter(to_user__in=holders)
+    )
+    return Q(**{f"{field}__isnull": True}) | mine | ~taken
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One process's share of a queue: per (state, actor) the records it selects."""
+
+    workflow: Workflow
+    branches: list[tuple[Actor, Q]]
+
+    def queryset(self) -> models.QuerySet[Any]:
+        condition = Q()
+        for _actor, branch in self.branches:
+            condition |= branch
+        return self.workflow.model_class._default_manager.filter(condition)
+
+    @property
+    def held(self) -> bool:
+        """Whether a holder may stand between the records and this person."""
+        return bool(self.workflow.holder_field) and any(
+            isinstance(actor, Permission) for actor, _branch in self.branches
+        )
+
+
+def _parts(user: Any, day: dt.date) -> list[_Part]:
+    """Per process, the records waiting for `user`, as conditions (no query is made)."""
+    if not (user is not None and getattr(user, "is_active", False) and user.pk):
+        return []
+    parts: list[_Part] = []
+    for wf in sorted(REGISTRY.values(), key=lambda wf: wf.name):
+        branches: list[tuple[Actor, Q]] = []
+        for state, actors in wf.next.items():
+            for actor in actors:
+                scope = actor.scope(user)
+                if scope is None:
+                    continue
+                branch = Q(**{wf.status_field: state}) & scope
+                if wf.holder_field and isinstance(actor, Permission):
+                    branch &= _held_by(wf.holder_field, user, actor.key, day)
+                branches.append((actor, branch))
+        if branches:
+            parts.append(_Part(wf, branches))
+    return parts
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def _since(wf: Workflow) -> Any:
+    """When a record entered its current state: its latest step into that state, else when
+    the record was made."""
+    latest = (
+        wf.record_class._default_manager.filter(
+            **{wf.record_fk: OuterRef("pk"), "to_status": OuterRef(wf.status_field)}
+        )
+        .exclude(from_status=F("to_status"))  # a reply that leaves the state as it was
+        .order_by("-created_at", "-pk")
+        .values("created_at")[:1]
+    )
+    since = Subquery(latest, output_field=models.DateTimeField())
+    if _has_field(wf.model_class, "created_at"):
+        return Coalesce(since, F("created_at"), output_field=models.DateTimeField())
+    return since
+
+
+def _relations(model: type[models.Model], *, required: bool) -> list[models.Field[Any, Any]]:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if (f.many_to_one or f.one_to_one)
+        and f.related_model is not model
+        and not (required and f.null)
+    ]
+
+
+def _related(wf: Workflow) -> list[str]:
+    """The relations joined when the queue lists a process's records: those the workflow
+    names, else every relation of the record and the required ones of those (the firm, a
+    request's department, a claim's loan and its firm), and the holder, so that titles and
+    names cost no query per row."""
+    paths = list(wf.related)
+    if not paths:
+        for first in _relations(wf.model_class, required=False):
+            paths.append(first.name)
+            target = first.related_model
+            if isinstance(target, type):
+                paths += [f"{first.name}__{g.name}" for g in _relations(target, required=True)]
+    if wf.holder_field and wf.holder_field not in paths:
+        paths.append(wf.holder_field)
+    return paths
+
+
+def _items(
+    part: _Part, day: dt.date, handovers: _Handovers | None, limit: int
+) -> Iterator[QueueItem]:
+    wf = part.workflow
+    rows = (
+        part.queryset()
+        .annotate(
+            queue_branch=Case(
+                *(When(branch, then=Value(i)) for i, (_a, branch) in enumerate(part.branches)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            queue_since=_since(wf),
+        )
+        .select_related(*_related(wf))
+        .order_by(F("queue_since").asc(nulls_first=True), "pk")[:limit]
+    )
+    for obj in rows:
+        actor = part.branches[obj.queue_branch][0]
+        yield _item(wf, obj, actor, day, handovers)
+
+
+def _item(
+    wf: Workflow, obj: Any, actor: Actor, day: dt.date, handovers: _Handovers | None
+) -> QueueItem:
+    state = wf.status_of(obj)
+    since = obj.queue_since
+    start = timezone.localdate(since) if since is not None else None
+    deadline = wf.deadline(obj) if wf.deadline is not None else None
+    if deadline is None and start is not None and state in wf.due_working_days:
+        deadline = cal.add_working_days(start, wf.due_working_days[state])
+    holder_id = wf.holder_id(obj)
+    if holder_id is not None:
+        holder = getattr(obj, str(wf.holder_field))
+        holder_name = holder.display_name
+        handed_to = handovers.names(holder_id) if handovers is not None else ""
+    else:
+        holder_name, handed_to = str(actor.label), ""
+    return QueueItem(
+        workflow=wf,
+        obj=obj,
+        actor=actor,
+        process=str(wf.label),
+        title=str(wf.title(obj)),
+        state=wf.state_label(state),
+        since=since,
+        age=cal.working_days_between(start, day) if start is not None else None,
+        deadline=deadline,
+        overdue=deadline is not None and deadline < day,
+        holder=holder_name,
+        handed_to=handed_to,
+        link=wf.link(obj, actor),
+    )
+
+
+def _oldest_first(item: QueueItem) -> tuple[Any, ...]:
+    return (item.since is not None, item.since, item.workflow.name, item.obj.pk)
+
+
+def queue_for_user(*, user: Any, day: dt.date | None = None, limit: int = QUEUE_LIMIT) -> WorkQueue:
+    """What waits for `user` across every process, oldest first: the first `limit` items
+    and the count of each process. Reads only; a bounded number of queries."""
+    day = day or timezone.localdate()
+    parts = _parts(user, day)
+    # Who holds a handed-over record today is named on the page (one query, for staff).
+    handovers = _Handovers(day) if any(part.held for part in parts) else None
+    items: list[QueueItem] = []
+    totals: list[ProcessTotal] = []
+    for part in parts:
+        found = list(_items(part, day, handovers, limit))
+        count = len(found) if len(found) < limit else part.queryset().count()
+        if count:
+            totals.append(ProcessTotal(part.workflow.name, str(part.workflow.label), count))
+        items.extend(found)
+    items.sort(key=_oldest_first)
+    handed_over = []
+    if handovers is not None and handovers.delegates.get(user.pk):
+        handed_over = list(
+            QueueHandover.objects.filter(
+                from_user=user, starts_on__lte=day, ends_on__gte=day
+            ).select_related("to_user")
+        )
+    return WorkQueue(items=items[:limit], totals=totals, handed_over=handed_over)
+
+
+def queue_count_for_user(*, user: Any, day: dt.date | None = None) -> int:
+    """How many records wait for `user` (the number in the navigation): one query over every
+    process."""
+    parts = _parts(user, day or timezone.localdate())
+    if not parts:
+        return 0
+    first, *rest = (part.queryset().order_by().values_list("pk") for part in parts)
+    return first.union(*rest, all=True).count() if rest else first.count()
+
+
+def overdue_queue_items(*, user: Any, day: dt.date | None = None) -> list[QueueItem]:
+    """The items of `user`'s queue past their deadline on `day` (for the daily digest)."""
+    return [item for item in queue_for_user(user=user, day=day).items if item.overdue]
+
+
+# ----------------------------------------------------------------------------- handovers
+
+
+def may_set_handover(acting_user: Any, from_user_id: int | None) -> bool:
+    """A handler hands over their own queue; the bureau admin anyone's."""
+    if not (getattr(acting_user, "is_active", False) and getattr(acting_user, "is_staff", False)):
+        return False
+    return from_user_id == acting_user.pk or acting_user.has_perm(MANAGE_HANDOVERS)
+
+
+@transaction.atomic
+def queue_handover_save(*, handover: QueueHandover, acting_user: Any) -> QueueHandover:
+    """A person hands their work queue to a colleague for a period (or the bureau admin sets
+    it for them), or the period is corrected.
+
+    Refused (PermissionDenied) unless the acting user may set handovers of that person, before
+    and after the change; checked by `QueueHandover.clean` (a different active bureau user,
+    dates in order). Side effects: the row saved, naming who set it; from the first day the
+    records held by that person wait in the colleague's queue and their emails go there.
+    """
+    perm = "common.change_queuehandover" if handover.pk else "common.add_queuehandover"
+    if not (may_set_handover(acting_user, handover.from_user_id) and acting_user.has_perm(perm)):
+        raise PermissionDenied(_("You may only hand over your own queue."))
+    if handover.pk:
+        stored = QueueHandover.objects.select_for_update().get(pk=handover.pk)
+        if not may_set_handover(acting_user, stored.from_user_id):
+            raise PermissionDenied(_("You may only hand over your own queue."))
+    elif handover.created_by_id is None:
+        handover.created_by = acting_user
+    save_with_audit(handover, acting_user=acting_user, reason="queue handover")
+    return handover

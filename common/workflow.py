@@ -13,7 +13,7 @@ locks the row alone (`of=("self",)`), checks the table and the actor, lets the p
 own checks, writes the status-change record and writes one notification row per next actor
 in the same transaction (`common.notifications`), sent by a task after commit.
 
-The work queue (`portal.queue`) is computed from the same tables.
+The work queue (`common.queue`) is computed from the same tables.
 """
 
 from __future__ import annotations
@@ -170,7 +170,8 @@ class Workflow:
     for that actor (staff default to the admin change page). `holder_field` names the staff
     member who took the record up: while set, the record waits for that person (or whoever
     holds their queue) rather than every holder of the permission. `due_working_days`
-    gives per state how many working days the next actor has.
+    gives per state how many working days the next actor has. `related` names the relations
+    `title`, `deadline` and `links` read, joined when the work queue lists the records.
     """
 
     name: str
@@ -188,6 +189,7 @@ class Workflow:
     holder_field: str | None = None
     due_working_days: Mapping[str, int] = field(default_factory=dict)
     deadline: Callable[[Any], dt.date | None] | None = None
+    related: tuple[str, ...] = ()
 
     # -- the table
 

@@ -1,14 +1,42 @@
-"""Public pages and the health probe."""
+"""Public pages, the work queue every role lands on, and the health probe."""
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from common.notifications import notifications_for_user
+from common.queue import queue_for_user
+from portal.accounts.models import User
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """我的待办: what waits for the signed-in person across every process, oldest first, and
+    the latest messages sent to them. Where every role lands after login."""
+    user = request.user
+    linked = user.organisation_kind == "" or user.link_status == User.LinkStatus.APPROVED  # type: ignore[union-attr]
+    if not linked and user.organisation_kind == User.OrganisationKind.ENTERPRISE:  # type: ignore[union-attr]
+        return redirect("link_pending")
+    work = queue_for_user(user=user)
+    request._queue_count = work.total  # type: ignore[attr-defined]  # the navigation's number
+    return render(
+        request,
+        "portal/queue.html",
+        {
+            "queue": work,
+            "inbox": notifications_for_user(user=user),
+            "waiting_for_link": not linked,
+        },
+    )
 
 
 @never_cache

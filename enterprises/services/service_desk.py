@@ -24,12 +24,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
 from common.calendar import service_request_due_on
-from common.notifications import step_notifications_write
+from common.notifications import absolute, step_notifications_write
+from common.queue import overdue_queue_items
 from common.workflow import lock, move, require_step
 from enterprises.models import (
     Department,
@@ -377,11 +379,12 @@ def service_request_update(
 
 
 def overdue_digests_send(*, day: dt.date | None = None) -> int:
-    """Email each handler with overdue requests one digest for `day` (default today).
+    """Email each handler with overdue requests, and each bureau user whose work queue holds
+    overdue items of any process, one digest for `day` (default today).
 
-    Side effects: one OverdueDigest row and one email per handler who has an email address
-    and has not had that day's digest yet. Safe to run any number of times. Returns the
-    number of emails sent.
+    Side effects: one OverdueDigest row and one email per such person who has an email
+    address and has not had that day's digest yet. Safe to run any number of times. Returns
+    the number of emails sent.
     """
     day = day or timezone.localdate()
     handler_ids = set(
@@ -389,11 +392,20 @@ def overdue_digests_send(*, day: dt.date | None = None) -> int:
         .filter(handler__isnull=False)
         .values_list("handler_id", flat=True)
     )
+    # Whose queue holds overdue items is known only from each queue (a bounded number of
+    # queries per person, once a day).
+    handler_ids |= set(
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .values_list("pk", flat=True)
+    )
     return sum(overdue_digest_send(handler_id=pk, day=day) for pk in sorted(handler_ids))
 
 
 def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
-    """Send one handler their overdue requests for `day`, unless that digest exists already.
+    """Send one person their overdue requests and the overdue items of their work queue for
+    `day`, unless that digest exists already.
 
     The OverdueDigest row is claimed (committed) before the email goes out, so two workers
     or a second run never send it twice. Should the SMTP server refuse the email, the claim
@@ -409,17 +421,30 @@ def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
         .order_by("registered_on", "pk")
     )
     overdue.sort(key=lambda item: item.effective_due_on)
-    if not overdue:
+    listed = {request.pk for request in overdue}
+    queue_items = [
+        item
+        for item in overdue_queue_items(user=handler, day=day)
+        if not (isinstance(item.obj, ServiceRequest) and item.obj.pk in listed)
+    ]
+    if not overdue and not queue_items:
         return False
     with transaction.atomic():
         digest, claimed = OverdueDigest.objects.get_or_create(
-            handler=handler, day=day, defaults={"request_count": len(overdue)}
+            handler=handler, day=day, defaults={"request_count": len(overdue) + len(queue_items)}
         )
     if not claimed:
         return False
     for item in overdue:
         item.days_overdue = (day - item.effective_due_on).days
-    context = {"handler": handler, "day": day, "requests": overdue}
+    context = {
+        "handler": handler,
+        "day": day,
+        "requests": overdue,
+        "queue_items": [(item, absolute(item.link)) for item in queue_items],
+        "count": len(overdue) + len(queue_items),
+        "queue_url": absolute(reverse("queue")),
+    }
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string("enterprises/email/overdue_digest_subject.txt", context)
         body = render_to_string("enterprises/email/overdue_digest.txt", context)

@@ -79,6 +79,11 @@ _SUBSIDY_RECORDS = (
     "claimattachment",
     "paymentbatch",
 )
+# Queue handovers: handlers and finance hand over their own queue, the records they took up
+# (common.admin keeps them to their own; the bureau admin, holding every permission, sets
+# anyone's). Signers hold no records: a signature waits for every holder of the right. The
+# notification outbox is the bureau admin's alone.
+_OWN_HANDOVERS = tuple(f"common.{verb}_queuehandover" for verb in ("view", "add", "change"))
 # What a signer reads to judge a claim, and nothing it could change: the claim with its
 # timeline, signatures, objections, documents and audit; the policy it is paid under; the
 # claimant's registry entries and carrier records the eligibility rests on; the dashboard.
@@ -154,6 +159,7 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         # The official calendar: staff enter each year's holiday arrangements when the State
         # Council publishes them, and remove a day entered by mistake.
         *(f"common.{verb}_calendarday" for verb in ("view", "add", "change", "delete")),
+        *_OWN_HANDOVERS,
     ),
     # The second and third signatures: they read claims and sign, and change nothing else.
     Role.SECTION_HEAD: (*_CLAIM_READING, "subsidies.sign_as_section_head"),
@@ -175,6 +181,7 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "subsidies.view_paymentbatch",
         "subsidies.add_paymentbatch",
         "subsidies.change_paymentbatch",
+        *_OWN_HANDOVERS,
     ),
     # The desks of these roles are web pages scoped to their organisation, not admin.
     Role.BANK_OFFICER: (),

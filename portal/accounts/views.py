@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
 from portal.accounts.forms import LoginForm, SignupForm
@@ -15,16 +14,11 @@ from portal.accounts.services import enterprise_user_signup
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login (axes watches it) sending enterprise users to their own pages."""
+    """Django's login (axes watches it); every role lands on its work queue
+    (LOGIN_REDIRECT_URL) unless the login page was asked for with a `next` page."""
 
     form_class = LoginForm
     redirect_authenticated_user = True
-
-    def get_default_redirect_url(self) -> str:
-        user = self.request.user
-        if getattr(user, "organisation_kind", "") == User.OrganisationKind.ENTERPRISE:
-            return reverse("enterprises:my_enterprise")
-        return super().get_default_redirect_url()
 
 
 @sensitive_post_parameters("password1", "password2")

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "portal.context_processors.work_queue",
             ],
         },
     },
@@ -97,7 +98,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# Every role lands on its work queue (an enterprise still waiting for approval is sent on
+# to its pending page from there).
+LOGIN_REDIRECT_URL = "queue"
 LOGOUT_REDIRECT_URL = "home"
 
 # Login lockout: 5 failures for one username from one address lock that pair for 30 minutes.

@@ -206,3 +206,60 @@ def test_a_reply_is_an_outbox_row_sent_only_once_committed(django_capture_on_com
     assert (told.recipient, told.status) == (member, Notification.Status.PENDING)
     assert "已收到" in told.body
     assert len(callbacks) == 1
+
+
+# ------------------------------------------- overdue work-queue items join the digest
+
+
+@pytest.mark.django_db
+def test_the_digest_lists_each_persons_overdue_queue_items_across_processes(smtp_server):
+    from subsidies.models import SubsidyClaim
+    from tests.common.queue_world import (
+        CLAIMS,
+        REQUESTS,
+        claim_entered,
+        registered,
+        request_entered,
+    )
+    from tests.portal.factories import StaffFactory
+    from tests.subsidies.factories import FinanceFactory, SubsidyClaimFactory, ensure_roles
+
+    ensure_roles()  # (a transactional test before may have emptied the groups)
+    day = dt.date(2026, 3, 20)
+    wang, li = (StaffFactory(username=n, email=f"{n}@kjj.example.cn") for n in ("wang", "li"))
+    FinanceFactory(username="zhou", email="zhou@kjj.example.cn")
+    firm = EnterpriseFactory(name="重庆两江智能装备有限公司", street=None)
+    # wang's request, past its own due date and, in the queue, past 15 working days
+    request = ServiceRequestFactory(
+        handler=wang,
+        enterprise=firm,
+        registered_on=dt.date(2026, 2, 2),
+        due_on=dt.date(2026, 2, 17),
+        description="高企认定材料咨询",
+    )
+    request_entered(request, dt.date(2026, 2, 2))
+    late_claim = SubsidyClaimFactory(enterprise=firm)  # due Monday 2026-03-09
+    claim_entered(late_claim, dt.date(2026, 3, 2))
+    approved = SubsidyClaimFactory(status=SubsidyClaim.Status.APPROVED, year=2024)
+    claim_entered(approved, dt.date(2026, 3, 2))  # due 2026-03-16 (10 working days)
+    fresh = SubsidyClaimFactory(year=2023)
+    claim_entered(fresh, dt.date(2026, 3, 19))  # not due yet
+
+    with registered(REQUESTS, CLAIMS):
+        assert overdue_digests_send(day=day) == 3
+        assert overdue_digests_send(day=day) == 0
+
+    bodies = {m["X-Envelope-To"]: body_of(m) for m in smtp_server.messages}
+    assert sorted(bodies) == ["li@kjj.example.cn", "wang@kjj.example.cn", "zhou@kjj.example.cn"]
+    claim_link = f"/admin/subsidies/subsidyclaim/{late_claim.pk}/change/"
+    to_wang = bodies["wang@kjj.example.cn"]
+    assert to_wang.count("高企认定材料咨询") == 1  # a request is listed once
+    assert "期限 2026-03-09" in to_wang and claim_link in to_wang  # catalog
+    to_li = bodies["li@kjj.example.cn"]
+    assert "高企认定材料咨询" not in to_li and claim_link in to_li
+    to_zhou = bodies["zhou@kjj.example.cn"]
+    assert f"/admin/subsidies/subsidyclaim/{approved.pk}/change/" in to_zhou
+    assert "期限 2026-03-16" in to_zhou and claim_link not in to_zhou  # catalog
+    assert all(f"/admin/subsidies/subsidyclaim/{fresh.pk}/" not in b for b in bodies.values())
+    counts = {d.handler.username: d.request_count for d in OverdueDigest.objects.all()}
+    assert counts == {"wang": 2, "li": 1, "zhou": 1}

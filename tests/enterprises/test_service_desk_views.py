@@ -120,8 +120,9 @@ def test_my_requests_query_count_does_not_grow_with_rows(
         services.service_request_forward(
             service_request=service_request, department=department, acting_user=staff
         )
-    # session, user, enterprise, requests with departments, their status changes
-    with django_assert_max_num_queries(5):
+    # session, user, enterprise, requests with departments, their status changes, the work
+    # queue's count in the navigation
+    with django_assert_max_num_queries(6):
         response = client_a.get(reverse("enterprises:my_requests"))
     assert response.status_code == 200
     assert response.content.decode().count(department.name) == rows
@@ -145,8 +146,8 @@ def test_enterprise_sees_its_own_project_recommendations(client_a, user_a):
 @pytest.mark.parametrize("rows", [1, 10])
 def test_my_projects_query_count(client_a, user_a, rows, django_assert_max_num_queries):
     ProjectRecommendationFactory.create_batch(rows, enterprise=user_a.enterprise)
-    # session, user, enterprise, recommendations
-    with django_assert_max_num_queries(4):
+    # session, user, enterprise, recommendations, the work queue's count in the navigation
+    with django_assert_max_num_queries(5):
         assert client_a.get(reverse("enterprises:my_projects")).status_code == 200
 
 
@@ -230,9 +231,10 @@ def test_desk_query_count_does_not_grow_with_rows(
             )
         ServiceVisitFactory(visited_on=today - dt.timedelta(days=n))
     # session, user, the user's and its groups' permissions (2), page count, page rows with
-    # enterprise/department/handler, the age table, the three year counts, the official
-    # calendar for the overdue mark (read once per process, at most once a minute)
-    with django_assert_max_num_queries(11):
+    # enterprise/department/handler, the age table, the three year counts, the work queue's
+    # count in the navigation, the official calendar for the overdue mark (read once per
+    # process, at most once a minute)
+    with django_assert_max_num_queries(12):
         response = staff_client.get(reverse("service_desk:desk"))
     assert response.status_code == 200
 
@@ -290,8 +292,8 @@ def test_desk_request_page_query_count(staff_client, user_a, staff, django_asser
             service_request=service_request, note=f"回复{n}", acting_user=staff
         )
     # session, user, permissions (2), request with relations, status changes with users,
-    # active departments for the forward form
-    with django_assert_max_num_queries(7):
+    # active departments for the forward form, the work queue's count in the navigation
+    with django_assert_max_num_queries(8):
         response = staff_client.get(
             reverse("service_desk:request_detail", args=[service_request.pk])
         )

@@ -178,7 +178,7 @@ def test_signed_up_user_logs_in_with_the_email_in_any_case(client):
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("enterprises:my_enterprise")
+    assert response["Location"] == reverse("queue")  # every role lands on its work queue
 
 
 # --- approval ----------------------------------------------------------------------------

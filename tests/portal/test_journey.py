@@ -120,12 +120,14 @@ def test_enterprise_journey_in_chinese(page: Page, smtp_server):
     assert "已审核通过" in body_of(message)  # catalog
     page.context.clear_cookies()
 
-    # 5. The user logs in with the email and lands on "my enterprise".
+    # 5. The user logs in with the email, lands on the work queue, and opens "my enterprise".
     page.goto("/accounts/login/")
     expect(page.get_by_role("heading", name="登录")).to_be_visible()  # catalog
     page.fill("#id_username", EMAIL.upper())
     page.fill("#id_password", USER_PASSWORD)
     page.locator("main button[type=submit]").click()
+    expect(page.get_by_role("heading", name="我的待办")).to_be_visible()  # catalog
+    page.get_by_role("link", name="我的企业").click()  # catalog
     expect(page.get_by_role("heading", name=ENTERPRISE_NAME)).to_be_visible()
     expect(page.get_by_role("heading", name="登记信息")).to_be_visible()  # catalog
     expect(page.locator("main")).to_contain_text(USCC)

@@ -13,6 +13,8 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db.models import Model
 
+from common.models import QueueHandover
+from common.notifications import notification_write
 from enterprises import services as enterprise_services
 from incubators.models import CompetitionEntry
 from loans.models import CompensationClaim, CompensationFund, LoanAttachment, LoanStatus, Repayment
@@ -230,6 +232,18 @@ def build() -> World:
     home["enterprise:pending"] = None
     DistrictStatisticFactory()
     ReportSubscriptionFactory()
+    # Staff's queue handed to finance for a week, and a message in staff's inbox.
+    today = dt.date.today()
+    QueueHandover.objects.create(
+        from_user=bureau["staff"],
+        to_user=bureau["finance"],
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=7),
+        created_by=bureau["staff"],
+    )
+    notification_write(
+        recipients=[bureau["staff"]], subject="探针消息", body="正文", path="/queue/", kind="probe"
+    )
     return World(sides=sides, users=users, home_side=home)
 
 
