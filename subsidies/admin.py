@@ -1,21 +1,26 @@
 """Staff and finance admin of subsidies. Saves and transitions go through the services.
 
-A claim, a high-tech application and a payment batch move through their workflow from their
-change form: the chosen step runs its service while the form is validated, so a refusal
-(over budget, out of order, a batch already exported) shows at the field and nothing is
+A claim and a payment batch move through their workflow from their change page: the page
+offers only the steps this user may make now (`subsidies.workflows.claims`), its form only
+validates the step's inputs, and the step's service runs when the admin saves; a refusal
+(over budget, out of order, a batch already exported) comes back as a message and nothing is
 saved. Claims import and export their ledger (subsidies.resources).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +28,7 @@ from import_export.admin import ImportExportMixin
 
 from common.admin import AuditedModelAdmin, today
 from common.audit import save_with_audit
+from common.workflow import Workflow
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
 from subsidies import services
@@ -34,6 +40,7 @@ from subsidies.models import (
     HighTechApplicationStatusChange,
     Objection,
     PaymentBatch,
+    PaymentBatchStatusChange,
     RDAudit,
     SignOff,
     SubsidyClaim,
@@ -41,6 +48,9 @@ from subsidies.models import (
     SubsidyPolicy,
 )
 from subsidies.resources import SubsidyLedgerResource
+from subsidies.workflows.claims import BATCH, CLAIM, SIGNATURES, STAFF
+
+S = SubsidyClaim.Status
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -161,7 +171,50 @@ class ObjectionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class StepRunner:
+    """Runs a record's steps from its change page through the services (until
+    `common.admin.WorkflowStepsMixin` lands): the form only validates its inputs; the
+    chosen step's service runs in `save_model`, and a refusal becomes a message on the page
+    the user is sent back to, with nothing saved.
+
+    `step_services` maps a target state to `callable(obj, user, data)`; `page_actions` maps
+    the page's other writes (not steps) the same way.
+    """
+
+    workflow: Workflow
+    step_services: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {}
+    page_actions: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {}
+
+    def offered_steps(self, request: HttpRequest, obj: Any) -> list[str]:
+        """The steps this user may make on `obj` now that this page has a service for."""
+        return [t for t in self.workflow.steps_for(request.user, obj) if t in self.step_services]
+
+    def run(self, request: HttpRequest, call: Callable[[], Any]) -> bool:
+        """Call one service; a refusal is shown as a message (one mapping for every page)."""
+        try:
+            with transaction.atomic():
+                call()
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or _("You may not make this step."))
+        else:
+            return True
+        request._step_refused = True  # type: ignore[attr-defined]
+        return False
+
+    def run_key(self, request: HttpRequest, obj: Any, key: str, data: dict[str, Any]) -> bool:
+        call = self.step_services.get(key) or self.page_actions[key]
+        return self.run(request, lambda: call(obj, request.user, data))
+
+    def refused(self, request: HttpRequest) -> bool:
+        return bool(getattr(request, "_step_refused", False))
+
+
 class ClaimAddForm(forms.ModelForm):
+    """A claim drafted by staff for a claimant; the draft service computes and saves it."""
+
     class Meta:
         model = SubsidyClaim
         fields = (
@@ -175,51 +228,97 @@ class ClaimAddForm(forms.ModelForm):
             "description",
         )
 
-    acting_user: Any = None
-
     def _post_clean(self) -> None:
         # The service decides (and computes the amount); the model is checked there.
         pass
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if self.errors:
-            return cleaned
-        try:
-            self.instance = services.subsidy_claim_draft(acting_user=self.acting_user, **cleaned)
-        except ValidationError as exc:
-            _put_errors(self, exc, {})
-        except PermissionDenied as exc:
-            self.add_error(None, str(exc))
-        return cleaned
+
+# The steps of a claim its change page offers, and the words on them.
+CLAIM_STEP_LABELS: dict[str, Any] = {
+    S.UNDER_REVIEW: _("Start the review"),
+    S.AUDIT_ASSIGNED: _("Assign the R&D audit"),
+    S.HANDLER_SIGNED: _("Sign as case handler"),
+    S.SECTION_HEAD_SIGNED: _("Sign as section head"),
+    S.SIGNED_OFF: _("Sign as deputy director"),
+    S.IN_NOTICE: _("Publish the public notice"),
+    S.APPROVED: _("Approve"),
+    S.RETURNED: _("Return for changes"),
+    S.REJECTED: _("Reject"),
+}
+CLAIM_ACTION_LABELS: dict[str, Any] = {
+    "objection": _("Record an objection"),
+    "answer": _("Answer an objection"),
+}
+# The inputs each step or action needs.
+CLAIM_STEP_NEEDS: dict[str, tuple[str, ...]] = {
+    S.AUDIT_ASSIGNED: ("firm",),
+    S.IN_NOTICE: ("starts_on", "ends_on"),
+    S.APPROVED: ("approved",),
+    S.RETURNED: ("text",),
+    S.REJECTED: ("text",),
+    "objection": ("text",),
+    "answer": ("objection", "text"),
+}
+
+
+def _sign(stage: SignOff.Stage) -> Callable[[Any, Any, dict[str, Any]], Any]:
+    def call(claim: SubsidyClaim, user: Any, data: dict[str, Any]) -> Any:
+        return services.subsidy_claim_sign(
+            claim=claim, stage=stage, note=data.get("text") or "", acting_user=user
+        )
+
+    return call
+
+
+CLAIM_STEP_SERVICES: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {
+    S.UNDER_REVIEW: lambda claim, user, data: services.subsidy_claim_take_up(
+        claim=claim, acting_user=user
+    ),
+    S.AUDIT_ASSIGNED: lambda claim, user, data: services.rd_audit_assign(
+        claim=claim,
+        firm=data["firm"],
+        basis=data.get("basis") or RDAudit.Basis.TAX,
+        acting_user=user,
+    ),
+    **{target: _sign(stage) for target, stage in SIGNATURES.items()},
+    S.IN_NOTICE: lambda claim, user, data: services.subsidy_claim_publish_notice(
+        claim=claim, starts_on=data["starts_on"], ends_on=data["ends_on"], acting_user=user
+    ),
+    S.APPROVED: lambda claim, user, data: services.subsidy_claim_approve(
+        claim=claim,
+        approved_amount=data["approved"],
+        reason=data.get("text") or "",
+        acting_user=user,
+    ),
+    S.RETURNED: lambda claim, user, data: services.subsidy_claim_return(
+        claim=claim, reason=data.get("text") or "", acting_user=user
+    ),
+    S.REJECTED: lambda claim, user, data: services.subsidy_claim_reject(
+        claim=claim, reason=data.get("text") or "", acting_user=user
+    ),
+}
+CLAIM_ACTIONS: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {
+    "objection": lambda claim, user, data: services.objection_record(
+        claim=claim,
+        received_on=data.get("received_on") or today(),
+        content=data.get("text") or "",
+        acting_user=user,
+    ),
+    "answer": lambda claim, user, data: services.objection_answer(
+        objection=data["objection"], answer=data.get("text") or "", acting_user=user
+    ),
+}
 
 
 class ClaimStepForm(forms.ModelForm):
-    """The next step of a claim; it runs its service when the form is validated."""
+    """The inputs of a claim's next step; `step` offers only what this user may do now.
+    Validation only: the step runs in the admin's save_model."""
 
-    step = forms.ChoiceField(
-        label=_("Next step"),
-        required=False,
-        choices=[
-            ("", "—"),
-            ("take_up", _("Start the review")),
-            ("return", _("Return for changes")),
-            ("reject", _("Reject")),
-            ("assign_audit", _("Assign the R&D audit")),
-            ("sign", _("Sign")),
-            ("publish", _("Publish the public notice")),
-            ("objection", _("Record an objection")),
-            ("answer", _("Answer an objection")),
-            ("approve", _("Approve")),
-        ],
-    )
+    step = forms.ChoiceField(label=_("Next step"), required=False, choices=[("", "—")])
     firm = forms.ModelChoiceField(
         label=_("Audit firm"), queryset=AuditFirm.objects.filter(active=True), required=False
     )
     basis = forms.ChoiceField(label=_("Basis"), choices=RDAudit.Basis.choices, required=False)
-    stage = forms.TypedChoiceField(
-        label=_("Stage"), choices=SignOff.Stage.choices, coerce=int, required=False
-    )
     starts_on = forms.DateField(label=_("Notice from"), required=False, widget=DateInput())
     ends_on = forms.DateField(label=_("Notice until"), required=False, widget=DateInput())
     received_on = forms.DateField(label=_("Received on"), required=False, widget=DateInput())
@@ -239,7 +338,7 @@ class ClaimStepForm(forms.ModelForm):
         widget=forms.Textarea({"rows": 2}),
     )
 
-    acting_user: Any = None
+    offered: list[tuple[str, Any]] = []
 
     class Meta:
         model = SubsidyClaim
@@ -247,87 +346,25 @@ class ClaimStepForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["step"].choices = [("", "—"), *self.offered]
         self.fields["objection"].queryset = Objection.objects.filter(
             claim=self.instance.pk, answered_on__isnull=True
         )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        step = cleaned.get("step")
-        if not step or self.errors:
-            return cleaned
-        claim, user, text = self.instance, self.acting_user, cleaned.get("text") or ""
-        calls = {
-            "take_up": lambda: services.subsidy_claim_take_up(claim=claim, acting_user=user),
-            "return": lambda: services.subsidy_claim_return(
-                claim=claim, reason=text, acting_user=user
-            ),
-            "reject": lambda: services.subsidy_claim_reject(
-                claim=claim, reason=text, acting_user=user
-            ),
-            "assign_audit": lambda: services.rd_audit_assign(
-                claim=claim,
-                firm=cleaned.get("firm"),
-                basis=cleaned.get("basis") or RDAudit.Basis.TAX,
-                acting_user=user,
-            ),
-            "sign": lambda: services.subsidy_claim_sign(
-                claim=claim, stage=cleaned.get("stage"), note=text, acting_user=user
-            ),
-            "publish": lambda: services.subsidy_claim_publish_notice(
-                claim=claim,
-                starts_on=cleaned.get("starts_on"),
-                ends_on=cleaned.get("ends_on"),
-                acting_user=user,
-            ),
-            "objection": lambda: services.objection_record(
-                claim=claim,
-                received_on=cleaned.get("received_on") or today(),
-                content=text,
-                acting_user=user,
-            ),
-            "answer": lambda: services.objection_answer(
-                objection=cleaned.get("objection"), answer=text, acting_user=user
-            ),
-            "approve": lambda: services.subsidy_claim_approve(
-                claim=claim, approved_amount=cleaned.get("approved"), reason=text, acting_user=user
-            ),
-        }
-        required = {
-            "assign_audit": "firm",
-            "sign": "stage",
-            "publish": "starts_on",
-            "answer": "objection",
-            "approve": "approved",
-        }
-        needed = required.get(step)
-        if needed and cleaned.get(needed) in (None, ""):
-            self.add_error(needed, _("This step needs it."))
-            return cleaned
-        if step == "publish" and not cleaned.get("ends_on"):
-            self.add_error("ends_on", _("This step needs it."))
-            return cleaned
-        try:
-            calls[step]()
-        except ValidationError as exc:
-            _put_errors(
-                self,
-                exc,
-                {
-                    "reason": "text",
-                    "content": "text",
-                    "answer": "text",
-                    "approved_amount": "approved",
-                },
-            )
-        except PermissionDenied as exc:
-            self.add_error("step", str(exc))
+        for name in CLAIM_STEP_NEEDS.get(cleaned.get("step") or "", ()):
+            if cleaned.get(name) in (None, ""):
+                self.add_error(name, _("This step needs it."))
         return cleaned
 
 
 @admin.register(SubsidyClaim)
-class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+class SubsidyClaimAdmin(StepRunner, LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
     resource_classes = [SubsidyLedgerResource]
+    workflow = CLAIM
+    step_services = CLAIM_STEP_SERVICES
+    page_actions = CLAIM_ACTIONS
     list_display = (
         "id",
         "claimant_name",
@@ -357,6 +394,7 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
         "enterprise",
         "incubator",
         "status",
+        "handler",
         "source",
         "policy",
         "certificate",
@@ -382,7 +420,6 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
         "step",
         "firm",
         "basis",
-        "stage",
         "starts_on",
         "ends_on",
         "received_on",
@@ -408,6 +445,19 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
         url = reverse("subsidies:claim_detail", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Timeline and signatures"))
 
+    def offered(self, request: HttpRequest, obj: SubsidyClaim) -> list[tuple[str, Any]]:
+        steps = [(t, CLAIM_STEP_LABELS[t]) for t in self.offered_steps(request, obj)]
+        if obj.status == S.IN_NOTICE and STAFF.holds(request.user, obj):
+            steps += list(CLAIM_ACTION_LABELS.items())
+        return steps
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """A section head or deputy director changes no claim but signs one from its page:
+        the page saves nothing itself, and each step's service checks its actor."""
+        if super().has_change_permission(request, obj):
+            return True
+        return obj is not None and bool(self.offered_steps(request, obj))
+
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ((None, {"fields": ClaimAddForm.Meta.fields}),)
@@ -427,13 +477,49 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
         if obj is not None:
             kwargs["fields"] = self.step_fields
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.acting_user = request.user
+        if obj is not None:
+            form.offered = self.offered(request, obj)
         return form
 
     def save_model(self, request: HttpRequest, obj: SubsidyClaim, form: Any, change: bool) -> None:
-        # The step (or the draft) was saved by its service in the form's clean().
-        if not change:
-            obj.pk = form.instance.pk
+        data = form.cleaned_data
+        if change:
+            if data.get("step"):
+                self.run_key(request, obj, data["step"], data)
+            return
+        values = {name: data.get(name) for name in ClaimAddForm.Meta.fields}
+        values["description"] = values["description"] or ""
+        drafted: list[SubsidyClaim] = []
+
+        def draft() -> None:
+            drafted.append(services.subsidy_claim_draft(acting_user=request.user, **values))
+
+        if self.run(request, draft):
+            obj.pk = drafted[0].pk
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None if obj.pk is None else super().log_addition(request, obj, message)
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        if self.refused(request):
+            # Back to the form with what was typed (the admin reads initial values from GET).
+            query = {k: v for k, v in request.POST.items() if k in ClaimAddForm.Meta.fields}
+            return redirect(f"{reverse('admin:subsidies_subsidyclaim_add')}?{urlencode(query)}")
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> Any:
+        step = request.POST.get("step")
+        if not step:
+            return super().response_change(request, obj)
+        if not self.refused(request):
+            obj.refresh_from_db()
+            label = CLAIM_STEP_LABELS.get(step) or CLAIM_ACTION_LABELS.get(step, step)
+            messages.success(
+                request,
+                _("“%(step)s” done; the claim is now “%(status)s”.")
+                % {"step": label, "status": obj.get_status_display()},
+            )
+        return redirect(reverse("admin:subsidies_subsidyclaim_change", args=[obj.pk]))
 
 
 # --------------------------------------------------------------------------------- audits
@@ -614,7 +700,16 @@ class BatchClaimInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("enterprise", "incubator")
 
 
+class BatchStatusChangeInline(ReadOnlyInline):
+    model = PaymentBatchStatusChange
+    fields = ("created_at", "from_status", "to_status", "note", "acting_user")
+    readonly_fields = fields
+
+
 class BatchForm(forms.ModelForm):
+    """What finance do to a batch: claims in or out while open, export, mark paid.
+    Validation only: the services run in the admin's save_model."""
+
     add_claims = forms.ModelMultipleChoiceField(
         label=_("Add approved claims"),
         queryset=SubsidyClaim.objects.none(),
@@ -629,8 +724,6 @@ class BatchForm(forms.ModelForm):
     )
     mark_paid_on = forms.DateField(label=_("Mark paid on"), required=False, widget=DateInput())
 
-    acting_user: Any = None
-
     class Meta:
         model = PaymentBatch
         fields: tuple[str, ...] = ()
@@ -644,61 +737,46 @@ class BatchForm(forms.ModelForm):
             payment_batch=self.instance.pk
         ).select_related("enterprise", "incubator")
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if self.errors:
-            return cleaned
-        batch, user = self.instance, self.acting_user
-        try:
-            if cleaned.get("add_claims"):
-                services.payment_batch_add(
-                    batch=batch, claims=cleaned["add_claims"], acting_user=user
-                )
-            for claim in cleaned.get("remove_claims") or ():
-                services.payment_batch_remove(batch=batch, claim=claim, acting_user=user)
-            if cleaned.get("mark_paid_on"):
-                services.payment_batch_mark_paid(
-                    batch=batch, paid_on=cleaned["mark_paid_on"], acting_user=user
-                )
-        except ValidationError as exc:
-            self.add_error(None, exc.messages)
-        except PermissionDenied as exc:
-            self.add_error(None, str(exc))
-        return cleaned
-
 
 class BatchAddForm(forms.ModelForm):
-    acting_user: Any = None
-
     class Meta:
         model = PaymentBatch
         fields = ("number",)
 
     def _post_clean(self) -> None:
+        # The service checks the number (and that the user is finance).
         pass
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if self.errors:
-            return cleaned
-        try:
-            self.instance = services.payment_batch_create(
-                number=cleaned["number"], acting_user=self.acting_user
-            )
-        except ValidationError as exc:
-            _put_errors(self, exc, {})
-        except PermissionDenied as exc:
-            self.add_error(None, str(exc))
-        return cleaned
+
+BATCH_STEP_SERVICES: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {
+    PaymentBatch.Status.EXPORTED: lambda batch, user, data: services.payment_batch_export(
+        batch=batch, acting_user=user
+    ),
+    PaymentBatch.Status.PAID: lambda batch, user, data: services.payment_batch_mark_paid(
+        batch=batch, paid_on=data["mark_paid_on"], acting_user=user
+    ),
+}
+BATCH_ACTIONS: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {
+    "add_claims": lambda batch, user, data: services.payment_batch_add(
+        batch=batch, claims=data["add_claims"], acting_user=user
+    ),
+    "remove_claims": lambda batch, user, data: [
+        services.payment_batch_remove(batch=batch, claim=claim, acting_user=user)
+        for claim in data["remove_claims"]
+    ],
+}
 
 
 @admin.register(PaymentBatch)
-class PaymentBatchAdmin(AuditedModelAdmin):
+class PaymentBatchAdmin(StepRunner, AuditedModelAdmin):
+    workflow = BATCH
+    step_services = BATCH_STEP_SERVICES
+    page_actions = BATCH_ACTIONS
     list_display = ("number", "status", "claim_count", "total", "exported_at", "paid_on")
     list_filter = ("status",)
     search_fields = ("number",)
     readonly_fields = ("number", "status", "exported_at", "paid_on", "created_by", "created_at")
-    inlines = (BatchClaimInline,)
+    inlines = (BatchClaimInline, BatchStatusChangeInline)
     actions = ("export_xlsx",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PaymentBatch]:
@@ -727,7 +805,7 @@ class PaymentBatchAdmin(AuditedModelAdmin):
         steps: tuple[str, ...] = ()
         if obj.status == PaymentBatch.Status.OPEN:
             steps = ("add_claims", "remove_claims")
-        elif obj.status == PaymentBatch.Status.EXPORTED:
+        elif PaymentBatch.Status.PAID in self.offered_steps(request, obj):
             steps = ("mark_paid_on",)
         sets: list[Any] = [(None, {"fields": self.readonly_fields})]
         if steps:
@@ -744,29 +822,63 @@ class PaymentBatchAdmin(AuditedModelAdmin):
         kwargs["form"] = BatchForm if obj is not None else BatchAddForm
         if obj is not None:
             kwargs["fields"] = ()
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.acting_user = request.user
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: PaymentBatch, form: Any, change: bool) -> None:
+        data = form.cleaned_data
         if not change:
-            obj.pk = form.instance.pk
+            created: list[PaymentBatch] = []
+            number = data.get("number") or ""
+            if self.run(
+                request,
+                lambda: created.append(
+                    services.payment_batch_create(number=number, acting_user=request.user)
+                ),
+            ):
+                obj.pk = created[0].pk
+            return
+        for key in ("add_claims", "remove_claims"):
+            if data.get(key) and not self.run_key(request, obj, key, data):
+                return
+        if data.get("mark_paid_on"):
+            self.run_key(request, obj, PaymentBatch.Status.PAID, data)
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None if obj.pk is None else super().log_addition(request, obj, message)
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        if self.refused(request):
+            return redirect(reverse("admin:subsidies_paymentbatch_add"))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> Any:
+        if self.refused(request):
+            return redirect(reverse("admin:subsidies_paymentbatch_change", args=[obj.pk]))
+        return super().response_change(request, obj)
 
     @admin.action(description=_("Export for the treasury (xlsx)"), permissions=["change"])
     def export_xlsx(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """An open batch is exported (its step; then frozen); an exported or paid batch's
+        sheet is downloaded again, changing nothing."""
         batches = list(queryset[:2])
         if len(batches) != 1:
             self.message_user(request, _("Choose one batch to export."), messages.WARNING)
             return None
         batch = batches[0]
-        try:
-            content = services.payment_batch_export(batch=batch, acting_user=request.user)
-        except (ValidationError, PermissionDenied) as exc:
-            text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            self.message_user(request, text, messages.WARNING)
-            return None
+        content: list[bytes] = []
+        if batch.status == PaymentBatch.Status.OPEN:
+            exported = self.run(
+                request,
+                lambda: content.append(
+                    services.payment_batch_export(batch=batch, acting_user=request.user)
+                ),
+            )
+            if not exported:
+                return None
+        else:
+            content.append(services.payment_batch_xlsx(batch))
         response = HttpResponse(
-            content,
+            content[0],
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.xlsx"'
