@@ -77,7 +77,11 @@ class Permission:
     def recipients(self, obj: models.Model | None = None) -> QuerySet[Any]:
         return (
             get_user_model()
-            .objects.with_perm(self.codename, include_superusers=False)
+            .objects.with_perm(
+                self.codename,
+                include_superusers=False,
+                backend="django.contrib.auth.backends.ModelBackend",
+            )
             .filter(is_staff=True, is_active=True)
         )
 

@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
+from common.workflow import REGISTRY
 from enterprises.models import AnnualFigures, ServiceRequest
 from enterprises.views.service_desk import STEP_SERVICES
 from incubators.models import Activity, Incubator, Tenancy
@@ -141,6 +142,9 @@ def _admin_values(pattern: Pattern, param: str, world: World, side: str) -> list
     record = first_record(model, world, side)
     if record is None:
         return [MISSING_ID]
+    if param == "target":  # a workflow step page: every state of the process
+        workflow = next(w for w in REGISTRY.values() if w.model == model._meta.label)
+        return list(workflow.states.values)
     if param in ("object_id", "id", "_1"):
         # (no missing id here: the admin's answer to one is Django's own, the same for all)
         kept = world.sides[side].records.get(model, [record])
