@@ -10,25 +10,27 @@ saved. Claims import and export their ledger (subsidies.resources).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
-from common.admin import AuditedModelAdmin, today
+from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin
 from common.audit import save_with_audit
-from common.workflow import Workflow
+from common.errors import messages_of, put_on_form
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
 from subsidies import services
@@ -48,7 +50,7 @@ from subsidies.models import (
     SubsidyPolicy,
 )
 from subsidies.resources import SubsidyLedgerResource
-from subsidies.workflows.claims import BATCH, CLAIM, SIGNATURES, STAFF
+from subsidies.workflows.claims import BATCH, CLAIM, FINANCE, SIGNATURES, STAFF
 
 S = SubsidyClaim.Status
 
@@ -72,6 +74,35 @@ def _put_errors(form: forms.Form, exc: ValidationError, fields: dict[str, str]) 
             form.add_error(target if target in form.fields else "step", errors)
     else:
         form.add_error("step", exc)
+
+
+def render_add_form(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    form: forms.ModelForm,
+    form_url: str,
+    extra_context: dict[str, Any] | None,
+) -> HttpResponse:
+    """The admin's add page again with `form` bound (and the service's refusal on it): an add
+    whose service refused is shown with what was typed, as the admin shows its own errors."""
+    fieldsets = model_admin.get_fieldsets(request, None)
+    admin_form = helpers.AdminForm(form, list(fieldsets), {}, (), model_admin=model_admin)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": _("Add %s") % model_admin.opts.verbose_name,
+        "subtitle": None,
+        "adminform": admin_form,
+        "object_id": None,
+        "original": None,
+        "is_popup": False,
+        "to_field": None,
+        "media": model_admin.media + admin_form.media,
+        "inline_admin_formsets": [],
+        "errors": helpers.AdminErrorList(form, []),
+        "preserved_filters": model_admin.get_preserved_filters(request),
+        **(extra_context or {}),
+    }
+    return model_admin.render_change_form(request, context, add=True, form_url=form_url)
 
 
 ZERO = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -171,45 +202,89 @@ class ObjectionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class StepRunner:
-    """Runs a record's steps from its change page through the services (until
-    `common.admin.WorkflowStepsMixin` lands): the form only validates its inputs; the
-    chosen step's service runs in `save_model`, and a refusal becomes a message on the page
-    the user is sent back to, with nothing saved.
+@dataclass(frozen=True)
+class PageAction:
+    """A write of a record's page that is not a step of its workflow (an objection recorded
+    during the notice, claims put in a batch): `form(obj, data, files)` asks for its
+    inputs, `service(obj, acting_user, cleaned_data)` makes it, `available(obj, user)` says
+    when the page offers it."""
 
-    `step_services` maps a target state to `callable(obj, user, data)`; `page_actions` maps
-    the page's other writes (not steps) the same way.
-    """
+    service: Callable[[Any, Any, dict[str, Any]], Any]
+    form: Callable[..., forms.Form]
+    label: Any
+    available: Callable[[Any, Any], bool]
 
-    workflow: Workflow
-    step_services: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {}
-    page_actions: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {}
 
-    def offered_steps(self, request: HttpRequest, obj: Any) -> list[str]:
-        """The steps this user may make on `obj` now that this page has a service for."""
-        return [t for t in self.workflow.steps_for(request.user, obj) if t in self.step_services]
+class PageActionsMixin:
+    """Buttons beside the workflow's for a page's other writes, each on its own page that
+    calls the service and shows a refusal at the field (as `WorkflowStepsMixin`'s steps)."""
 
-    def run(self, request: HttpRequest, call: Callable[[], Any]) -> bool:
-        """Call one service; a refusal is shown as a message (one mapping for every page)."""
-        try:
-            with transaction.atomic():
-                call()
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        except PermissionDenied as exc:
-            messages.error(request, str(exc) or _("You may not make this step."))
-        else:
-            return True
-        request._step_refused = True  # type: ignore[attr-defined]
-        return False
+    page_actions: dict[str, PageAction] = {}
 
-    def run_key(self, request: HttpRequest, obj: Any, key: str, data: dict[str, Any]) -> bool:
-        call = self.step_services.get(key) or self.page_actions[key]
-        return self.run(request, lambda: call(obj, request.user, data))
+    def get_urls(self) -> list[Any]:
+        meta = self.model._meta  # type: ignore[attr-defined]
+        own = [
+            path(
+                "<path:object_id>/do/<str:key>/",
+                self.admin_site.admin_view(self.page_action_view),  # type: ignore[attr-defined]
+                name=f"{meta.app_label}_{meta.model_name}_do",
+            )
+        ]
+        return own + super().get_urls()  # type: ignore[misc]
 
-    def refused(self, request: HttpRequest) -> bool:
-        return bool(getattr(request, "_step_refused", False))
+    def _action_url(self, obj: Any, key: str) -> str:
+        meta = self.model._meta  # type: ignore[attr-defined]
+        return reverse(f"admin:{meta.app_label}_{meta.model_name}_do", args=[obj.pk, key])
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None and obj.pk:
+            context["workflow_steps"] = [
+                *context.get("workflow_steps", []),
+                *(
+                    (action.label, self._action_url(obj, key))
+                    for key, action in self.page_actions.items()
+                    if action.available(obj, request.user)
+                ),
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)  # type: ignore[misc]
+
+    def page_action_view(self, request: HttpRequest, object_id: str, key: str) -> HttpResponse:
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if obj is None or not self.has_view_or_change_permission(request, obj):  # type: ignore[attr-defined]
+            raise Http404
+        action = self.page_actions.get(key)
+        if action is None or not action.available(obj, request.user):
+            raise PermissionDenied(_("You may not do this on this record now."))
+        meta = self.model._meta  # type: ignore[attr-defined]
+        change_url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+        form = action.form(obj, request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                action.service(obj, request.user, form.cleaned_data)
+            except (ValidationError, PermissionDenied) as exc:
+                put_on_form(form, exc)
+            else:
+                messages.success(request, _("%(title)s: done.") % {"title": action.label})
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "opts": meta,
+            "original": obj,
+            "title": action.label,
+            "subtitle": str(obj),
+            "current_state": obj.get_status_display(),
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/common/workflow_step.html", context)
 
 
 class ClaimAddForm(forms.ModelForm):
@@ -233,138 +308,156 @@ class ClaimAddForm(forms.ModelForm):
         pass
 
 
-# The steps of a claim its change page offers, and the words on them.
-CLAIM_STEP_LABELS: dict[str, Any] = {
-    S.UNDER_REVIEW: _("Start the review"),
-    S.AUDIT_ASSIGNED: _("Assign the R&D audit"),
-    S.HANDLER_SIGNED: _("Sign as case handler"),
-    S.SECTION_HEAD_SIGNED: _("Sign as section head"),
-    S.SIGNED_OFF: _("Sign as deputy director"),
-    S.IN_NOTICE: _("Publish the public notice"),
-    S.APPROVED: _("Approve"),
-    S.RETURNED: _("Return for changes"),
-    S.REJECTED: _("Reject"),
-}
-CLAIM_ACTION_LABELS: dict[str, Any] = {
-    "objection": _("Record an objection"),
-    "answer": _("Answer an objection"),
-}
-# The inputs each step or action needs.
-CLAIM_STEP_NEEDS: dict[str, tuple[str, ...]] = {
-    S.AUDIT_ASSIGNED: ("firm",),
-    S.IN_NOTICE: ("starts_on", "ends_on"),
-    S.APPROVED: ("approved",),
-    S.RETURNED: ("text",),
-    S.REJECTED: ("text",),
-    "objection": ("text",),
-    "answer": ("objection", "text"),
-}
-
-
-def _sign(stage: SignOff.Stage) -> Callable[[Any, Any, dict[str, Any]], Any]:
-    def call(claim: SubsidyClaim, user: Any, data: dict[str, Any]) -> Any:
-        return services.subsidy_claim_sign(
-            claim=claim, stage=stage, note=data.get("text") or "", acting_user=user
-        )
-
-    return call
-
-
-CLAIM_STEP_SERVICES: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {
-    S.UNDER_REVIEW: lambda claim, user, data: services.subsidy_claim_take_up(
-        claim=claim, acting_user=user
-    ),
-    S.AUDIT_ASSIGNED: lambda claim, user, data: services.rd_audit_assign(
-        claim=claim,
-        firm=data["firm"],
-        basis=data.get("basis") or RDAudit.Basis.TAX,
-        acting_user=user,
-    ),
-    **{target: _sign(stage) for target, stage in SIGNATURES.items()},
-    S.IN_NOTICE: lambda claim, user, data: services.subsidy_claim_publish_notice(
-        claim=claim, starts_on=data["starts_on"], ends_on=data["ends_on"], acting_user=user
-    ),
-    S.APPROVED: lambda claim, user, data: services.subsidy_claim_approve(
-        claim=claim,
-        approved_amount=data["approved"],
-        reason=data.get("text") or "",
-        acting_user=user,
-    ),
-    S.RETURNED: lambda claim, user, data: services.subsidy_claim_return(
-        claim=claim, reason=data.get("text") or "", acting_user=user
-    ),
-    S.REJECTED: lambda claim, user, data: services.subsidy_claim_reject(
-        claim=claim, reason=data.get("text") or "", acting_user=user
-    ),
-}
-CLAIM_ACTIONS: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {
-    "objection": lambda claim, user, data: services.objection_record(
-        claim=claim,
-        received_on=data.get("received_on") or today(),
-        content=data.get("text") or "",
-        acting_user=user,
-    ),
-    "answer": lambda claim, user, data: services.objection_answer(
-        objection=data["objection"], answer=data.get("text") or "", acting_user=user
-    ),
-}
-
-
-class ClaimStepForm(forms.ModelForm):
-    """The inputs of a claim's next step; `step` offers only what this user may do now.
-    Validation only: the step runs in the admin's save_model."""
-
-    step = forms.ChoiceField(label=_("Next step"), required=False, choices=[("", "—")])
+class AuditAssignForm(forms.Form):
     firm = forms.ModelChoiceField(
-        label=_("Audit firm"), queryset=AuditFirm.objects.filter(active=True), required=False
+        label=_("Audit firm"), queryset=AuditFirm.objects.filter(active=True)
     )
-    basis = forms.ChoiceField(label=_("Basis"), choices=RDAudit.Basis.choices, required=False)
-    starts_on = forms.DateField(label=_("Notice from"), required=False, widget=DateInput())
-    ends_on = forms.DateField(label=_("Notice until"), required=False, widget=DateInput())
-    received_on = forms.DateField(label=_("Received on"), required=False, widget=DateInput())
-    objection = forms.ModelChoiceField(
-        label=_("Objection"), queryset=Objection.objects.none(), required=False
+    basis = forms.ChoiceField(
+        label=_("Basis"), choices=RDAudit.Basis.choices, initial=RDAudit.Basis.TAX
     )
-    approved = forms.DecimalField(
-        label=_("Approved amount (yuan)"),
-        max_digits=14,
-        decimal_places=2,
-        min_value=0,
-        required=False,
+
+
+class NoticeForm(forms.Form):
+    starts_on = forms.DateField(label=_("Notice from"), widget=DateInput())
+    ends_on = forms.DateField(label=_("Notice until"), widget=DateInput())
+
+
+class ApproveForm(forms.Form):
+    approved_amount = forms.DecimalField(
+        label=_("Approved amount (yuan)"), max_digits=14, decimal_places=2, min_value=0
     )
-    text = forms.CharField(
-        label=_("Reason, note, objection or answer"),
+    reason = forms.CharField(
+        label=_("Reason for the approved amount"),
         required=False,
         widget=forms.Textarea({"rows": 2}),
+        help_text=_("Required when the approved amount differs from the eligible amount."),
     )
 
-    offered: list[tuple[str, Any]] = []
 
-    class Meta:
-        model = SubsidyClaim
-        fields: tuple[str, ...] = ()
+class ReasonForm(forms.Form):
+    # The service asks for the reason, so its message ("the claimant will read it") shows.
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea({"rows": 3}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+
+class ObjectionForm(forms.Form):
+    received_on = forms.DateField(label=_("Received on"), widget=DateInput())
+    content = forms.CharField(label=_("Objection"), widget=forms.Textarea({"rows": 3}))
+
+    def __init__(self, claim: SubsidyClaim, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["step"].choices = [("", "—"), *self.offered]
+
+
+class AnswerForm(forms.Form):
+    objection = forms.ModelChoiceField(label=_("Objection"), queryset=Objection.objects.none())
+    answer = forms.CharField(label=_("Answer"), widget=forms.Textarea({"rows": 3}))
+
+    def __init__(self, claim: SubsidyClaim, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["objection"].queryset = Objection.objects.filter(
-            claim=self.instance.pk, answered_on__isnull=True
+            claim=claim, answered_on__isnull=True
         )
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        for name in CLAIM_STEP_NEEDS.get(cleaned.get("step") or "", ()):
-            if cleaned.get(name) in (None, ""):
-                self.add_error(name, _("This step needs it."))
-        return cleaned
+
+def _sign(stage: SignOff.Stage) -> AdminStep:
+    def call(claim: SubsidyClaim, user: Any, data: dict[str, Any]) -> Any:
+        return services.subsidy_claim_sign(
+            claim=claim, stage=stage, note=data.get("note") or "", acting_user=user
+        )
+
+    return AdminStep(call, label=_("Sign as %(stage)s") % {"stage": stage.label.lower()})
+
+
+# The steps of a claim its change page makes: {target: (service, form, label)}.
+CLAIM_STEPS: dict[str, AdminStep] = {
+    S.UNDER_REVIEW: AdminStep(
+        lambda claim, user, data: services.subsidy_claim_take_up(claim=claim, acting_user=user),
+        label=_("Start the review"),
+    ),
+    S.AUDIT_ASSIGNED: AdminStep(
+        lambda claim, user, data: services.rd_audit_assign(
+            claim=claim, firm=data["firm"], basis=data["basis"], acting_user=user
+        ),
+        AuditAssignForm,
+        _("Assign the R&D audit"),
+    ),
+    **{target: _sign(stage) for target, stage in SIGNATURES.items()},
+    S.IN_NOTICE: AdminStep(
+        lambda claim, user, data: services.subsidy_claim_publish_notice(
+            claim=claim, starts_on=data["starts_on"], ends_on=data["ends_on"], acting_user=user
+        ),
+        NoticeForm,
+        _("Publish the public notice"),
+    ),
+    S.APPROVED: AdminStep(
+        lambda claim, user, data: services.subsidy_claim_approve(
+            claim=claim,
+            approved_amount=data["approved_amount"],
+            reason=data["reason"],
+            acting_user=user,
+        ),
+        ApproveForm,
+        _("Approve"),
+    ),
+    S.RETURNED: AdminStep(
+        lambda claim, user, data: services.subsidy_claim_return(
+            claim=claim, reason=data["reason"], acting_user=user
+        ),
+        ReasonForm,
+        _("Return for changes"),
+    ),
+    S.REJECTED: AdminStep(
+        lambda claim, user, data: services.subsidy_claim_reject(
+            claim=claim, reason=data["reason"], acting_user=user
+        ),
+        ReasonForm,
+        _("Reject"),
+    ),
+}
+
+
+def _in_notice_for_staff(claim: SubsidyClaim, user: Any) -> bool:
+    return claim.status == S.IN_NOTICE and STAFF.holds(user, claim)
+
+
+def _open_objections(claim: SubsidyClaim, user: Any) -> bool:
+    return (
+        _in_notice_for_staff(claim, user)
+        and claim.objections.filter(answered_on__isnull=True).exists()
+    )
+
+
+CLAIM_PAGE_ACTIONS: dict[str, PageAction] = {
+    "objection": PageAction(
+        lambda claim, user, data: services.objection_record(
+            claim=claim, received_on=data["received_on"], content=data["content"], acting_user=user
+        ),
+        ObjectionForm,
+        _("Record an objection"),
+        _in_notice_for_staff,
+    ),
+    "answer": PageAction(
+        lambda claim, user, data: services.objection_answer(
+            objection=data["objection"], answer=data["answer"], acting_user=user
+        ),
+        AnswerForm,
+        _("Answer an objection"),
+        _open_objections,
+    ),
+}
 
 
 @admin.register(SubsidyClaim)
-class SubsidyClaimAdmin(StepRunner, LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+class SubsidyClaimAdmin(
+    WorkflowStepsMixin,
+    PageActionsMixin,
+    LedgerImportAdminMixin,
+    ImportExportMixin,
+    AuditedModelAdmin,
+):
     resource_classes = [SubsidyLedgerResource]
-    workflow = CLAIM
-    step_services = CLAIM_STEP_SERVICES
-    page_actions = CLAIM_ACTIONS
+    workflow_name = CLAIM.name
+    admin_steps = CLAIM_STEPS
+    page_actions = CLAIM_PAGE_ACTIONS
     list_display = (
         "id",
         "claimant_name",
@@ -416,17 +509,6 @@ class SubsidyClaimAdmin(StepRunner, LedgerImportAdminMixin, ImportExportMixin, A
         "audit_link",
         "page_link",
     )
-    step_fields = (
-        "step",
-        "firm",
-        "basis",
-        "starts_on",
-        "ends_on",
-        "received_on",
-        "objection",
-        "approved",
-        "text",
-    )
 
     @admin.display(description=_("claimant"))
     def claimant_name(self, obj: SubsidyClaim) -> str:
@@ -445,26 +527,10 @@ class SubsidyClaimAdmin(StepRunner, LedgerImportAdminMixin, ImportExportMixin, A
         url = reverse("subsidies:claim_detail", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Timeline and signatures"))
 
-    def offered(self, request: HttpRequest, obj: SubsidyClaim) -> list[tuple[str, Any]]:
-        steps = [(t, CLAIM_STEP_LABELS[t]) for t in self.offered_steps(request, obj)]
-        if obj.status == S.IN_NOTICE and STAFF.holds(request.user, obj):
-            steps += list(CLAIM_ACTION_LABELS.items())
-        return steps
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """A section head or deputy director changes no claim but signs one from its page:
-        the page saves nothing itself, and each step's service checks its actor."""
-        if super().has_change_permission(request, obj):
-            return True
-        return obj is not None and bool(self.offered_steps(request, obj))
-
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ((None, {"fields": ClaimAddForm.Meta.fields}),)
-        return (
-            (None, {"fields": self.detail_fields}),
-            (_("Next step"), {"fields": self.step_fields}),
-        )
+        return ((None, {"fields": self.detail_fields}),)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.detail_fields if obj is not None else ()
@@ -473,53 +539,39 @@ class SubsidyClaimAdmin(StepRunner, LedgerImportAdminMixin, ImportExportMixin, A
         return self.inlines if obj is not None else ()
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        kwargs["form"] = ClaimStepForm if obj is not None else ClaimAddForm
-        if obj is not None:
-            kwargs["fields"] = self.step_fields
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is not None:
-            form.offered = self.offered(request, obj)
-        return form
+        if obj is None:
+            kwargs["form"] = ClaimAddForm
+        else:
+            kwargs["fields"] = ()
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: SubsidyClaim, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        if change:
-            if data.get("step"):
-                self.run_key(request, obj, data["step"], data)
-            return
-        values = {name: data.get(name) for name in ClaimAddForm.Meta.fields}
-        values["description"] = values["description"] or ""
-        drafted: list[SubsidyClaim] = []
+        """A claim changes only through its steps (the buttons); the add form drafts one
+        through the service, whose refusal is shown at the field (`add_view`)."""
 
-        def draft() -> None:
-            drafted.append(services.subsidy_claim_draft(acting_user=request.user, **values))
-
-        if self.run(request, draft):
-            obj.pk = drafted[0].pk
-
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        return None if obj.pk is None else super().log_addition(request, obj, message)
-
-    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
-        if self.refused(request):
-            # Back to the form with what was typed (the admin reads initial values from GET).
-            query = {k: v for k, v in request.POST.items() if k in ClaimAddForm.Meta.fields}
-            return redirect(f"{reverse('admin:subsidies_subsidyclaim_add')}?{urlencode(query)}")
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request: HttpRequest, obj: Any) -> Any:
-        step = request.POST.get("step")
-        if not step:
-            return super().response_change(request, obj)
-        if not self.refused(request):
-            obj.refresh_from_db()
-            label = CLAIM_STEP_LABELS.get(step) or CLAIM_ACTION_LABELS.get(step, step)
-            messages.success(
-                request,
-                _("“%(step)s” done; the claim is now “%(status)s”.")
-                % {"step": label, "status": obj.get_status_display()},
-            )
-        return redirect(reverse("admin:subsidies_subsidyclaim_change", args=[obj.pk]))
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Draft a claim: the form validates, then the draft service decides and saves; its
+        refusal (no policy, a claim of that year exists, nothing due) goes to the form's
+        field and the form is shown again with what was typed."""
+        if request.method != "POST":
+            return super().add_view(request, form_url, extra_context)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ClaimAddForm(request.POST)
+        if form.is_valid():
+            values = {name: form.cleaned_data.get(name) for name in ClaimAddForm.Meta.fields}
+            values["description"] = values["description"] or ""
+            try:
+                claim = services.subsidy_claim_draft(acting_user=request.user, **values)
+            except (ValidationError, PermissionDenied) as exc:
+                put_on_form(form, exc)
+            else:
+                self.log_addition(request, claim, [{"added": {}}])
+                messages.success(request, _("Claim #%(pk)s was drafted.") % {"pk": claim.pk})
+                return redirect(reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk]))
+        return render_add_form(self, request, form, form_url, extra_context)
 
 
 # --------------------------------------------------------------------------------- audits
@@ -707,35 +759,11 @@ class BatchStatusChangeInline(ReadOnlyInline):
 
 
 class BatchForm(forms.ModelForm):
-    """What finance do to a batch: claims in or out while open, export, mark paid.
-    Validation only: the services run in the admin's save_model."""
-
-    add_claims = forms.ModelMultipleChoiceField(
-        label=_("Add approved claims"),
-        queryset=SubsidyClaim.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    remove_claims = forms.ModelMultipleChoiceField(
-        label=_("Take claims out"),
-        queryset=SubsidyClaim.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    mark_paid_on = forms.DateField(label=_("Mark paid on"), required=False, widget=DateInput())
+    """The change page has no inputs: a batch changes through its buttons."""
 
     class Meta:
         model = PaymentBatch
         fields: tuple[str, ...] = ()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["add_claims"].queryset = SubsidyClaim.objects.filter(
-            status=SubsidyClaim.Status.APPROVED
-        ).select_related("enterprise", "incubator")
-        self.fields["remove_claims"].queryset = SubsidyClaim.objects.filter(
-            payment_batch=self.instance.pk
-        ).select_related("enterprise", "incubator")
 
 
 class BatchAddForm(forms.ModelForm):
@@ -748,30 +776,82 @@ class BatchAddForm(forms.ModelForm):
         pass
 
 
-BATCH_STEP_SERVICES: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {
-    PaymentBatch.Status.EXPORTED: lambda batch, user, data: services.payment_batch_export(
-        batch=batch, acting_user=user
+class PaidForm(forms.Form):
+    paid_on = forms.DateField(label=_("Paid on"), widget=DateInput())
+
+
+class AddClaimsForm(forms.Form):
+    claims = forms.ModelMultipleChoiceField(
+        label=_("Approved claims"),
+        queryset=SubsidyClaim.objects.filter(status=S.APPROVED).select_related(
+            "enterprise", "incubator"
+        ),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, batch: PaymentBatch, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+class RemoveClaimsForm(forms.Form):
+    claims = forms.ModelMultipleChoiceField(
+        label=_("Claims to take out"),
+        queryset=SubsidyClaim.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, batch: PaymentBatch, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["claims"].queryset = batch.claims.select_related("enterprise", "incubator")
+
+
+BATCH_STEPS: dict[str, AdminStep] = {
+    PaymentBatch.Status.EXPORTED: AdminStep(
+        lambda batch, user, data: services.payment_batch_export(batch=batch, acting_user=user),
+        label=_("Export for the treasury"),
     ),
-    PaymentBatch.Status.PAID: lambda batch, user, data: services.payment_batch_mark_paid(
-        batch=batch, paid_on=data["mark_paid_on"], acting_user=user
+    PaymentBatch.Status.PAID: AdminStep(
+        lambda batch, user, data: services.payment_batch_mark_paid(
+            batch=batch, paid_on=data["paid_on"], acting_user=user
+        ),
+        PaidForm,
+        _("Mark paid"),
     ),
 }
-BATCH_ACTIONS: dict[str, Callable[[Any, Any, dict[str, Any]], Any]] = {
-    "add_claims": lambda batch, user, data: services.payment_batch_add(
-        batch=batch, claims=data["add_claims"], acting_user=user
-    ),
-    "remove_claims": lambda batch, user, data: [
+
+
+def _open_for_finance(batch: PaymentBatch, user: Any) -> bool:
+    return batch.is_open and FINANCE.holds(user, batch)
+
+
+def _remove_claims(batch: PaymentBatch, user: Any, data: dict[str, Any]) -> None:
+    for claim in data["claims"]:
         services.payment_batch_remove(batch=batch, claim=claim, acting_user=user)
-        for claim in data["remove_claims"]
-    ],
+
+
+BATCH_PAGE_ACTIONS: dict[str, PageAction] = {
+    "add": PageAction(
+        lambda batch, user, data: services.payment_batch_add(
+            batch=batch, claims=data["claims"], acting_user=user
+        ),
+        AddClaimsForm,
+        _("Add approved claims"),
+        _open_for_finance,
+    ),
+    "remove": PageAction(
+        transaction.atomic(_remove_claims),
+        RemoveClaimsForm,
+        _("Take claims out"),
+        _open_for_finance,
+    ),
 }
 
 
 @admin.register(PaymentBatch)
-class PaymentBatchAdmin(StepRunner, AuditedModelAdmin):
-    workflow = BATCH
-    step_services = BATCH_STEP_SERVICES
-    page_actions = BATCH_ACTIONS
+class PaymentBatchAdmin(WorkflowStepsMixin, PageActionsMixin, AuditedModelAdmin):
+    workflow_name = BATCH.name
+    admin_steps = BATCH_STEPS
+    page_actions = BATCH_PAGE_ACTIONS
     list_display = ("number", "status", "claim_count", "total", "exported_at", "paid_on")
     list_filter = ("status",)
     search_fields = ("number",)
@@ -802,15 +882,7 @@ class PaymentBatchAdmin(StepRunner, AuditedModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ((None, {"fields": ("number",)}),)
-        steps: tuple[str, ...] = ()
-        if obj.status == PaymentBatch.Status.OPEN:
-            steps = ("add_claims", "remove_claims")
-        elif PaymentBatch.Status.PAID in self.offered_steps(request, obj):
-            steps = ("mark_paid_on",)
-        sets: list[Any] = [(None, {"fields": self.readonly_fields})]
-        if steps:
-            sets.append((_("Next step"), {"fields": steps}))
-        return sets
+        return ((None, {"fields": self.readonly_fields}),)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.readonly_fields if obj is not None else ()
@@ -820,65 +892,51 @@ class PaymentBatchAdmin(StepRunner, AuditedModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         kwargs["form"] = BatchForm if obj is not None else BatchAddForm
-        if obj is not None:
-            kwargs["fields"] = ()
         return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: PaymentBatch, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        if not change:
-            created: list[PaymentBatch] = []
-            number = data.get("number") or ""
-            if self.run(
-                request,
-                lambda: created.append(
-                    services.payment_batch_create(number=number, acting_user=request.user)
-                ),
-            ):
-                obj.pk = created[0].pk
-            return
-        for key in ("add_claims", "remove_claims"):
-            if data.get(key) and not self.run_key(request, obj, key, data):
-                return
-        if data.get("mark_paid_on"):
-            self.run_key(request, obj, PaymentBatch.Status.PAID, data)
+        """A batch changes only through its steps and page actions (the buttons)."""
 
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        return None if obj.pk is None else super().log_addition(request, obj, message)
-
-    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
-        if self.refused(request):
-            return redirect(reverse("admin:subsidies_paymentbatch_add"))
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request: HttpRequest, obj: Any) -> Any:
-        if self.refused(request):
-            return redirect(reverse("admin:subsidies_paymentbatch_change", args=[obj.pk]))
-        return super().response_change(request, obj)
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Open a batch through the service; a refusal (number taken) shows at the field."""
+        if request.method != "POST":
+            return super().add_view(request, form_url, extra_context)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = BatchAddForm(request.POST)
+        if form.is_valid():
+            try:
+                batch = services.payment_batch_create(
+                    number=form.cleaned_data["number"], acting_user=request.user
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                put_on_form(form, exc)
+            else:
+                self.log_addition(request, batch, [{"added": {}}])
+                return redirect(reverse("admin:subsidies_paymentbatch_change", args=[batch.pk]))
+        return render_add_form(self, request, form, form_url, extra_context)
 
     @admin.action(description=_("Export for the treasury (xlsx)"), permissions=["change"])
     def export_xlsx(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        """An open batch is exported (its step; then frozen); an exported or paid batch's
-        sheet is downloaded again, changing nothing."""
+        """An open batch is exported (its step; then it is frozen); an exported or paid
+        batch's sheet is downloaded again, changing nothing."""
         batches = list(queryset[:2])
         if len(batches) != 1:
             self.message_user(request, _("Choose one batch to export."), messages.WARNING)
             return None
         batch = batches[0]
-        content: list[bytes] = []
         if batch.status == PaymentBatch.Status.OPEN:
-            exported = self.run(
-                request,
-                lambda: content.append(
-                    services.payment_batch_export(batch=batch, acting_user=request.user)
-                ),
-            )
-            if not exported:
+            try:
+                content = services.payment_batch_export(batch=batch, acting_user=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, "; ".join(messages_of(exc)), messages.WARNING)
                 return None
         else:
-            content.append(services.payment_batch_xlsx(batch))
+            content = services.payment_batch_xlsx(batch)
         response = HttpResponse(
-            content[0],
+            content,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.xlsx"'

@@ -138,7 +138,11 @@ def advance(actors, claim: SubsidyClaim, to: str) -> SubsidyClaim:
             ),
         ),
     ]
-    for _reached, step in steps:
+    # Start after the last step the claim has already reached (a returned claim starts over).
+    reached = [state for state, _step in steps]
+    claim.refresh_from_db()
+    start = reached.index(claim.status) + 1 if claim.status in reached else 0
+    for _reached, step in steps[start:]:
         if at(to):
             return claim
         step()
