@@ -199,14 +199,6 @@ _SIGNS_TO: dict[str, str] = {
 }
 
 
-def signature_due(claim: SubsidyClaim) -> SignOff.Stage | None:
-    """The stage whose signature the claim waits for now, if any."""
-    target = _SIGNS_TO.get(claim.status)
-    if target is None or (claim.is_rd and claim.status == Status.UNDER_REVIEW):
-        return None
-    return SIGNATURES[target]
-
-
 @transaction.atomic
 def subsidy_claim_sign(
     *, claim: SubsidyClaim, acting_user: Any, stage: int | None = None, note: str = ""

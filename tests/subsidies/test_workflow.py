@@ -457,3 +457,15 @@ def test_who_is_told_of_a_step(world, source, target, told, not_told):
         assert world.roles[role].pk in recipients, f"{role} was not told"
     for role in not_told:
         assert world.roles[role].pk not in recipients, f"{role} was told"
+
+
+def test_the_command_ends_the_notices_past_their_last_day(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    claim = world.claim(S.IN_NOTICE)
+    out = StringIO()
+    call_command("end_notices", stdout=out)
+    claim.refresh_from_db()
+    assert claim.status == S.NOTICE_ENDED and out.getvalue().startswith("1 ")
