@@ -94,7 +94,7 @@ def workbook_bytes(workbook: Workbook) -> bytes:
 def xlsx_bytes(*sheets: Sheet) -> bytes:
     """An xlsx workbook with one worksheet per `Sheet`, its header row first and frozen."""
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])
     for sheet in sheets:
         worksheet = workbook.create_sheet(sheet_title(sheet.title))
         append_row(worksheet, sheet.headers)

@@ -35,9 +35,8 @@ from django.utils.translation import gettext as _
 from common.audit import save_with_audit
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractUser as User
-
     from common.models import StatusChange
+    from common.types import User
 
 
 class Actor(Protocol):
@@ -194,7 +193,7 @@ class Workflow:
 
     @property
     def record_class(self) -> type[StatusChange]:
-        return apps.get_model(self.record)  # type: ignore[return-value]
+        return apps.get_model(self.record)
 
     def actors_for(self, source: str, target: str) -> tuple[Actor, ...]:
         return self.steps.get((source, target), ())
@@ -353,8 +352,8 @@ def acting_party(change: StatusChange, *, for_bureau: bool) -> str:
     if user is None:
         return _("the system") if change.from_status else ""
     if for_bureau:
-        return user.display_name  # type: ignore[attr-defined]
+        return user.display_name
     if user.is_staff:
         return _("the district science and technology bureau")
     organisation = getattr(user, "organisation", None)
-    return str(organisation) if organisation is not None else user.display_name  # type: ignore[attr-defined]
+    return str(organisation) if organisation is not None else user.display_name

@@ -1,7 +1,9 @@
 """Reads that depend on who asks. Views fetch enterprise records only through these."""
 
+from __future__ import annotations
+
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -19,23 +21,20 @@ from enterprises.models import (
 )
 from enterprises.models.service_desk import overdue_condition
 
+if TYPE_CHECKING:
+    from common.types import AnyUser
 
-def enterprise_for_user(*, user: Any) -> Enterprise:
+
+def enterprise_for_user(*, user: AnyUser) -> Enterprise:
     """The enterprise this user acts for once staff approved the link; otherwise 404."""
-    if (
-        not getattr(user, "is_authenticated", False)
-        or getattr(user, "link_status", "") != "approved"
-    ):
+    if not user.is_authenticated or user.link_status != "approved" or user.enterprise_id is None:
         raise Http404
-    enterprise_id = getattr(user, "enterprise_id", None)
-    if enterprise_id is None:
-        raise Http404
-    return Enterprise.objects.select_related("street").get(pk=enterprise_id)
+    return Enterprise.objects.select_related("street").get(pk=user.enterprise_id)
 
 
-def enterprise_get_for_user(*, user: Any, pk: int) -> Enterprise:
+def enterprise_get_for_user(*, user: AnyUser, pk: int) -> Enterprise:
     """One enterprise by id, only if it is the user's own (staff may read any); else 404."""
-    if getattr(user, "is_staff", False):
+    if user.is_staff:
         enterprise = Enterprise.objects.select_related("street").filter(pk=pk).first()
         if enterprise is None:
             raise Http404
@@ -58,7 +57,7 @@ def annual_figures_for_enterprise(*, enterprise: Enterprise) -> QuerySet[AnnualF
     return enterprise.annual_figures.order_by("-year")
 
 
-def annual_figures_get_for_user(*, user: Any, year: int) -> AnnualFigures | None:
+def annual_figures_get_for_user(*, user: AnyUser, year: int) -> AnnualFigures | None:
     """The user's own enterprise's figures for `year`, or None when none are recorded."""
     enterprise = enterprise_for_user(user=user)
     return AnnualFigures.objects.filter(enterprise=enterprise, year=year).first()
@@ -72,7 +71,7 @@ def registry_counts_on(day: dt.date) -> dict[str, int]:
     }
 
 
-def annual_figures_get_by_pk_for_user(*, user: Any, pk: int) -> AnnualFigures:
+def annual_figures_get_by_pk_for_user(*, user: AnyUser, pk: int) -> AnnualFigures:
     """One figures record by id, only if it belongs to the user's own enterprise; else 404."""
     enterprise = enterprise_for_user(user=user)
     record = AnnualFigures.objects.filter(enterprise=enterprise, pk=pk).first()
@@ -122,7 +121,7 @@ def service_requests_for_enterprise(*, enterprise: Enterprise) -> QuerySet[Servi
     )
 
 
-def service_request_get_for_user(*, user: Any, pk: int) -> ServiceRequest:
+def service_request_get_for_user(*, user: AnyUser, pk: int) -> ServiceRequest:
     """One request of the user's own enterprise, with its replies; another's is 404."""
     enterprise = enterprise_for_user(user=user)
     found = service_requests_for_enterprise(enterprise=enterprise).filter(pk=pk).first()
@@ -138,12 +137,12 @@ def project_recommendations_for_enterprise(
     return ProjectRecommendation.objects.filter(enterprise=enterprise).order_by("-year", "title")
 
 
-def _require_desk(user: Any) -> None:
-    if not (getattr(user, "is_staff", False) and user.has_perm("enterprises.view_servicerequest")):
+def _require_desk(user: AnyUser) -> None:
+    if not (user.is_staff and user.has_perm("enterprises.view_servicerequest")):
         raise PermissionDenied
 
 
-def desk_pending_requests(*, user: Any, department_id: int | None = None) -> QuerySet:
+def desk_pending_requests(*, user: AnyUser, department_id: int | None = None) -> QuerySet:
     """Requests still being handled, oldest first, for staff of the service desk."""
     _require_desk(user)
     requests = (
@@ -156,7 +155,7 @@ def desk_pending_requests(*, user: Any, department_id: int | None = None) -> Que
     return requests
 
 
-def desk_age_table(*, user: Any, day: dt.date) -> list[dict[str, Any]]:
+def desk_age_table(*, user: AnyUser, day: dt.date) -> list[dict[str, Any]]:
     """Pending requests counted by department (None: not forwarded) and age band, with the
     overdue ones; one grouped query."""
     _require_desk(user)
@@ -188,7 +187,7 @@ def desk_age_table(*, user: Any, day: dt.date) -> list[dict[str, Any]]:
     ]
 
 
-def desk_request_get(*, user: Any, pk: int) -> ServiceRequest:
+def desk_request_get(*, user: AnyUser, pk: int) -> ServiceRequest:
     """One request for staff of the service desk, with its steps; 404 when it does not exist."""
     _require_desk(user)
     found = (

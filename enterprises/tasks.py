@@ -1,8 +1,10 @@
 """Celery tasks of the enterprise registry: thin, they take ids and call one service."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from enterprises.services.imports import import_job_run
+from enterprises.services.reminders import high_tech_expiry_reminders_send
 from enterprises.services.service_desk import overdue_digests_send, service_request_change_notify
 
 
@@ -22,3 +24,10 @@ def send_overdue_digests() -> int:
 def notify_service_request_change(change_id: int) -> int:
     """Email the enterprise about one step of its request (see service_request_change_notify)."""
     return service_request_change_notify(change_id=change_id)
+
+
+@shared_task(name="enterprises.send_high_tech_expiry_reminders", acks_late=True)
+def send_high_tech_expiry_reminders() -> int:
+    """Write today's high-tech certificate expiry reminders to the outbox (each person gets
+    each step's reminder once; see high_tech_expiry_reminders_send)."""
+    return high_tech_expiry_reminders_send(on=timezone.localdate())

@@ -273,7 +273,7 @@ class IncubatorResource(LedgerResource):
                     number, "面积(平方米)", CARRIER_BELOW_TENANT.format(area=Area().render(rented))
                 )
 
-    def _write(self, parsed: list, *, acting_user: Any) -> list[str]:
+    def _write(self, parsed: list, *, acting_user: Any) -> list[writers.RowKind]:
         carrier_fields = ("name", "kind", "operator_id", "street_id", "address", "area")
         latest: dict[str, tuple[dt.date, dict[str, Any]]] = {}
         for _number, values in parsed:
@@ -304,7 +304,7 @@ class IncubatorResource(LedgerResource):
             )
         )
         new: list[Recognition] = []
-        kinds: list[str] = []
+        kinds: list[writers.RowKind] = []
         for _number, values in parsed:
             key = (ids[values["name"]], values[self.LEVEL], values[self.RECOGNIZED_ON])
             if key in known:

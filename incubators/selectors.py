@@ -8,10 +8,10 @@ count does not grow with carriers, tenants or the months of a trend.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
@@ -36,40 +36,46 @@ from incubators.models import (
     resident_q,
 )
 
+if TYPE_CHECKING:
+    from common.types import AnyUser
+
 THOUSAND = Decimal(1000)
 
 
 # --- Who sees what -------------------------------------------------------------------------
 
 
-def _is_operator(user: Any) -> bool:
-    return (
-        getattr(user, "is_authenticated", False)
-        and getattr(user, "organisation_kind", "") == "incubator"
-        and getattr(user, "link_status", "") == "approved"
-        and getattr(user, "incubator_id", None) is not None
-    )
+def _operated_incubator_id(user: AnyUser) -> int | None:
+    """The carrier this user operates (an approved link), or None for anyone else."""
+    if (
+        user.is_authenticated
+        and user.organisation_kind == "incubator"
+        and user.link_status == "approved"
+    ):
+        return user.incubator_id
+    return None
 
 
-def incubator_for_user(*, user: Any) -> Incubator:
+def incubator_for_user(*, user: AnyUser) -> Incubator:
     """The carrier this operator works for (approved link); otherwise 404."""
-    if not _is_operator(user):
+    incubator_id = _operated_incubator_id(user)
+    if incubator_id is None:
         raise Http404
-    return Incubator.objects.select_related("street", "operator").get(pk=user.incubator_id)
+    return Incubator.objects.select_related("street", "operator").get(pk=incubator_id)
 
 
-def incubator_get_for_user(*, user: Any, pk: int, permission: str | None = None) -> Incubator:
+def incubator_get_for_user(*, user: AnyUser, pk: int, permission: str | None = None) -> Incubator:
     """One carrier by id: staff may read any, an operator only its own; else 404.
 
     With `permission` (such as "incubators.add_tenancy") the user means to write, which
     only the carrier's own operator and bureau users holding that permission may do: one
     who may read the carrier but not write gets PermissionDenied (403).
     """
-    if getattr(user, "is_staff", False) and getattr(user, "is_active", False):
+    if user.is_staff and user.is_active:
         incubator = Incubator.objects.select_related("street", "operator").filter(pk=pk).first()
         if incubator is None:
             raise Http404
-    elif not _is_operator(user) or user.incubator_id != pk:
+    elif _operated_incubator_id(user) != pk:
         raise Http404
     else:
         incubator = incubator_for_user(user=user)
@@ -78,23 +84,22 @@ def incubator_get_for_user(*, user: Any, pk: int, permission: str | None = None)
     return incubator
 
 
-def incubator_may_write(*, user: Any, incubator: Incubator | None, permission: str) -> bool:
+def incubator_may_write(*, user: AnyUser, incubator: Incubator | None, permission: str) -> bool:
     """Whether `user` may make the write `permission` names for `incubator`'s records.
 
     A carrier's own operator writes its tenants, activities and entrants by that relation;
     bureau users write only where their role holds the permission (finance views only). A
     bureau activity (no carrier) is written by permission alone.
     """
-    if incubator is not None and _is_operator(user):
-        return bool(user.incubator_id == incubator.pk)
-    return bool(
-        getattr(user, "is_staff", False)
-        and getattr(user, "is_active", False)
-        and user.has_perm(permission)
-    )
+    operated = _operated_incubator_id(user)
+    if incubator is not None and operated is not None:
+        return operated == incubator.pk
+    return user.is_staff and user.is_active and user.has_perm(permission)
 
 
-def incubator_check_may_write(*, user: Any, incubator: Incubator | None, permission: str) -> None:
+def incubator_check_may_write(
+    *, user: AnyUser, incubator: Incubator | None, permission: str
+) -> None:
     """Raise PermissionDenied unless `user` may make this write (see incubator_may_write)."""
     if not incubator_may_write(user=user, incubator=incubator, permission=permission):
         raise PermissionDenied
@@ -109,7 +114,7 @@ DESK_WRITES = {
 }
 
 
-def desk_writes_for_user(*, user: Any, incubator: Incubator) -> dict[str, bool]:
+def desk_writes_for_user(*, user: AnyUser, incubator: Incubator) -> dict[str, bool]:
     """Which of the desk's writes `user` may make, for showing only the usable buttons."""
     return {
         name: incubator_may_write(user=user, incubator=incubator, permission=permission)
@@ -246,7 +251,8 @@ def indicators_on_days(
     }
     if not ids or not days:
         return result
-    tenancy_rows = (
+    # One column per day, named at run time: rows are plain mappings to the type checker.
+    tenancy_rows: QuerySet[Tenancy, Mapping[str, Any]] = (
         Tenancy.objects.filter(incubator_id__in=ids)
         .values("incubator_id")
         .order_by()
@@ -266,7 +272,7 @@ def indicators_on_days(
         )
         for i, day in enumerate(days)
     }
-    activity_rows = (
+    activity_rows: QuerySet[Activity, Mapping[str, Any]] = (
         Activity.objects.filter(organiser_id__in=ids)
         .values("organiser_id")
         .order_by()

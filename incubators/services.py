@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,6 +34,9 @@ from incubators.models import (
     Tenancy,
 )
 from incubators.selectors import incubator_check_may_write
+
+if TYPE_CHECKING:
+    from common.types import User
 
 INCUBATOR_FIELDS = (
     "name",
@@ -59,7 +62,7 @@ def _lock_enterprise(enterprise_id: int) -> Enterprise:
 @transaction.atomic
 def incubator_create(
     *,
-    acting_user: Any,
+    acting_user: User,
     name: str,
     kind: str,
     operator: Enterprise,
@@ -76,7 +79,7 @@ def incubator_create(
 
 
 @transaction.atomic
-def incubator_update(*, incubator: Incubator, acting_user: Any, **fields: Any) -> Incubator:
+def incubator_update(*, incubator: Incubator, acting_user: User, **fields: Any) -> Incubator:
     """Change a carrier's fields; its area may not drop below a tenant's rented area."""
     unknown = set(fields) - set(INCUBATOR_FIELDS)
     if unknown:
@@ -89,7 +92,7 @@ def incubator_update(*, incubator: Incubator, acting_user: Any, **fields: Any) -
 
 
 @transaction.atomic
-def incubator_save(*, incubator: Incubator, acting_user: Any) -> Incubator:
+def incubator_save(*, incubator: Incubator, acting_user: User) -> Incubator:
     """Save a carrier edited as a whole (admin form), locking it when it exists."""
     if incubator.pk:
         _lock(incubator.pk)
@@ -98,7 +101,7 @@ def incubator_save(*, incubator: Incubator, acting_user: Any) -> Incubator:
 
 
 @transaction.atomic
-def site_save(*, site: IncubatorSite, acting_user: Any) -> IncubatorSite:
+def site_save(*, site: IncubatorSite, acting_user: User) -> IncubatorSite:
     """Create or change a site; all sites together stay within the carrier's area."""
     site.incubator = _lock(site.incubator_id)
     save_with_audit(site, acting_user=acting_user, reason="site saved")
@@ -111,7 +114,7 @@ def recognition_add(
     incubator: Incubator,
     level: int,
     recognized_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
     document_number: str = "",
 ) -> Recognition:
     """Record a recognition. Refused when dated in the future, or when the carrier holds a
@@ -129,7 +132,7 @@ def recognition_add(
 
 
 @transaction.atomic
-def recognition_save(*, recognition: Recognition, acting_user: Any) -> Recognition:
+def recognition_save(*, recognition: Recognition, acting_user: User) -> Recognition:
     """Create or change a recognition edited as a whole (admin inline), with the same rules."""
     recognition.incubator = _lock(recognition.incubator_id)
     save_with_audit(recognition, acting_user=acting_user, reason="recognition saved")
@@ -138,7 +141,7 @@ def recognition_save(*, recognition: Recognition, acting_user: Any) -> Recogniti
 
 @transaction.atomic
 def recognition_revoke(
-    *, recognition: Recognition, revoked_on: dt.date, acting_user: Any
+    *, recognition: Recognition, revoked_on: dt.date, acting_user: User
 ) -> Recognition:
     """Record that a recognition is revoked from `revoked_on` (it no longer counts that day)."""
     _lock(recognition.incubator_id)
@@ -155,7 +158,7 @@ def tenancy_add(
     enterprise: Enterprise,
     moved_in_on: dt.date,
     area: Decimal,
-    acting_user: Any,
+    acting_user: User,
     site: IncubatorSite | None = None,
 ) -> Tenancy:
     """Record that an enterprise moved into a carrier.
@@ -185,7 +188,7 @@ def tenancy_add_by_uscc(
     name: str,
     moved_in_on: dt.date,
     area: Decimal,
-    acting_user: Any,
+    acting_user: User,
     site: IncubatorSite | None = None,
 ) -> tuple[Tenancy, bool]:
     """Add a tenant by its code, as an operator does; True when the enterprise is new.
@@ -214,7 +217,7 @@ def tenancy_add_by_uscc(
 
 @transaction.atomic
 def tenancy_move_out(
-    *, tenancy: Tenancy, moved_out_on: dt.date, acting_user: Any, graduated: bool = False
+    *, tenancy: Tenancy, moved_out_on: dt.date, acting_user: User, graduated: bool = False
 ) -> Tenancy:
     """Record a move-out (and whether the tenant graduated). It is no longer resident that day.
 
@@ -234,7 +237,7 @@ def tenancy_move_out(
 
 
 @transaction.atomic
-def tenancy_save(*, tenancy: Tenancy, acting_user: Any) -> Tenancy:
+def tenancy_save(*, tenancy: Tenancy, acting_user: User) -> Tenancy:
     """Create or change a tenancy edited as a whole (admin inline), with the same rules."""
     tenancy.incubator = _lock(tenancy.incubator_id)
     tenancy.enterprise = _lock_enterprise(tenancy.enterprise_id)
@@ -249,7 +252,7 @@ def activity_record(
     kind: str,
     title: str,
     held_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
     participants: int = 0,
     description: str = "",
 ) -> Activity:
@@ -267,21 +270,21 @@ def activity_record(
         held_on=held_on,
         participants=participants,
         description=description.strip(),
-        recorded_by=acting_user if getattr(acting_user, "pk", None) else None,
+        recorded_by=acting_user,
     )
     save_with_audit(activity, acting_user=acting_user, reason="recorded")
     return activity
 
 
 @transaction.atomic
-def activity_save(*, activity: Activity, acting_user: Any) -> Activity:
+def activity_save(*, activity: Activity, acting_user: User) -> Activity:
     """Save an activity edited as a whole (admin)."""
     save_with_audit(activity, acting_user=acting_user, reason="activity saved")
     return activity
 
 
 @transaction.atomic
-def competition_entry_save(*, entry: CompetitionEntry, acting_user: Any) -> CompetitionEntry:
+def competition_entry_save(*, entry: CompetitionEntry, acting_user: User) -> CompetitionEntry:
     """Create or change a competition entrant: finalist, award and rank."""
     save_with_audit(entry, acting_user=acting_user, reason="entry saved")
     return entry
@@ -293,7 +296,7 @@ def competition_entry_add_by_uscc(
     activity: Activity,
     uscc: str,
     name: str,
-    acting_user: Any,
+    acting_user: User,
     finalist: bool = False,
     award: str = "",
     rank: int | None = None,
@@ -328,7 +331,7 @@ def competition_entry_add_by_uscc(
 
 @transaction.atomic
 def readiness_threshold_save(
-    *, threshold: ReadinessThreshold, acting_user: Any
+    *, threshold: ReadinessThreshold, acting_user: User
 ) -> ReadinessThreshold:
     """Create or change a readiness threshold (staff keep the criteria as data)."""
     save_with_audit(threshold, acting_user=acting_user, reason="threshold saved")

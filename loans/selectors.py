@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tablib
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -29,6 +29,9 @@ from loans.models import (
     Repayment,
 )
 from loans.services import is_officer_of
+
+if TYPE_CHECKING:
+    from common.types import AnyUser
 
 
 def evaluation_latest_for_enterprise(*, enterprise: Enterprise) -> CreditEvaluation | None:
@@ -58,7 +61,7 @@ def _with_timeline(qs: QuerySet[LoanApplication]) -> QuerySet[LoanApplication]:
     )
 
 
-def loan_application_get_for_user(*, user: Any, pk: int) -> LoanApplication:
+def loan_application_get_for_user(*, user: AnyUser, pk: int) -> LoanApplication:
     """One application of the user's own enterprise, with its timeline; otherwise 404."""
     enterprise = enterprise_for_user(user=user)
     loan = _with_timeline(LoanApplication.objects.filter(enterprise=enterprise, pk=pk)).first()
@@ -67,10 +70,10 @@ def loan_application_get_for_user(*, user: Any, pk: int) -> LoanApplication:
     return loan
 
 
-def bank_for_user(*, user: Any) -> Bank:
+def bank_for_user(*, user: AnyUser) -> Bank:
     """The bank this officer works for once the link is approved; otherwise 404."""
-    bank_id = getattr(user, "bank_id", None)
-    if not is_officer_of(user, bank_id):
+    bank_id = user.bank_id if user.is_authenticated else None
+    if bank_id is None or not is_officer_of(user, bank_id):
         raise Http404
     return Bank.objects.get(pk=bank_id)
 
@@ -88,7 +91,7 @@ def loans_for_bank(*, bank: Bank, status: str = "") -> QuerySet[LoanApplication]
     return qs
 
 
-def loan_get_for_bank(*, user: Any, pk: int) -> LoanApplication:
+def loan_get_for_bank(*, user: AnyUser, pk: int) -> LoanApplication:
     """One loan forwarded to the officer's own bank, with its timeline; otherwise 404."""
     bank = bank_for_user(user=user)
     loan = _with_timeline(loans_for_bank(bank=bank).filter(pk=pk)).first()
@@ -97,9 +100,9 @@ def loan_get_for_bank(*, user: Any, pk: int) -> LoanApplication:
     return loan
 
 
-def attachment_get_for_user(*, user: Any, loan_pk: int, pk: int) -> LoanAttachment:
+def attachment_get_for_user(*, user: AnyUser, loan_pk: int, pk: int) -> LoanAttachment:
     """An attachment of an application the user may read (its firm or its bank); else 404."""
-    if getattr(user, "organisation_kind", "") == "bank":
+    if user.is_authenticated and user.organisation_kind == "bank":
         loan = loan_get_for_bank(user=user, pk=loan_pk)
     else:
         loan = loan_application_get_for_user(user=user, pk=loan_pk)

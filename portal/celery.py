@@ -50,4 +50,11 @@ app.conf.beat_schedule = {
         "task": "enterprises.send_overdue_digests",
         "schedule": crontab(hour=8, minute=30),
     },
+    # Every day at 09:00 Beijing time: email a high-tech certificate's holder firm and the
+    # registry staff 90 and 30 days before it expires, once each. A reminder is due for its
+    # whole window, so a day missed while the broker was down is made up the next morning.
+    "enterprises-high-tech-expiry-reminders": {
+        "task": "enterprises.send_high_tech_expiry_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }

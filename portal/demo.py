@@ -78,6 +78,22 @@ LOGINS: tuple[DemoLogin, ...] = (
         True,
     ),
     DemoLogin(
+        "sectionhead",
+        Role.SECTION_HEAD,
+        "后台 /admin/：查看补贴申请，经办人签批后作第二级签批",
+        "陈",
+        "立",
+        True,
+    ),
+    DemoLogin(
+        "deputy",
+        Role.DEPUTY_DIRECTOR,
+        "后台 /admin/：查看补贴申请，科长签批后作第三级（最终）签批",
+        "黄",
+        "海",
+        True,
+    ),
+    DemoLogin(
         "finance",
         Role.FINANCE,
         "后台 /admin/：查看企业库、拨付代偿款、补贴拨付批次",
@@ -495,7 +511,7 @@ def _ensure_user(login: DemoLogin, demo_firm: Enterprise | None, admin: User | N
             user.link_decided_by = admin
             user.link_decided_at = timezone.now()
         # One hash for every demo login: the password is published anyway, and hashing it
-        # seven times would be most of the command's run time.
+        # nine times would be most of the command's run time.
         user.password = _demo_password_hash()
         user._history_user = admin  # type: ignore[attr-defined]
         user._change_reason = CHANGE_REASON  # type: ignore[attr-defined]

@@ -4,8 +4,8 @@ the demo registry and carriers of last year.
 
 Idempotent: nothing is done once the first audit firm exists. Every step goes through the
 subsidies services, by the demo's own people: the firm's contact (an account without a
-login) submits, `staff` handles and signs as case handler, a section head (an account
-without a login) and `admin` (as deputy director) sign, `finance` pays.
+login) submits, `staff` handles and signs as case handler, `sectionhead` (科长) and `deputy`
+(副局长) sign after it, `finance` pays.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -37,7 +36,6 @@ from subsidies.models import (
 
 AUDITOR_USERNAME = "auditor"
 AUDIT_FIRMS = ("重庆渝信会计师事务所（普通合伙）", "重庆天衡税务师事务所有限公司")
-SECTION_HEAD = "section_head"
 CHANGE_REASON = "demo data"
 S = SubsidyClaim.Status
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -66,7 +64,7 @@ STAGES: dict[str, tuple[str, ...]] = {
 SIGNERS = (
     (S.HANDLER_SIGNED, SignOff.Stage.HANDLER, "staff"),
     (S.SECTION_HEAD_SIGNED, SignOff.Stage.SECTION_HEAD, "head"),
-    (S.SIGNED_OFF, SignOff.Stage.DEPUTY_DIRECTOR, "admin"),
+    (S.SIGNED_OFF, SignOff.Stage.DEPUTY_DIRECTOR, "deputy"),
 )
 
 
@@ -78,7 +76,8 @@ class Cast:
         self.staff = User.objects.get(username="staff")
         self.finance = User.objects.get(username="finance")
         self.auditor = User.objects.get(username=AUDITOR_USERNAME)
-        self.head = _section_head(admin)
+        self.head = User.objects.get(username="sectionhead")
+        self.deputy = User.objects.get(username="deputy")
         self.firm = AuditFirm.objects.get(name=AUDIT_FIRMS[0])
         self.contacts: dict[tuple[str, int], User] = {}
 
@@ -98,16 +97,6 @@ def _save(user: User, admin: User) -> None:
     user._history_user = admin  # type: ignore[attr-defined]
     user._change_reason = CHANGE_REASON  # type: ignore[attr-defined]
     user.save()
-
-
-def _section_head(admin: User) -> User:
-    user = User.objects.filter(username=SECTION_HEAD).first()
-    if user is None:
-        user = User(username=SECTION_HEAD, last_name="张", first_name="科长", is_staff=True)
-        user.set_unusable_password()
-        _save(user, admin)
-        user.user_permissions.add(Permission.objects.get(codename="sign_as_section_head"))
-    return User.objects.get(pk=user.pk)  # fresh permission cache
 
 
 def _contact_for(owner: Enterprise | Incubator, admin: User) -> User:
@@ -312,9 +301,9 @@ def seed(*, admin: User, today: dt.date) -> int:
     """Create the demo subsidies when missing; return how many claims were created.
 
     Side effects: creates two audit firms, links the `auditor` login to the first, creates
-    a section head account without a login, contact accounts without a login for the
-    claimants that have none, a listing, a high-tech application, claims through every
-    stage with their signatures, audits, notices, and two payment batches.
+    contact accounts without a login for the claimants that have none, a listing, a
+    high-tech application, claims through every stage with their signatures, audits,
+    notices, and two payment batches.
     """
     if AuditFirm.objects.filter(name=AUDIT_FIRMS[0]).exists():
         return 0

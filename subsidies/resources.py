@@ -265,8 +265,9 @@ class SubsidyLedgerResource(LedgerResource):
         existing: dict[tuple, SubsidyClaim],
         policies: dict[tuple, int],
         acting_user: Any,
-    ) -> list[str]:
-        kinds: list[str] = []
+    ) -> list[writers.RowKind]:
+        kinds: list[writers.RowKind] = []
+        kind: writers.RowKind
         for _number, values in parsed:
             claim = existing.get(self._key(values))
             if claim is None:

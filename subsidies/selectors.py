@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeGuard
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
@@ -25,16 +25,15 @@ from subsidies.models import (
 )
 from subsidies.workflows.claims import CLAIM
 
-
-def _approved(user: Any, kind: str) -> bool:
-    return (
-        getattr(user, "is_authenticated", False)
-        and getattr(user, "organisation_kind", "") == kind
-        and getattr(user, "link_status", "") == "approved"
-    )
+if TYPE_CHECKING:
+    from common.types import AnyUser, User
 
 
-def claimant_q(user: Any) -> Q | None:
+def _approved(user: AnyUser, kind: str) -> TypeGuard[User]:
+    return user.is_authenticated and user.organisation_kind == kind and user.link_approved
+
+
+def claimant_q(user: AnyUser) -> Q | None:
     """Which claims a user's organisation owns; None when it owns none."""
     if _approved(user, "enterprise") and user.enterprise_id:
         return Q(enterprise_id=user.enterprise_id)
@@ -43,7 +42,7 @@ def claimant_q(user: Any) -> Q | None:
     return None
 
 
-def claims_for_user(*, user: Any) -> QuerySet[SubsidyClaim]:
+def claims_for_user(*, user: AnyUser) -> QuerySet[SubsidyClaim]:
     """The claims of the user's enterprise or carrier, newest first (2 queries to list)."""
     condition = claimant_q(user)
     if condition is None:
@@ -56,7 +55,7 @@ def claims_for_user(*, user: Any) -> QuerySet[SubsidyClaim]:
     )
 
 
-def claim_get_for_user(*, user: Any, pk: int) -> SubsidyClaim:
+def claim_get_for_user(*, user: AnyUser, pk: int) -> SubsidyClaim:
     """One claim with its timeline, signatures, attachments and audit: staff any, a claimant
     only its own; otherwise 404."""
     queryset = SubsidyClaim.objects.select_related(
@@ -66,7 +65,7 @@ def claim_get_for_user(*, user: Any, pk: int) -> SubsidyClaim:
         "attachments",
         "objections",
     )
-    if not (getattr(user, "is_staff", False) and getattr(user, "is_active", False)):
+    if not (user.is_staff and user.is_active):
         condition = claimant_q(user)
         if condition is None:
             raise Http404
@@ -92,7 +91,7 @@ def signature_lines(claim: SubsidyClaim) -> list[SignatureLine]:
 def claim_waiting_for(claim: SubsidyClaim) -> str:
     """Who the claim waits for now, by role (the claimant by its name); "" when nobody."""
     owners = {"enterprise", "carrier"}
-    names = []
+    names: list[str] = []
     for actor in CLAIM.next.get(claim.status, ()):
         name = str(claim.claimant) if actor.key in owners else str(actor.label)
         if name not in names:
@@ -100,11 +99,11 @@ def claim_waiting_for(claim: SubsidyClaim) -> str:
     return "、".join(names)
 
 
-def _is_auditor(user: Any) -> bool:
-    return _approved(user, "audit_firm") and getattr(user, "audit_firm_id", None) is not None
+def _is_auditor(user: AnyUser) -> TypeGuard[User]:
+    return _approved(user, "audit_firm") and user.audit_firm_id is not None
 
 
-def audits_for_user(*, user: Any) -> QuerySet[RDAudit]:
+def audits_for_user(*, user: AnyUser) -> QuerySet[RDAudit]:
     """The audits assigned to the auditor's firm, open ones first (1 query to list)."""
     if not _is_auditor(user):
         raise Http404
@@ -115,7 +114,7 @@ def audits_for_user(*, user: Any) -> QuerySet[RDAudit]:
     )
 
 
-def audit_get_for_user(*, user: Any, pk: int) -> RDAudit:
+def audit_get_for_user(*, user: AnyUser, pk: int) -> RDAudit:
     """One audit of the auditor's own firm; another firm's is 404."""
     audit = audits_for_user(user=user).filter(pk=pk).first()
     if audit is None:
@@ -163,6 +162,13 @@ def opportunities_for(*, enterprise: Enterprise, day: dt.date) -> list[Opportuni
     return result
 
 
+class PolicyFigures(TypedDict):
+    claims: int
+    approved: int
+    approved_amount: Decimal
+    paid_amount: Decimal
+
+
 def subsidies_summary_on(*, day: dt.date) -> dict[str, Any]:
     """The DESIGN §5 `subsidies` figures as of `day`, amounts as Decimal yuan (one query).
 
@@ -190,7 +196,7 @@ def subsidies_summary_on(*, day: dt.date) -> dict[str, Any]:
         )
     )
     zero = Decimal("0.00")
-    by_policy = {
+    by_policy: dict[str, PolicyFigures] = {
         code: {"claims": 0, "approved": 0, "approved_amount": zero, "paid_amount": zero}
         for code in Programme.values
     }

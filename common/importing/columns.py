@@ -14,6 +14,7 @@ from decimal import Decimal
 from operator import mul
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -22,6 +23,15 @@ from common.lib import money
 from common.lib import uscc as uscc_lib
 
 from . import messages as msg
+
+
+def model_field(model: type[models.Model], name: str) -> models.Field:
+    """The field `name` that `model` stores itself (a column or a foreign key): what a column,
+    a reference key and a natural key name. A reverse relation is a mistake in the resource."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise ImproperlyConfigured(f"{model.__name__}.{name} is not a field of the model itself")
+    return field
 
 
 class CellError(ValueError):
@@ -240,7 +250,7 @@ class Reference(Parser):
 
     def bind(self, field: models.Field | None) -> None:
         super().bind(field)
-        self.key_parser.bind(self.model._meta.get_field(self.key))
+        self.key_parser.bind(model_field(self.model, self.key))
 
     def parse(self, raw: Any) -> Any:
         return self.key_parser.parse(raw)
@@ -258,7 +268,8 @@ class Column:
 
     `attribute` is the model field the column fills (None for a column that is only read by
     people, such as 企业名称 beside a USCC). `export_path` is the ORM path export reads;
-    it defaults to the attribute, or `<fk>__<natural key>` for a reference.
+    it defaults to the attribute, or `<fk>__<natural key>` for a reference, and a column
+    with no attribute must name it.
     """
 
     def __init__(
@@ -273,36 +284,35 @@ class Column:
         self.header = header
         self.attribute = attribute
         self.parser = parser
-        self._export_path = export_path
+        if export_path is None:
+            if attribute is None:
+                raise ImproperlyConfigured(f"Column {header}: no attribute, so no export path")
+            if isinstance(parser, Reference):
+                export_path = f"{attribute}__{parser.key}"
+            else:
+                export_path = attribute
+        self.export_path = export_path
         self._required = required
         self.field: models.Field | None = None
         self.attname: str | None = None
         self.required = bool(required)
         self.empty_value: Any = None
 
-    @property
-    def export_path(self) -> str | None:
-        if self._export_path:
-            return self._export_path
-        if self.attribute and isinstance(self.parser, Reference):
-            return f"{self.attribute}__{self.parser.key}"
-        return self.attribute
-
     def bind(self, model: type[models.Model]) -> None:
         """Take limits, the database column and the empty value from the model field."""
         if self.attribute:
-            field = model._meta.get_field(self.attribute)
-            self.field = field  # type: ignore[assignment]
-            self.attname = field.attname  # type: ignore[union-attr]
-            has_default = field.has_default()  # type: ignore[union-attr]
+            field = model_field(model, self.attribute)
+            self.field = field
+            self.attname = field.attname
+            has_default = field.has_default()
             if has_default:
-                self.empty_value = field.get_default()  # type: ignore[union-attr]
-            elif field.null:  # type: ignore[union-attr]
+                self.empty_value = field.get_default()
+            elif field.null:
                 self.empty_value = None
             elif field.blank and isinstance(field, models.CharField | models.TextField):
                 self.empty_value = ""
             if self._required is None:
-                self.required = not (has_default or field.null or field.blank)  # type: ignore[union-attr]
-            self.parser.bind(field)  # type: ignore[arg-type]
+                self.required = not (has_default or field.null or field.blank)
+            self.parser.bind(field)
         else:
             self.parser.bind(None)

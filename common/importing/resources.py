@@ -15,9 +15,10 @@ import (preview, then confirm) and the background job:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -29,8 +30,11 @@ from import_export.results import Result, RowResult
 
 from . import messages as msg
 from . import writers
-from .columns import CellError, Column, Reference
+from .columns import CellError, Column, Reference, model_field
 from .readers import Table
+
+if TYPE_CHECKING:
+    from common.types import User
 
 MAX_REPORTED_ERRORS = 500
 PROGRESS_EVERY = 5000
@@ -65,7 +69,7 @@ class ImportOutcome:
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
     # Per data row, in file order, when asked for (the admin preview): NEW / UPDATE / SKIP.
-    row_kinds: list[str] | None = None
+    row_kinds: list[writers.RowKind] | None = None
 
     @property
     def refused(self) -> bool:
@@ -100,16 +104,17 @@ class LedgerResource(resources.ModelResource):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # What the admin lists as "this importer will import the following fields".
-        self.fields = {
-            column.header: Field(attribute=column.attribute, column_name=column.header)
+        self.fields = OrderedDict(
+            (column.header, Field(attribute=column.attribute, column_name=column.header))
             for column in self.bound_columns()
-        }
+        )
 
     # ----------------------------------------------------------------------- declarations
 
     @classmethod
     def model(cls) -> type[models.Model]:
-        return cls._meta.model
+        # Meta.model may be an "app.Model" label; the metaclass has turned it into the class.
+        return cast(type[models.Model], cls._meta.model)
 
     @classmethod
     def bound_columns(cls) -> tuple[Column, ...]:
@@ -158,7 +163,7 @@ class LedgerResource(resources.ModelResource):
         table: Table,
         *,
         dry_run: bool = False,
-        acting_user: Any = None,
+        acting_user: User | None = None,
         progress: ProgressCallback | None = None,
         collect_rows: bool = False,
     ) -> ImportOutcome:
@@ -175,7 +180,7 @@ class LedgerResource(resources.ModelResource):
             return outcome
 
         db_rows, db_columns, key = self._db_rows(parsed, columns)
-        user_id = getattr(acting_user, "pk", None)
+        user_id = acting_user.pk if acting_user is not None else None
         try:
             with transaction.atomic():
                 kinds = writers.write_rows(
@@ -328,7 +333,7 @@ class LedgerResource(resources.ModelResource):
     ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
         model = self.model()
         pairs = [(c.attribute, c.attname) for c in columns if c.attribute and c.attname]
-        key = [model._meta.get_field(name).attname for name in self.natural_key]
+        key = [model_field(model, name).attname for name in self.natural_key]
         rows: list[dict[str, Any]] = []
         derive = self.derive
         for _number, values in parsed:
@@ -338,7 +343,7 @@ class LedgerResource(resources.ModelResource):
         db_columns = list(rows[0]) if rows else [attname for _a, attname in pairs]
         return rows, db_columns, key
 
-    def import_data(  # type: ignore[override]
+    def import_data(
         self,
         dataset: Table | tablib.Dataset,
         dry_run: bool = False,
@@ -364,13 +369,14 @@ class LedgerResource(resources.ModelResource):
     def get_export_headers(self, selected_fields: Any = None) -> list[str]:
         return self.headers()
 
-    def get_user_visible_fields(self) -> list[Field]:
+    # django-import-export's stubs say list[str]; the library returns (and its admin reads) Fields.
+    def get_user_visible_fields(self) -> list[Field]:  # type: ignore[override]
         return list(self.fields.values())
 
     def get_queryset(self) -> models.QuerySet:
         return self.model()._default_manager.order_by("pk")
 
-    def export(self, queryset: Iterable | None = None, **kwargs: Any) -> tablib.Dataset:
+    def export(self, queryset: models.QuerySet | None = None, **kwargs: Any) -> tablib.Dataset:
         """Every column, with the import's headers and cell forms, text formulas neutralised."""
         columns = self.bound_columns()
         if queryset is None:
@@ -378,7 +384,7 @@ class LedgerResource(resources.ModelResource):
         paths = [c.export_path for c in columns]
         renders = [c.parser.render for c in columns]
         dataset = tablib.Dataset(headers=self.headers())
-        rows = queryset.values_list(*paths)  # type: ignore[union-attr]
+        rows = queryset.values_list(*paths)
         for row in rows.iterator(chunk_size=5000):
             dataset.append([render(value) for render, value in zip(renders, row, strict=True)])
         return dataset

@@ -15,13 +15,15 @@ import io
 import uuid
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, Final, Literal
 
 from django.db import connection, models
 
-NEW = "new"
-UPDATE = "update"
-SKIP = "skip"
+# What an import did with one row; the same words as django-import-export's import types.
+RowKind = Literal["new", "update", "skip"]
+NEW: Final = "new"
+UPDATE: Final = "update"
+SKIP: Final = "skip"
 
 
 def write_rows(
@@ -33,7 +35,7 @@ def write_rows(
     acting_user_id: int | None,
     reason: str,
     now: dt.datetime,
-) -> dict[tuple, str]:
+) -> dict[tuple, RowKind]:
     """Create or update `rows` (dicts of attname -> value) matched on `key`, with history.
 
     Returns the kind (NEW or UPDATE) of each row written, by key; rows left out were
@@ -92,7 +94,7 @@ def _write_postgresql(
     acting_user_id: int | None,
     reason: str,
     now: dt.datetime,
-) -> dict[tuple, str]:
+) -> dict[tuple, RowKind]:
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     history_model = model.history.model  # type: ignore[attr-defined]
@@ -101,7 +103,8 @@ def _write_postgresql(
 
     # Columns the list does not carry get their model default on insert (status, timestamps,
     # empty texts); auto_now columns are refreshed on update as save() would.
-    fixed: list[tuple[str, str, Any]] = []
+    # (column, database type, value); a concrete field always has a database type.
+    fixed: list[tuple[str, str | None, Any]] = []
     auto_now: list[str] = []
     for field in model._meta.concrete_fields:
         if field.primary_key or field.attname in columns:
@@ -180,7 +183,7 @@ def _write_orm(
     key: Sequence[str],
     acting_user_id: int | None,
     reason: str,
-) -> dict[tuple, str]:
+) -> dict[tuple, RowKind]:
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.filter(pk=acting_user_id).first() if acting_user_id else None
@@ -189,9 +192,9 @@ def _write_orm(
     values = list({row[first] for row in rows})
     for start in range(0, len(values), 500):
         chunk = values[start : start + 500]
-        for obj in model._default_manager.filter(**{f"{first}__in": chunk}):
-            existing[tuple(getattr(obj, k) for k in key)] = obj
-    kinds: dict[tuple, str] = {}
+        for found in model._default_manager.filter(**{f"{first}__in": chunk}):
+            existing[tuple(getattr(found, k) for k in key)] = found
+    kinds: dict[tuple, RowKind] = {}
     for row in rows:
         row_key = tuple(row[k] for k in key)
         obj = existing.get(row_key)

@@ -252,6 +252,21 @@ class HighTechCertificateQuerySet(models.QuerySet):
             Q(revoked_on__isnull=True) | Q(revoked_on__gt=day)
         )
 
+    def ending_within(self, day: dt.date, days: int) -> "HighTechCertificateQuerySet":
+        """Valid on `day`, never revoked, ending within `days` after it, and not followed by a
+        later certificate of the same firm (a re-recognition already granted): the ones
+        whose holder should be reminded to apply for re-recognition."""
+        later = self.model.objects.filter(
+            enterprise=OuterRef("enterprise"),
+            expires_on__gt=OuterRef("expires_on"),
+            revoked_on__isnull=True,
+        )
+        return (
+            self.valid_on(day)
+            .filter(revoked_on__isnull=True, expires_on__lte=day + dt.timedelta(days=days))
+            .exclude(Exists(later))
+        )
+
 
 class HighTechCertificate(models.Model):
     """A high-tech enterprise certificate: GR/GF + year + region + serial, valid three years."""

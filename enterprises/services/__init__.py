@@ -13,6 +13,10 @@ from enterprises.services.registry import (
     high_tech_certificate_revoke,
     tech_firm_registration_remove,
 )
+from enterprises.services.reminders import (
+    high_tech_expiry_reminder_write,
+    high_tech_expiry_reminders_send,
+)
 from enterprises.services.service_desk import (
     overdue_digest_send,
     overdue_digests_send,
@@ -42,6 +46,8 @@ __all__ = [
     "enterprise_update",
     "enterprise_update_contact",
     "high_tech_certificate_revoke",
+    "high_tech_expiry_reminder_write",
+    "high_tech_expiry_reminders_send",
     "overdue_digest_send",
     "overdue_digests_send",
     "project_recommendation_create",

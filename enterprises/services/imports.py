@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -13,6 +13,9 @@ from django.utils.module_loading import import_string
 from common.importing.readers import FileReadError, read_table
 from common.importing.resources import LedgerResource
 from enterprises.models import ImportJob
+
+if TYPE_CHECKING:
+    from common.types import User
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ def import_job_create(
     file_name: str,
     data: bytes,
     total_rows: int,
-    acting_user: Any,
+    acting_user: User,
 ) -> ImportJob:
     """Keep the uploaded list in private storage and queue its import.
 
@@ -44,7 +47,7 @@ def import_job_create(
         resource_path=path,
         original_name=file_name[:255],
         total_rows=total_rows,
-        created_by=acting_user if getattr(acting_user, "pk", None) else None,
+        created_by=acting_user,
     )
     job.file.save(file_name.rsplit("/", 1)[-1] or "list", ContentFile(data), save=False)
     job.save()

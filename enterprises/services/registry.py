@@ -4,9 +4,11 @@ Each service is atomic, validates with full_clean(), and records the acting user
 audit trail (django-simple-history reads `_history_user` and `_change_reason`).
 """
 
+from __future__ import annotations
+
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,6 +17,9 @@ from django.utils.translation import gettext as _
 from common.audit import save_with_audit
 from common.lib import uscc as uscc_lib
 from enterprises.models import AnnualFigures, Enterprise, HighTechCertificate, TechFirmRegistration
+
+if TYPE_CHECKING:
+    from common.types import User
 
 # Fields an enterprise user may change on its own profile; the rest is the registry's.
 CONTACT_FIELDS = ("contact_person", "contact_phone", "contact_email", "address")
@@ -31,14 +36,14 @@ FIGURE_FIELDS = (
 )
 
 
-def _check_override(*, acting_user: Any, code: str, reason: str) -> None:
-    if reason and not uscc_lib.is_valid(code) and not getattr(acting_user, "is_staff", False):
+def _check_override(*, acting_user: User, code: str, reason: str) -> None:
+    if reason and not uscc_lib.is_valid(code) and not acting_user.is_staff:
         raise PermissionDenied(_("Only bureau staff may accept a code that fails the check."))
 
 
 @transaction.atomic
 def enterprise_create(
-    *, acting_user: Any, uscc: str, name: str, uscc_override_reason: str = "", **fields: Any
+    *, acting_user: User, uscc: str, name: str, uscc_override_reason: str = "", **fields: Any
 ) -> Enterprise:
     """Add an enterprise to the registry. A code failing the check needs staff and a reason."""
     code = uscc_lib.normalise(uscc)
@@ -51,7 +56,7 @@ def enterprise_create(
 
 
 @transaction.atomic
-def enterprise_update(*, enterprise: Enterprise, acting_user: Any, **fields: Any) -> Enterprise:
+def enterprise_update(*, enterprise: Enterprise, acting_user: User, **fields: Any) -> Enterprise:
     """Change registry fields (staff). The USCC override rule is checked as on creation."""
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     for name, value in fields.items():
@@ -67,7 +72,7 @@ def enterprise_update(*, enterprise: Enterprise, acting_user: Any, **fields: Any
 
 @transaction.atomic
 def enterprise_update_contact(
-    *, enterprise: Enterprise, acting_user: Any, **contact: str
+    *, enterprise: Enterprise, acting_user: User, **contact: str
 ) -> Enterprise:
     """Change the contact fields an enterprise keeps itself; any other field is refused."""
     unknown = set(contact) - set(CONTACT_FIELDS)
@@ -82,9 +87,10 @@ def enterprise_update_contact(
 
 @transaction.atomic
 def enterprise_get_or_create_pending(
-    *, uscc: str, name: str, acting_user: Any
+    *, uscc: str, name: str, acting_user: User | None
 ) -> tuple[Enterprise, bool]:
-    """The enterprise with this (valid) code, or a new pending record for staff to complete."""
+    """The enterprise with this (valid) code, or a new pending record for staff to complete.
+    `acting_user` is None when the record comes from a sign-up (nobody is logged in)."""
     code = uscc_lib.validate(uscc)
     existing = Enterprise.objects.filter(uscc=code).first()
     if existing:
@@ -95,7 +101,7 @@ def enterprise_get_or_create_pending(
 
 
 @transaction.atomic
-def enterprise_activate(*, enterprise: Enterprise, acting_user: Any) -> Enterprise:
+def enterprise_activate(*, enterprise: Enterprise, acting_user: User) -> Enterprise:
     """Staff confirm a pending record as a registry entry."""
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     if enterprise.status != Enterprise.Status.ACTIVE:
@@ -106,7 +112,7 @@ def enterprise_activate(*, enterprise: Enterprise, acting_user: Any) -> Enterpri
 
 @transaction.atomic
 def annual_figures_submit(
-    *, enterprise: Enterprise, year: int, acting_user: Any, **figures: Decimal | int
+    *, enterprise: Enterprise, year: int, acting_user: User, **figures: Decimal | int
 ) -> AnnualFigures:
     """Create or replace an enterprise's figures for a year, unless staff have locked them."""
     unknown = set(figures) - set(FIGURE_FIELDS)
@@ -117,21 +123,21 @@ def annual_figures_submit(
     )
     if record is None:
         record = AnnualFigures(enterprise=enterprise, year=year)
-    elif record.locked and not getattr(acting_user, "is_staff", False):
+    elif record.locked and not acting_user.is_staff:
         raise ValidationError(
             _("The figures for %(year)s are locked by the bureau and can no longer be changed.")
             % {"year": year}
         )
     for name, value in figures.items():
         setattr(record, name, value)
-    record.submitted_by = acting_user if getattr(acting_user, "pk", None) else None
+    record.submitted_by = acting_user
     save_with_audit(record, acting_user=acting_user, reason="figures submitted")
     return record
 
 
 @transaction.atomic
 def annual_figures_set_locked(
-    *, figures: AnnualFigures, locked: bool, acting_user: Any
+    *, figures: AnnualFigures, locked: bool, acting_user: User
 ) -> AnnualFigures:
     """Staff lock (or unlock) a year's figures against edits by the enterprise."""
     record = AnnualFigures.objects.select_for_update().get(pk=figures.pk)
@@ -143,7 +149,7 @@ def annual_figures_set_locked(
 
 @transaction.atomic
 def tech_firm_registration_remove(
-    *, registration: TechFirmRegistration, removed_on: dt.date, acting_user: Any
+    *, registration: TechFirmRegistration, removed_on: dt.date, acting_user: User
 ) -> TechFirmRegistration:
     """Record that a firm left the tech-firm database on `removed_on`."""
     record = TechFirmRegistration.objects.select_for_update().get(pk=registration.pk)
@@ -154,7 +160,7 @@ def tech_firm_registration_remove(
 
 @transaction.atomic
 def high_tech_certificate_revoke(
-    *, certificate: HighTechCertificate, revoked_on: dt.date, acting_user: Any
+    *, certificate: HighTechCertificate, revoked_on: dt.date, acting_user: User
 ) -> HighTechCertificate:
     """Record the revocation of a certificate from `revoked_on`."""
     record = HighTechCertificate.objects.select_for_update().get(pk=certificate.pk)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -18,6 +18,9 @@ from loans.models import (
     LoanApplication,
 )
 from loans.services.base import CENT, _is_staff_with
+
+if TYPE_CHECKING:
+    from common.types import User
 
 
 def bank_npl_ratio(bank: Bank) -> Decimal:
@@ -42,10 +45,15 @@ def bank_npl_ratio(bank: Bank) -> Decimal:
 
 
 @transaction.atomic
-def bank_circuit_breaker_refresh(*, bank: Bank | None, acting_user: Any) -> Bank | None:
-    """Recompute the bank's non-performing ratio and pause it above its threshold."""
+def bank_circuit_breaker_refresh(*, bank: Bank | None, acting_user: User) -> Bank | None:
+    """Recompute the bank's non-performing ratio and pause it above its threshold (a loan
+    not yet forwarded has no bank: nothing to do)."""
     if bank is None:
         return None
+    return _circuit_breaker_refresh(bank=bank, acting_user=acting_user)
+
+
+def _circuit_breaker_refresh(*, bank: Bank, acting_user: User) -> Bank:
     bank = Bank.objects.select_for_update().get(pk=bank.pk)
     ratio = bank_npl_ratio(bank)
     paused = ratio > bank.npl_threshold_pct
@@ -62,7 +70,7 @@ def bank_circuit_breaker_refresh(*, bank: Bank | None, acting_user: Any) -> Bank
 
 
 @transaction.atomic
-def bank_save(*, bank: Bank, acting_user: Any) -> Bank:
+def bank_save(*, bank: Bank, acting_user: User) -> Bank:
     """Create or change a partner bank (staff), then re-check its circuit breaker."""
     if not (
         _is_staff_with(acting_user, "loans.change_bank")
@@ -70,4 +78,4 @@ def bank_save(*, bank: Bank, acting_user: Any) -> Bank:
     ):
         raise PermissionDenied(_("Only bureau staff may change partner banks."))
     save_with_audit(bank, acting_user=acting_user, reason="saved")
-    return bank_circuit_breaker_refresh(bank=bank, acting_user=acting_user)  # type: ignore[return-value]
+    return _circuit_breaker_refresh(bank=bank, acting_user=acting_user)

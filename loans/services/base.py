@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, TypeGuard
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,9 @@ from loans.models import (
 )
 from loans.workflow import Actor
 
+if TYPE_CHECKING:
+    from common.types import AnyUser, User
+
 CENT = Decimal("0.01")
 
 
@@ -23,37 +26,28 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def _link_approved(user: Any, kind: str) -> bool:
+def _link_approved(user: AnyUser, kind: str) -> TypeGuard[User]:
     return (
-        getattr(user, "is_active", False)
-        and getattr(user, "organisation_kind", "") == kind
-        and getattr(user, "link_status", "") == "approved"
+        user.is_authenticated
+        and user.is_active
+        and user.organisation_kind == kind
+        and user.link_status == "approved"
     )
 
 
-def is_enterprise_user_of(user: Any, enterprise_id: int | None) -> bool:
-    return _link_approved(user, "enterprise") and getattr(user, "enterprise_id", None) == (
-        enterprise_id
-    )
+def is_enterprise_user_of(user: AnyUser, enterprise_id: int | None) -> bool:
+    return _link_approved(user, "enterprise") and user.enterprise_id == enterprise_id
 
 
-def is_officer_of(user: Any, bank_id: int | None) -> bool:
-    return (
-        bank_id is not None
-        and _link_approved(user, "bank")
-        and getattr(user, "bank_id", None) == bank_id
-    )
+def is_officer_of(user: AnyUser, bank_id: int | None) -> bool:
+    return bank_id is not None and _link_approved(user, "bank") and user.bank_id == bank_id
 
 
-def _is_staff_with(user: Any, perm: str) -> bool:
-    return (
-        getattr(user, "is_active", False)
-        and getattr(user, "is_staff", False)
-        and user.has_perm(perm)
-    )
+def _is_staff_with(user: AnyUser, perm: str) -> bool:
+    return user.is_active and user.is_staff and user.has_perm(perm)
 
 
-def actor_kinds(user: Any, loan: LoanApplication) -> set[Actor]:
+def actor_kinds(user: AnyUser, loan: LoanApplication) -> set[Actor]:
     """The roles `user` holds towards `loan`."""
     kinds: set[Actor] = set()
     if is_enterprise_user_of(user, loan.enterprise_id):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,6 +19,9 @@ from loans.models import (
     CreditModel,
 )
 from loans.services.base import CENT, _is_staff_with, is_enterprise_user_of, today
+
+if TYPE_CHECKING:
+    from common.types import User
 
 
 def credit_inputs(*, figures: AnnualFigures, on: dt.date) -> dict[str, str]:
@@ -59,7 +62,7 @@ def active_credit_model() -> CreditModel:
 def credit_evaluation_create(
     *,
     enterprise: Enterprise,
-    acting_user: Any,
+    acting_user: User,
     year: int | None = None,
     credit_model: CreditModel | None = None,
     evaluated_on: dt.date | None = None,
@@ -97,14 +100,14 @@ def credit_evaluation_create(
         score=result.score,
         grade=result.grade,
         quota=result.quota,
-        evaluated_by=acting_user if getattr(acting_user, "pk", None) else None,
+        evaluated_by=acting_user,
     )
     save_with_audit(evaluation, acting_user=acting_user, reason="evaluated")
     return evaluation
 
 
 def credit_evaluation_run(
-    *, credit_model: CreditModel, acting_user: Any, year: int | None = None
+    *, credit_model: CreditModel, acting_user: User, year: int | None = None
 ) -> int:
     """Evaluate every firm that has figures of a complete year (of `year`, or its latest
     complete one); returns the count."""

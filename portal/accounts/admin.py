@@ -10,15 +10,17 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from common.admin import EstimatedCountPaginator, ReadOnlyHistoryAdmin
 from portal.accounts import roles, services
@@ -118,8 +120,61 @@ class PortalUserChangeForm(UserChangeForm):
             )
 
 
+# --- permissions in the user's language -----------------------------------------------------
+
+# The names Django gives the permissions it creates ("Can add enterprise"), as msgids.
+_BUILTIN_NAMES = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """A permission as the admin lists it: app | model | what it allows, translated.
+
+    The stored name is the English text the permission was created with, so it is
+    translated here: Django's own four by their action and the model's verbose name, the
+    others (`sign_as_deputy_director`) by their name, which is the msgid of `Meta.permissions`.
+    """
+    content_type = permission.content_type
+    model = content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if model is not None and action in _BUILTIN_NAMES and model_name == content_type.model:
+        name = _BUILTIN_NAMES[action] % {"model": model._meta.verbose_name}
+    else:
+        name = gettext(permission.name)
+    return f"{content_type} | {name}"
+
+
+class PermissionLabelsMixin:
+    """Lists permissions by their translated labels in the multiple-choice widgets."""
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> Any:
+        if db_field.name in ("permissions", "user_permissions"):
+            queryset = kwargs.get("queryset", db_field.remote_field.model.objects)
+            kwargs["queryset"] = queryset.select_related("content_type")
+        field = super().formfield_for_manytomany(  # type: ignore[misc]
+            db_field, request=request, **kwargs
+        )
+        if field is not None and db_field.name in ("permissions", "user_permissions"):
+            field.label_from_instance = permission_label
+        return field
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(PermissionLabelsMixin, DjangoGroupAdmin):
+    """Django's group admin, with the permissions listed in the user's language."""
+
+
 @admin.register(User)
-class UserAdmin(ReadOnlyHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(PermissionLabelsMixin, ReadOnlyHistoryAdmin, DjangoUserAdmin):
     form = PortalUserChangeForm
     list_display = (
         "username",

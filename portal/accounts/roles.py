@@ -18,6 +18,8 @@ class Role(StrEnum):
 
     BUREAU_ADMIN = "局系统管理员"
     BUREAU_STAFF = "业务科室"
+    SECTION_HEAD = "科长"
+    DEPUTY_DIRECTOR = "副局长"
     FINANCE = "财务"
     BANK_OFFICER = "合作银行信贷员"
     AUDITOR = "审计机构"
@@ -77,6 +79,28 @@ _SUBSIDY_RECORDS = (
     "claimattachment",
     "paymentbatch",
 )
+# What a signer reads to judge a claim, and nothing it could change: the claim with its
+# timeline, signatures, objections, documents and audit; the policy it is paid under; the
+# claimant's registry entries and carrier records the eligibility rests on; the dashboard.
+_CLAIM_READING = (
+    *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
+    *(f"incubators.view_{model}" for model in ("incubator", "tenancy")),
+    *(
+        f"subsidies.view_{model}"
+        for model in (
+            "subsidypolicy",
+            "subsidyclaim",
+            "subsidyclaimstatuschange",
+            "signoff",
+            "objection",
+            "claimattachment",
+            "rdaudit",
+            "auditfirm",
+            "enterpriselisting",
+        )
+    ),
+    "statistics.view_monthlysummary",
+)
 _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.BUREAU_ADMIN: ("*",),
     Role.BUREAU_STAFF: (
@@ -125,11 +149,12 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
             for verb in ("view", "add", "change")
         ),
         *(f"subsidies.view_{model}" for model in _SUBSIDY_RECORDS),
-        # Handlers and section heads are staff; the deputy director's signature is granted
-        # to that person (or held by the bureau admin).
+        # The first of a claim's three signatures; the other two are their own roles'.
         "subsidies.sign_as_handler",
-        "subsidies.sign_as_section_head",
     ),
+    # The second and third signatures: they read claims and sign, and change nothing else.
+    Role.SECTION_HEAD: (*_CLAIM_READING, "subsidies.sign_as_section_head"),
+    Role.DEPUTY_DIRECTOR: (*_CLAIM_READING, "subsidies.sign_as_deputy_director"),
     Role.FINANCE: (
         *(f"enterprises.view_{model}" for model in _REGISTRY_MODELS),
         *(f"incubators.view_{model}" for model in _CARRIER_MODELS),
@@ -197,6 +222,8 @@ class RoleRow:
 ROLES: dict[Role, RoleRow] = {
     Role.BUREAU_ADMIN: RoleRow(bureau=True, accounts=AccountRights.MANAGE),
     Role.BUREAU_STAFF: RoleRow(bureau=True, accounts=AccountRights.LINKS),
+    Role.SECTION_HEAD: RoleRow(bureau=True, accounts=AccountRights.LINKS),
+    Role.DEPUTY_DIRECTOR: RoleRow(bureau=True, accounts=AccountRights.LINKS),
     Role.FINANCE: RoleRow(bureau=True, accounts=AccountRights.NONE),
     Role.BANK_OFFICER: RoleRow(bureau=False, accounts=AccountRights.NONE),
     Role.AUDITOR: RoleRow(bureau=False, accounts=AccountRights.NONE),

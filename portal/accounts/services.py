@@ -5,10 +5,8 @@ Each service is atomic, records the acting user in the audit trail (django-simpl
 `_history_user` and `_change_reason`) and sends its emails only after the transaction commits.
 """
 
-from typing import Any
-
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -22,6 +20,7 @@ from django.utils.translation import gettext as _
 from common.lib import uscc as uscc_lib
 from enterprises.models import uscc_error_message
 from enterprises.services import enterprise_get_or_create_pending, enterprise_update_contact
+from loans.models import Bank
 from portal.accounts.models import SecurityEvent, User
 from portal.accounts.roles import Role, can_decide_links
 
@@ -107,12 +106,12 @@ def enterprise_user_signup(
     return user
 
 
-def _check_staff(acting_user: Any) -> None:
+def _check_staff(acting_user: User) -> None:
     if not can_decide_links(acting_user):
         raise PermissionDenied(_("Only bureau staff may decide on an account's organisation."))
 
 
-def _decide_link(*, user: User, acting_user: Any, to: str, note: str) -> User:
+def _decide_link(*, user: User, acting_user: User, to: str, note: str) -> User:
     _check_staff(acting_user)
     locked = User.objects.select_for_update().get(pk=user.pk)
     if not locked.organisation_kind:
@@ -153,7 +152,7 @@ def _send_link_email(*, user_id: int, template: str, reason: str = "") -> None:
 
 
 @transaction.atomic
-def user_link_approve(*, user: User, acting_user: Any) -> User:
+def user_link_approve(*, user: User, acting_user: User) -> User:
     """Staff approve the user's link to its organisation; the user is emailed after commit.
 
     Locks the user row, records who decided and when, and writes a history row. Raises
@@ -167,7 +166,7 @@ def user_link_approve(*, user: User, acting_user: Any) -> User:
 
 
 @transaction.atomic
-def user_link_reject(*, user: User, acting_user: Any, reason: str) -> User:
+def user_link_reject(*, user: User, acting_user: User, reason: str) -> User:
     """Staff reject (or withdraw) the user's link, stating why; the user is emailed the reason.
 
     Locks the user row, records who decided and when, and writes a history row with the reason.
@@ -184,7 +183,7 @@ def user_link_reject(*, user: User, acting_user: Any, reason: str) -> User:
 
 
 @transaction.atomic
-def user_bank_link(*, user: User, bank: Any, acting_user: Any) -> User:
+def user_bank_link(*, user: User, bank: Bank | None, acting_user: User) -> User:
     """Staff make a bureau-less account an officer of `bank` (None ends the link).
 
     Staff setting the bank is the approval: the link is approved at once and the account
@@ -227,7 +226,7 @@ def security_event_record(
     kind: str,
     user: User | None = None,
     username: str = "",
-    acting_user: Any = None,
+    acting_user: User | AnonymousUser | None = None,
     ip_address: str | None = None,
     detail: str = "",
 ) -> SecurityEvent:
@@ -238,7 +237,7 @@ def security_event_record(
     """
     if user is not None and not username:
         username = user.get_username()
-    acting = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    acting = acting_user if acting_user is not None and acting_user.is_authenticated else None
     return SecurityEvent.objects.create(
         kind=kind,
         user=user,

@@ -169,6 +169,11 @@ REPORT_RETRY_BACKOFF = env.int("REPORT_RETRY_BACKOFF", default=60)
 REPORT_MAX_RETRIES = env.int("REPORT_MAX_RETRIES", default=6)
 REPORT_DELIVERY_STUCK_AFTER = env.int("REPORT_DELIVERY_STUCK_AFTER", default=60 * 60)
 
+# A high-tech certificate's holder and the registry staff are emailed this many days before
+# it expires, once per step; a certificate first seen inside a later step (a list imported
+# late) gets only that step's reminder.
+HIGH_TECH_EXPIRY_REMINDER_DAYS = (90, 30)
+
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # Content-Security-Policy: everything from our own origin, nothing from a CDN.

@@ -18,6 +18,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.audit import save_with_audit
+from portal.accounts.models import User
 from portal.statistics import sections as registry
 from portal.statistics.lib import Period
 from portal.statistics.models import (
@@ -32,10 +34,6 @@ logger = logging.getLogger(__name__)
 
 # Errors of the mail transport that are worth a retry (server down, refused, timed out).
 SEND_ERRORS: tuple[type[Exception], ...] = (smtplib.SMTPException, OSError)
-
-
-def _user_or_none(acting_user: Any) -> Any:
-    return acting_user if getattr(acting_user, "pk", None) else None
 
 
 def period_check(period: Period, *, today: dt.date | None = None) -> None:
@@ -60,7 +58,7 @@ def monthly_summary_figures(period: Period) -> dict[str, Any]:
 
 @transaction.atomic
 def monthly_summary_compute(
-    *, period: Period, force: bool = False, acting_user: Any = None
+    *, period: Period, force: bool = False, acting_user: User | None = None
 ) -> MonthlySummary:
     """The snapshot of `period`: computed and saved when missing, else returned as it is.
 
@@ -76,7 +74,7 @@ def monthly_summary_compute(
     summary.as_of = period.last_day
     summary.figures = monthly_summary_figures(period)
     summary.computed_at = timezone.now()
-    summary.computed_by = _user_or_none(acting_user)
+    summary.computed_by = acting_user
     summary._history_user = summary.computed_by  # type: ignore[attr-defined]
     summary._change_reason = "recomputed" if existing else "computed"  # type: ignore[attr-defined]
     # The database holds the unique month and the check constraints; no extra round trips.
@@ -91,7 +89,7 @@ def monthly_summary_compute(
 
 
 def monthly_summary_backfill(
-    *, first: Period, last: Period, force: bool = False, acting_user: Any = None
+    *, first: Period, last: Period, force: bool = False, acting_user: User | None = None
 ) -> list[MonthlySummary]:
     """Compute every month from `first` to `last` inclusive, each in its own transaction."""
     if last < first:
@@ -121,22 +119,21 @@ def monthly_summary_catch_up(*, period: Period, months: int = 12) -> list[Monthl
 
 
 @transaction.atomic
-def district_statistic_save(*, statistic: DistrictStatistic, acting_user: Any) -> DistrictStatistic:
-    """Validate and save a year's district figures, recording who entered them."""
-    statistic.full_clean()
-    statistic._history_user = _user_or_none(acting_user)  # type: ignore[attr-defined]
-    statistic.save()
+def district_statistic_save(
+    *, statistic: DistrictStatistic, acting_user: User | None
+) -> DistrictStatistic:
+    """Validate and save a year's district figures, recording who entered them (None: the
+    demo data and tests, entered by nobody)."""
+    save_with_audit(statistic, acting_user=acting_user)
     return statistic
 
 
 @transaction.atomic
 def report_subscription_save(
-    *, subscription: ReportSubscription, acting_user: Any
+    *, subscription: ReportSubscription, acting_user: User
 ) -> ReportSubscription:
     """Validate and save a subscription (address lower-cased), recording who changed it."""
-    subscription.full_clean()
-    subscription._history_user = _user_or_none(acting_user)  # type: ignore[attr-defined]
-    subscription.save()
+    save_with_audit(subscription, acting_user=acting_user)
     return subscription
 
 
@@ -149,7 +146,7 @@ def report_deliveries_prepare(*, period: Period) -> list[int]:
     makes a second run add nothing), so running it twice is harmless.
     """
     summary = monthly_summary_compute(period=period)
-    deliveries = {}
+    deliveries: dict[str, ReportDelivery] = {}
     for subscription in ReportSubscription.objects.filter(active=True).select_related("user"):
         recipient = subscription.recipient
         if recipient and (subscription.user is None or subscription.user.is_active):
@@ -258,13 +255,13 @@ def report_deliveries_alert_stuck(*, older_than: dt.timedelta | None = None) -> 
 
 
 @transaction.atomic
-def report_delivery_release(*, delivery: ReportDelivery, acting_user: Any) -> bool:
+def report_delivery_release(*, delivery: ReportDelivery, acting_user: User) -> bool:
     """Staff decided a stuck or failed delivery may be sent again: back to pending."""
     delivery = ReportDelivery.objects.select_for_update().get(pk=delivery.pk)
     if delivery.status not in (ReportDelivery.Status.STUCK, ReportDelivery.Status.FAILED):
         return False
     delivery.status = ReportDelivery.Status.PENDING
-    delivery._history_user = _user_or_none(acting_user)  # type: ignore[attr-defined]
+    delivery._history_user = acting_user  # type: ignore[attr-defined]
     delivery._change_reason = "released for resending"  # type: ignore[attr-defined]
     delivery.save()
     return True

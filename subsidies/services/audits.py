@@ -4,7 +4,7 @@ by category (the basis' cap applied) and hands the audit in, which makes the cla
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -29,12 +29,15 @@ from subsidies.services.base import (
 )
 from subsidies.workflows.claims import CLAIM
 
+if TYPE_CHECKING:
+    from common.types import User
+
 # -------------------------------------------------------------------------------- audits
 
 
 @transaction.atomic
 def rd_audit_assign(
-    *, claim: SubsidyClaim, firm: AuditFirm, acting_user: Any, basis: str = RDAudit.Basis.TAX
+    *, claim: SubsidyClaim, firm: AuditFirm, acting_user: User, basis: str = RDAudit.Basis.TAX
 ) -> RDAudit:
     """Staff assign an R&D claim under review to an audit firm (one audit per claim); the
     firm's auditors are told."""
@@ -57,7 +60,7 @@ def rd_audit_assign(
     return audit
 
 
-def _lock_audit(audit: RDAudit, acting_user: Any) -> RDAudit:
+def _lock_audit(audit: RDAudit, acting_user: User) -> RDAudit:
     locked = (
         RDAudit.objects.select_for_update(of=("self",))
         .select_related("claim", "firm")
@@ -73,7 +76,7 @@ def _lock_audit(audit: RDAudit, acting_user: Any) -> RDAudit:
 def rd_audit_record(
     *,
     audit: RDAudit,
-    acting_user: Any,
+    acting_user: User,
     basis: str,
     personnel: Decimal,
     direct_inputs: Decimal,
@@ -115,7 +118,7 @@ def rd_audit_record(
 
 
 @transaction.atomic
-def rd_audit_complete(*, audit: RDAudit, acting_user: Any) -> RDAudit:
+def rd_audit_complete(*, audit: RDAudit, acting_user: User) -> RDAudit:
     """The auditor hands the audit in: figures and report are final, the claim is audited
     and its eligible amount is the policy rate × the audited expenditure, capped; the
     claim's handler is told it waits for their signature."""

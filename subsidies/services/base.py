@@ -131,10 +131,11 @@ def _check_not_paid_elsewhere(claim: SubsidyClaim) -> None:
     """A claim may not pay for what another already paid (or is paying): the same
     certificate, or rent months overlapping a paid claim's."""
     others = SubsidyClaim.objects.exclude(pk=claim.pk).exclude(status=Status.REJECTED)
-    if claim.certificate_id and others.filter(certificate=claim.certificate_id).exists():
+    certificate = claim.certificate
+    if certificate is not None and others.filter(certificate=certificate.pk).exists():
         raise ValidationError(
             _("Certificate %(number)s is already rewarded by another claim.")
-            % {"number": claim.certificate.number}
+            % {"number": certificate.number}
         )
     if claim.programme == Programme.RENT and claim.rent_month_from:
         overlapping = others.filter(

@@ -384,7 +384,7 @@ def subsidy_claim_approve(
         raise ValidationError(
             {"reason": _("Say why the approved amount differs from the eligible amount.")}
         )
-    policy = SubsidyPolicy.objects.select_for_update().get(pk=locked.policy_id)
+    policy = SubsidyPolicy.objects.select_for_update().get(pk=locked.policy.pk)
     committed = policy.committed_amount()
     remaining = policy.yearly_budget - committed
     if approved_amount > remaining:

@@ -112,7 +112,9 @@ def payment_batch_xlsx(batch: PaymentBatch) -> bytes:
     claims = batch.claims.select_related("enterprise", "incubator__operator").order_by("pk")
     rows: list[tuple[Any, ...]] = []
     for index, claim in enumerate(claims, start=1):
-        organisation = claim.incubator.operator if claim.incubator_id else claim.enterprise
+        # A carrier is paid through its operating enterprise (its registry entry's account).
+        organisation = claim.incubator.operator if claim.incubator else claim.enterprise
+        assert organisation is not None  # a claim has one claimant (a database constraint)
         rows.append(
             (
                 index,

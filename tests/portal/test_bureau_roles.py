@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext
 
 from portal.accounts.models import User
@@ -69,7 +70,13 @@ def bureau_admin(**kwargs) -> User:
 
 
 def test_every_bureau_role_is_a_staff_group_of_the_table():
-    assert set(BUREAU_ROLES) == {Role.BUREAU_ADMIN, Role.BUREAU_STAFF, Role.FINANCE}
+    assert set(BUREAU_ROLES) == {
+        Role.BUREAU_ADMIN,
+        Role.BUREAU_STAFF,
+        Role.SECTION_HEAD,
+        Role.DEPUTY_DIRECTOR,
+        Role.FINANCE,
+    }
     for role in BUREAU_ROLES:
         user = StaffFactory(roles=[role])
         assert user.is_staff and user.has_role(role)
@@ -98,9 +105,77 @@ def test_no_role_but_the_admin_holds_account_group_or_permission_rights():
             .values_list("content_type__app_label", "codename")
         )
         expected = {("accounts", "view_user"), ("accounts", "change_user")}
-        assert held == (expected if role == Role.BUREAU_STAFF else set()), role
+        links = ROLES[role].accounts == AccountRights.LINKS
+        assert held == (expected if links else set()), role
         assert not any(code.startswith("auth.") for code in ROLE_PERMISSIONS[role])
     assert admin_group().permissions.filter(codename="manage_accounts").exists()
+    # Staff and the two signers, who work beside them, decide organisation links.
+    assert {role for role in Role if ROLES[role].accounts == AccountRights.LINKS} == {
+        Role.BUREAU_STAFF,
+        Role.SECTION_HEAD,
+        Role.DEPUTY_DIRECTOR,
+    }
+
+
+SIGNATURES = {
+    "sign_as_handler": Role.BUREAU_STAFF,
+    "sign_as_section_head": Role.SECTION_HEAD,
+    "sign_as_deputy_director": Role.DEPUTY_DIRECTOR,
+}
+
+
+@pytest.mark.parametrize("codename", SIGNATURES)
+def test_each_signature_belongs_to_one_role(codename):
+    holders = set(
+        Group.objects.filter(
+            permissions__content_type__app_label="subsidies", permissions__codename=codename
+        ).values_list("name", flat=True)
+    )
+    # The bureau admin holds every permission there is.
+    assert holders == {SIGNATURES[codename].value, Role.BUREAU_ADMIN.value}
+
+
+@pytest.mark.parametrize("role", [Role.SECTION_HEAD, Role.DEPUTY_DIRECTOR])
+def test_signers_read_claims_and_change_nothing_but_links(role):
+    held = {
+        f"{app_label}.{codename}"
+        for app_label, codename in Group.objects.get(name=role.value).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    }
+    assert {
+        "subsidies.view_subsidyclaim",
+        "subsidies.view_signoff",
+        "subsidies.view_objection",
+        "subsidies.view_subsidyclaimstatuschange",
+        "subsidies.view_claimattachment",
+        "subsidies.view_rdaudit",
+    } <= held
+    writes = {code for code in held if code.split(".")[1].split("_")[0] != "view"}
+    assert writes == {"accounts.change_user", f"subsidies.{_signature_of(role)}"}
+
+
+def _signature_of(role: Role) -> str:
+    return next(codename for codename, holder in SIGNATURES.items() if holder == role)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_group_page_lists_permissions_in_the_users_language(client, language):
+    client.force_login(bureau_admin())
+    group = Group.objects.get(name=Role.DEPUTY_DIRECTOR.value)
+
+    with translation.override(language):
+        page = client.get(
+            reverse("admin:auth_group_change", args=[group.pk]),
+            headers={"accept-language": language},
+        ).content.decode()
+        signature = gettext("Can sign claims as deputy director")
+        view_claims = gettext("Can view %(model)s") % {"model": gettext("subsidy claim")}
+
+    assert signature in page and view_claims in page
+    if language == "zh-hans":
+        assert signature == "可作为分管局领导签批补贴申请"
+        assert "Can sign claims" not in page
 
 
 def test_staff_cannot_open_the_group_admin(client):

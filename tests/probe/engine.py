@@ -96,6 +96,14 @@ NEVER_WRITTEN_BY_ORGANISATIONS = {
 WORKFLOW_WRITES: dict[str, set[str]] = {
     # Staff evaluate a firm's credit from the admin (the evaluation is computed, not typed).
     "loans.evaluate_enterprise": {"loans.creditevaluation"},
+    # A signature is a sign-off row; the last one moves the claim to signed off.
+    "subsidies.sign_as_handler": {"subsidies.signoff"},
+    "subsidies.sign_as_section_head": {"subsidies.signoff"},
+    "subsidies.sign_as_deputy_director": {
+        "subsidies.signoff",
+        "subsidies.subsidyclaim",
+        "subsidies.subsidyclaimstatuschange",
+    },
 }
 
 

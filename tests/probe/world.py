@@ -85,8 +85,8 @@ def _side(name: str, bureau: dict[str, User]) -> Side:
     operator_company = EnterpriseFactory(name=f"{marker}孵化运营有限公司")
     side.enterprise = enterprise
     side.handler = bureau["staff"]
-    side.head = bureau["staff"]
-    side.deputy = bureau["admin"]
+    side.head = bureau["section_head"]
+    side.deputy = bureau["deputy_director"]
     side.finance = bureau["finance"]
     side.member = EnterpriseUserFactory(
         enterprise=enterprise, username=f"probe-enterprise-{name}", last_name=f"{marker}企业用户"
@@ -207,6 +207,8 @@ def build() -> World:
     bureau = {
         "staff": users["bureau:bureau_staff"],
         "admin": users["bureau:bureau_admin"],
+        "section_head": users["bureau:section_head"],
+        "deputy_director": users["bureau:deputy_director"],
         "finance": users["bureau:finance"],
     }
     sides = {name: _side(name, bureau) for name in MARKERS}

@@ -33,6 +33,7 @@ class Actors:
             AuditorFactory,
             DeputyDirectorFactory,
             FinanceFactory,
+            SectionHeadFactory,
         )
 
         self.enterprise = EnterpriseFactory()
@@ -41,7 +42,7 @@ class Actors:
         self.incubator = IncubatorFactory()
         self.operator = OperatorFactory(incubator=self.incubator)
         self.handler = StaffFactory(first_name="经办")
-        self.head = StaffFactory(first_name="科长")
+        self.head = SectionHeadFactory(first_name="科长")
         self.deputy = DeputyDirectorFactory(first_name="副局长")
         self.finance = FinanceFactory()
         self.firm = AuditFirmFactory()

@@ -104,12 +104,20 @@ class FinanceFactory(StaffFactory):
         _add_roles(self, create, (Role.FINANCE,) if extracted is None else extracted)
 
 
-class DeputyDirectorFactory(StaffFactory):
-    """Staff who also hold the deputy director's signature."""
+class SectionHeadFactory(StaffFactory):
+    """科长: reads claims and signs them after the case handler."""
 
     @factory.post_generation
-    def deputy(self, create, extracted, **kwargs):
-        self.user_permissions.add(Permission.objects.get(codename="sign_as_deputy_director"))
+    def roles(self, create, extracted, **kwargs):
+        _add_roles(self, create, (Role.SECTION_HEAD,) if extracted is None else extracted)
+
+
+class DeputyDirectorFactory(StaffFactory):
+    """副局长: reads claims and signs them after the section head."""
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        _add_roles(self, create, (Role.DEPUTY_DIRECTOR,) if extracted is None else extracted)
 
 
 class SubsidyClaimFactory(factory.django.DjangoModelFactory):

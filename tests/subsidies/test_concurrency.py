@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from subsidies import services
 from subsidies.models import SignOff, SubsidyClaim
+from tests.portal.factories import StaffFactory
 from tests.race import run_together
 from tests.subsidies.conftest import Actors
 from tests.subsidies.factories import policy
@@ -39,12 +40,13 @@ def test_concurrent_signatures_of_one_stage_keep_one():
     actors = Actors()
     rent_ready(actors)
     claim = advance(actors, rent_claim(actors), S.UNDER_REVIEW)
+    colleague = StaffFactory(first_name="经办二")  # a second case handler
     outcomes = run_together(
         *(
             lambda who=who: services.subsidy_claim_sign(
                 claim=claim, stage=SignOff.Stage.HANDLER, acting_user=who
             )
-            for who in (actors.handler, actors.head)
+            for who in (actors.handler, colleague)
         )
     )
     assert sum(isinstance(o, SignOff) for o in outcomes) == 1

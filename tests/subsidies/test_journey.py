@@ -25,6 +25,7 @@ from tests.subsidies.factories import (
     AuditorFactory,
     DeputyDirectorFactory,
     FinanceFactory,
+    SectionHeadFactory,
     policy,
 )
 from tests.subsidies.flow import NOTICE
@@ -65,7 +66,7 @@ def test_rd_subsidy_journey(page: Page, tmp_path):
     enterprise = EnterpriseFactory(name="重庆江北新材料科技有限公司")
     member = EnterpriseUserFactory(username="rd_firm", enterprise=enterprise)
     handler = StaffFactory(username="handler", first_name="经办人")
-    head = StaffFactory(username="head", first_name="科长")
+    head = SectionHeadFactory(username="head", first_name="科长")
     deputy = DeputyDirectorFactory(username="deputy", first_name="副局长")
     firm = AuditFirmFactory(name="重庆渝信会计师事务所")
     auditor = AuditorFactory(username="auditor_a", audit_firm=firm)

@@ -6,10 +6,10 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from enterprises.models import HighTechCertificate
+from portal.accounts.roles import Role
 from subsidies import services
 from subsidies.models import (
     HighTechApplication,
@@ -325,8 +325,7 @@ def test_a_returned_claim_loses_its_signatures_and_is_resubmitted(actors, rent):
 def test_sign_offs_go_in_order_once_each_by_different_people(actors, rent):
     """The state says whose signature is due: a signer who means another stage is refused,
     and a person holding two signatures gives one of them per claim."""
-    both = StaffFactory(first_name="兼任")  # a case handler who is also a section head
-    both.user_permissions.add(Permission.objects.get(codename="sign_as_section_head"))
+    both = StaffFactory(roles=[Role.BUREAU_STAFF, Role.SECTION_HEAD])  # handler and head
     advance(actors, rent, S.UNDER_REVIEW)
     with pytest.raises(ValidationError, match="must sign first"):
         services.subsidy_claim_sign(
