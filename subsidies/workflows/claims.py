@@ -149,7 +149,10 @@ CLAIM = register(
             AUDITOR.key: _audit_page,
         },
         title=_claim_title,
+        # The handler who took the claim up acts for staff and signs first; the other
+        # signatures and the payment are their own roles' whoever holds the claim.
         holder_field="handler",
+        held_actors=(STAFF.key, HANDLER.key),
     )
 )
 

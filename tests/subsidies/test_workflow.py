@@ -7,7 +7,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from common.models import Notification
@@ -32,8 +31,10 @@ from tests.subsidies.factories import (
     YEAR,
     AuditFirmFactory,
     AuditorFactory,
+    DeputyDirectorFactory,
     FinanceFactory,
     PaymentBatchFactory,
+    SectionHeadFactory,
     policy,
 )
 from tests.workflow_walk import walk
@@ -43,16 +44,6 @@ S = SubsidyClaim.Status
 B = PaymentBatch.Status
 D = Decimal
 NOTICE = (dt.date(YEAR + 1, 1, 5), dt.date(YEAR + 1, 1, 11))
-
-
-def _signer(codename: str):
-    """A bureau account that reads claims and holds one signature, nothing else."""
-    user = StaffFactory(roles=())
-    user.user_permissions.add(
-        Permission.objects.get(codename="view_subsidyclaim"),
-        Permission.objects.get(codename=codename),
-    )
-    return type(user).objects.get(pk=user.pk)
 
 
 class World:
@@ -66,15 +57,15 @@ class World:
         # Who signed before the claim reached its state: none of them is a walked role.
         self.signers = {
             SignOff.Stage.HANDLER: StaffFactory(),
-            SignOff.Stage.SECTION_HEAD: _signer("sign_as_section_head"),
-            SignOff.Stage.DEPUTY_DIRECTOR: _signer("sign_as_deputy_director"),
+            SignOff.Stage.SECTION_HEAD: SectionHeadFactory(),
+            SignOff.Stage.DEPUTY_DIRECTOR: DeputyDirectorFactory(),
         }
         self.handler = StaffFactory(first_name="经办")
         self.roles = {
             "bureau admin": StaffFactory(roles=(Role.BUREAU_ADMIN,)),
             "staff (the handler)": self.handler,
-            "section head": _signer("sign_as_section_head"),
-            "deputy director": _signer("sign_as_deputy_director"),
+            "section head": SectionHeadFactory(),
+            "deputy director": DeputyDirectorFactory(),
             "finance": FinanceFactory(),
             "auditor of the assigned firm": AuditorFactory(audit_firm=self.firm),
             "auditor of another firm": AuditorFactory(),
@@ -439,6 +430,9 @@ def test_each_batch_step_tells_the_next_actors_with_a_link_that_opens(
             ("auditor of another firm", "staff (the handler)"),
         ),
         (S.AUDIT_ASSIGNED, S.AUDITED, ("staff (the handler)",), ("auditor of the assigned firm",)),
+        # Each signature due is the next signer's, whoever holds the claim.
+        (S.AUDITED, S.HANDLER_SIGNED, ("section head",), ("staff (the handler)", "finance")),
+        (S.HANDLER_SIGNED, S.SECTION_HEAD_SIGNED, ("deputy director",), ("section head",)),
         (S.SECTION_HEAD_SIGNED, S.SIGNED_OFF, ("staff (the handler)",), ("deputy director",)),
         (S.IN_NOTICE, S.NOTICE_ENDED, ("staff (the handler)",), ("owning firm's user",)),
         (S.NOTICE_ENDED, S.APPROVED, ("finance", "owning firm's user"), ("section head",)),
@@ -469,3 +463,31 @@ def test_the_command_ends_the_notices_past_their_last_day(world):
     call_command("end_notices", stdout=out)
     claim.refresh_from_db()
     assert claim.status == S.NOTICE_ENDED and out.getvalue().startswith("1 ")
+
+
+def test_a_claim_held_by_the_bureau_admin_still_waits_for_the_signers_and_finance(world):
+    """The holder stands for staff and the first signature only: a handler holding every
+    permission (the bureau admin) does not keep the later signatures or the payment from
+    their own roles."""
+    admin = world.roles["bureau admin"]
+    claim = world.claim(S.AUDITED)
+    claim.handler = admin
+    claim.save()
+    services.subsidy_claim_sign(claim=claim, acting_user=admin)
+    told = set(Notification.objects.values_list("recipient", flat=True))
+    assert world.roles["section head"].pk in told
+    claim = world.claim(S.NOTICE_ENDED)
+    claim.handler = admin
+    claim.save()
+    Notification.objects.all().delete()
+    services.subsidy_claim_approve(claim=claim, approved_amount=D("100000.00"), acting_user=admin)
+    told = set(Notification.objects.values_list("recipient", flat=True))
+    assert world.roles["finance"].pk in told
+    # Staff's own steps still wait for the holder alone.
+    claim = world.claim(S.IN_NOTICE)
+    claim.handler = admin
+    claim.save()
+    Notification.objects.all().delete()
+    services.subsidy_claim_end_notice(claim=claim)
+    told = set(Notification.objects.values_list("recipient", flat=True))
+    assert admin.pk in told and world.handler.pk not in told
