@@ -102,8 +102,13 @@ def _save(user: User, admin: User) -> None:
 def _contact_for(owner: Enterprise | Incubator, admin: User) -> User:
     """An account without a login that stands for a firm or carrier in the demo."""
     carrier = isinstance(owner, Incubator)
+    username = f"demo-{'carrier' if carrier else 'firm'}-{owner.pk}"
+    # An address, so the claim's emails to the claimant are sent (to the console) rather
+    # than failing for want of one: the firm's contact address, or a demo one.
+    email = getattr(owner, "contact_email", "") or f"{username}@demo.kjj.example.cn"
     user = User(
-        username=f"demo-{'carrier' if carrier else 'firm'}-{owner.pk}",
+        username=username,
+        email=email,
         organisation_kind="incubator" if carrier else "enterprise",
         link_status=User.LinkStatus.APPROVED,
         link_decided_by=admin,

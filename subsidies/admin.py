@@ -358,13 +358,21 @@ class AnswerForm(forms.Form):
         )
 
 
+# The words on each signature's button.
+SIGN_LABELS = {
+    SignOff.Stage.HANDLER: _("Sign as case handler"),
+    SignOff.Stage.SECTION_HEAD: _("Sign as section head"),
+    SignOff.Stage.DEPUTY_DIRECTOR: _("Sign as deputy director"),
+}
+
+
 def _sign(stage: SignOff.Stage) -> AdminStep:
     def call(claim: SubsidyClaim, user: Any, data: dict[str, Any]) -> Any:
         return services.subsidy_claim_sign(
             claim=claim, stage=stage, note=data.get("note") or "", acting_user=user
         )
 
-    return AdminStep(call, label=_("Sign as %(stage)s") % {"stage": stage.label.lower()})
+    return AdminStep(call, label=SIGN_LABELS[stage])
 
 
 # The steps of a claim its change page makes: {target: (service, form, label)}.
