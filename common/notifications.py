@@ -81,10 +81,11 @@ def _send_after_commit(ids: list[int]) -> None:
 
 def step_notifications_write(workflow: Workflow, obj: Any, change: StatusChange) -> int:
     """Tell each next actor of the new state (and whoever the state informs) about the
-    step, each with the page that opens for them. Returns the number of rows written."""
+    step, each with the page that opens for them; the person who made the step is not told
+    of it. Returns the number of rows written."""
     target = change.to_status
     count = 0
-    told: set[int] = set()
+    told: set[int] = {change.acting_user_id} if change.acting_user_id else set()
     for waiting, actors in (
         (True, workflow.next.get(target, ())),
         (False, workflow.tell.get(target, ())),

@@ -42,8 +42,12 @@ if TYPE_CHECKING:
 class Actor(Protocol):
     """Who may make a step, or acts next in a state."""
 
-    key: str
-    label: str | Promise
+    # Read-only: the actors are frozen dataclasses (a settable member would refuse them).
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def label(self) -> str | Promise: ...
 
     def holds(self, user: User | None, obj: models.Model) -> bool:
         """Whether `user` is this actor towards `obj`."""

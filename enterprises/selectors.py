@@ -188,16 +188,11 @@ def desk_age_table(*, user: AnyUser, day: dt.date) -> list[dict[str, Any]]:
 
 
 def desk_request_get(*, user: AnyUser, pk: int) -> ServiceRequest:
-    """One request for staff of the service desk, with its steps; 404 when it does not exist."""
+    """One request for staff of the service desk; 404 when it does not exist (its steps are
+    read by the page's timeline)."""
     _require_desk(user)
     found = (
         ServiceRequest.objects.select_related("enterprise", "department", "handler", "visit")
-        .prefetch_related(
-            Prefetch(
-                "status_changes",
-                queryset=ServiceRequestStatusChange.objects.select_related("acting_user"),
-            )
-        )
         .filter(pk=pk)
         .first()
     )

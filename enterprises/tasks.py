@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from enterprises.services.imports import import_job_run
 from enterprises.services.reminders import high_tech_expiry_reminders_send
-from enterprises.services.service_desk import overdue_digests_send, service_request_change_notify
+from enterprises.services.service_desk import overdue_digests_send
 
 
 @shared_task(name="enterprises.run_import_job", acks_late=True)
@@ -18,12 +18,6 @@ def run_import_job(job_id: int) -> None:
 def send_overdue_digests() -> int:
     """Email each handler today's digest of their overdue requests (at most once a day)."""
     return overdue_digests_send()
-
-
-@shared_task(name="enterprises.notify_service_request_change", acks_late=True)
-def notify_service_request_change(change_id: int) -> int:
-    """Email the enterprise about one step of its request (see service_request_change_notify)."""
-    return service_request_change_notify(change_id=change_id)
 
 
 @shared_task(name="enterprises.send_high_tech_expiry_reminders", acks_late=True)

@@ -15,13 +15,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import construct_instance
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -50,6 +49,7 @@ from subsidies.models import (
     SubsidyPolicy,
 )
 from subsidies.resources import SubsidyLedgerResource
+from subsidies.services.recognition import high_tech_application_check_new
 from subsidies.workflows.claims import BATCH, CLAIM, FINANCE, SIGNATURES, STAFF
 
 S = SubsidyClaim.Status
@@ -74,35 +74,6 @@ def _put_errors(form: forms.Form, exc: ValidationError, fields: dict[str, str]) 
             form.add_error(target if target in form.fields else "step", errors)
     else:
         form.add_error("step", exc)
-
-
-def render_add_form(
-    model_admin: admin.ModelAdmin,
-    request: HttpRequest,
-    form: forms.ModelForm,
-    form_url: str,
-    extra_context: dict[str, Any] | None,
-) -> HttpResponse:
-    """The admin's add page again with `form` bound (and the service's refusal on it): an add
-    whose service refused is shown with what was typed, as the admin shows its own errors."""
-    fieldsets = model_admin.get_fieldsets(request, None)
-    admin_form = helpers.AdminForm(form, list(fieldsets), {}, (), model_admin=model_admin)
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": _("Add %s") % model_admin.opts.verbose_name,
-        "subtitle": None,
-        "adminform": admin_form,
-        "object_id": None,
-        "original": None,
-        "is_popup": False,
-        "to_field": None,
-        "media": model_admin.media + admin_form.media,
-        "inline_admin_formsets": [],
-        "errors": helpers.AdminErrorList(form, []),
-        "preserved_filters": model_admin.get_preserved_filters(request),
-        **(extra_context or {}),
-    }
-    return model_admin.render_change_form(request, context, add=True, form_url=form_url)
 
 
 ZERO = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -288,7 +259,8 @@ class PageActionsMixin:
 
 
 class ClaimAddForm(forms.ModelForm):
-    """A claim drafted by staff for a claimant; the draft service computes and saves it."""
+    """A claim drafted by staff for a claimant: the form asks the service whether it would
+    draft it (reads only), and the admin drafts it through the service when it saves."""
 
     class Meta:
         model = SubsidyClaim
@@ -304,8 +276,24 @@ class ClaimAddForm(forms.ModelForm):
         )
 
     def _post_clean(self) -> None:
-        # The service decides (and computes the amount); the model is checked there.
-        pass
+        # Fill the instance (the admin logs and names it) but leave validating and saving
+        # the row to the service.
+        self.instance = construct_instance(self, self.instance, self._meta.fields)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            services.subsidy_claim_check_new(**self.draft_values())
+        except ValidationError as exc:
+            put_on_form(self, exc)
+        return cleaned
+
+    def draft_values(self) -> dict[str, Any]:
+        values = {name: self.cleaned_data.get(name) for name in self._meta.fields or ()}
+        values["description"] = values["description"] or ""
+        return values
 
 
 class AuditAssignForm(forms.Form):
@@ -555,31 +543,10 @@ class SubsidyClaimAdmin(
 
     def save_model(self, request: HttpRequest, obj: SubsidyClaim, form: Any, change: bool) -> None:
         """A claim changes only through its steps (the buttons); the add form drafts one
-        through the service, whose refusal is shown at the field (`add_view`)."""
-
-    def add_view(
-        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        """Draft a claim: the form validates, then the draft service decides and saves; its
-        refusal (no policy, a claim of that year exists, nothing due) goes to the form's
-        field and the form is shown again with what was typed."""
-        if request.method != "POST":
-            return super().add_view(request, form_url, extra_context)
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = ClaimAddForm(request.POST)
-        if form.is_valid():
-            values = {name: form.cleaned_data.get(name) for name in ClaimAddForm.Meta.fields}
-            values["description"] = values["description"] or ""
-            try:
-                claim = services.subsidy_claim_draft(acting_user=request.user, **values)
-            except (ValidationError, PermissionDenied) as exc:
-                put_on_form(form, exc)
-            else:
-                self.log_addition(request, claim, [{"added": {}}])
-                messages.success(request, _("Claim #%(pk)s was drafted.") % {"pk": claim.pk})
-                return redirect(reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk]))
-        return render_add_form(self, request, form, form_url, extra_context)
+        through the service."""
+        if not change:
+            drafted = services.subsidy_claim_draft(acting_user=request.user, **form.draft_values())
+            obj.pk = drafted.pk
 
 
 # --------------------------------------------------------------------------------- audits
@@ -610,87 +577,73 @@ class ApplicationStatusChangeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class ApplicationStepForm(forms.ModelForm):
-    step = forms.ChoiceField(
-        label=_("Next step"),
-        required=False,
-        choices=[
-            ("", "—"),
-            ("pass", _("Passed the municipal preliminary review")),
-            ("recognise", _("Recognised")),
-            ("reject", _("Not recognised")),
-        ],
-    )
-    certificate_number = forms.CharField(
-        label=_("Certificate number"), required=False, max_length=20
-    )
+class RecogniseStepForm(forms.Form):
+    certificate = forms.CharField(label=_("Certificate number"), max_length=20)
+
+
+class RejectStepForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea({"rows": 2}))
 
-    acting_user: Any = None
-    drafted: SubsidyClaim | None = None
 
-    class Meta:
-        model = HighTechApplication
-        fields = ("note",)
+def _recognise(application: HighTechApplication, user: Any, data: dict[str, Any]) -> Any:
+    from enterprises.models import HighTechCertificate
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        step = cleaned.get("step")
-        if not step or self.errors:
-            return cleaned
-        application, user = self.instance, self.acting_user
-        try:
-            if step == "pass":
-                services.high_tech_application_pass_preliminary(
-                    application=application, acting_user=user
-                )
-            elif step == "reject":
-                services.high_tech_application_reject(
-                    application=application, reason=cleaned.get("reason") or "", acting_user=user
-                )
-            else:
-                from enterprises.models import HighTechCertificate
+    number = data["certificate"].strip().upper()
+    certificate = HighTechCertificate.objects.filter(number=number).first()
+    if certificate is None:
+        raise ValidationError({"certificate": _("No certificate has this number.")})
+    return services.high_tech_application_recognise(
+        application=application, certificate=certificate, acting_user=user
+    )
 
-                number = (cleaned.get("certificate_number") or "").strip().upper()
-                certificate = HighTechCertificate.objects.filter(number=number).first()
-                if certificate is None:
-                    self.add_error("certificate_number", _("No certificate has this number."))
-                    return cleaned
-                self.drafted = services.high_tech_application_recognise(
-                    application=application, certificate=certificate, acting_user=user
-                )
-        except ValidationError as exc:
-            _put_errors(self, exc, {"certificate": "certificate_number"})
-        except PermissionDenied as exc:
-            self.add_error("step", str(exc))
-        return cleaned
+
+ApplicationStatus = HighTechApplication.Status
 
 
 class ApplicationAddForm(forms.ModelForm):
-    acting_user: Any = None
+    """The recommendation's details; the service's rule refuses a second one of the firm that
+    year at the field (it reads only: the admin saves through the service)."""
 
     class Meta:
         model = HighTechApplication
         fields = ("enterprise", "year", "batch_number", "recommended_on")
 
     def _post_clean(self) -> None:
-        pass
+        # Fill the instance (the admin logs and names it) but leave validating and saving
+        # the row to the service.
+        self.instance = construct_instance(self, self.instance, self._meta.fields)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
         try:
-            self.instance = services.high_tech_application_recommend(
-                acting_user=self.acting_user, **cleaned
-            )
+            high_tech_application_check_new(enterprise=cleaned["enterprise"], year=cleaned["year"])
         except ValidationError as exc:
-            _put_errors(self, exc, {})
+            put_on_form(self, exc)
         return cleaned
 
 
 @admin.register(HighTechApplication)
-class HighTechApplicationAdmin(AuditedModelAdmin):
+class HighTechApplicationAdmin(WorkflowStepsMixin, AuditedModelAdmin):
+    """The change page offers as buttons the steps of `subsidies.workflows.recognition` this
+    user may make now; recognising drafts the reward claim for the enterprise to confirm."""
+
+    workflow_name = "high_tech_application"
+    admin_steps = {
+        ApplicationStatus.PRELIMINARY_PASSED: AdminStep(
+            lambda obj, user, data: services.high_tech_application_pass_preliminary(
+                application=obj, acting_user=user, **data
+            )
+        ),
+        ApplicationStatus.RECOGNISED: AdminStep(_recognise, form=RecogniseStepForm),
+        ApplicationStatus.NOT_RECOGNISED: AdminStep(
+            lambda obj, user, data: services.high_tech_application_reject(
+                application=obj, acting_user=user, **data
+            ),
+            form=RejectStepForm,
+        ),
+    }
     list_display = ("enterprise", "year", "batch_number", "recommended_on", "status", "certificate")
     list_select_related = ("enterprise", "certificate")
     list_filter = ("year", "batch_number", "status")
@@ -709,10 +662,7 @@ class HighTechApplicationAdmin(AuditedModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ((None, {"fields": ApplicationAddForm.Meta.fields}),)
-        return (
-            (None, {"fields": (*self.readonly_detail, "note")}),
-            (_("Next step"), {"fields": ("step", "certificate_number", "reason")}),
-        )
+        return ((None, {"fields": (*self.readonly_detail, "note")}),)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.readonly_detail if obj is not None else ()
@@ -721,30 +671,26 @@ class HighTechApplicationAdmin(AuditedModelAdmin):
         return self.inlines if obj is not None else ()
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        kwargs["form"] = ApplicationStepForm if obj is not None else ApplicationAddForm
-        if obj is not None:
-            kwargs["fields"] = ("note", "step", "certificate_number", "reason")
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.acting_user = request.user
-        return form
+        if obj is None:
+            kwargs["form"] = ApplicationAddForm
+        else:
+            kwargs["fields"] = ("note",)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: HighTechApplication, form: Any, change: bool
     ) -> None:
         if not change:
-            obj.pk = form.instance.pk
+            fields = ApplicationAddForm.Meta.fields
+            saved = services.high_tech_application_recommend(
+                acting_user=request.user, **{name: form.cleaned_data[name] for name in fields}
+            )
+            obj.pk = saved.pk
             return
         current = HighTechApplication.objects.get(pk=obj.pk)
         if current.note != form.cleaned_data["note"]:
             current.note = form.cleaned_data["note"]
             save_with_audit(current, acting_user=request.user, reason="admin")
-        drafted = getattr(form, "drafted", None)
-        if drafted is not None:
-            messages.info(
-                request,
-                _("Reward claim #%(pk)s was drafted for the enterprise to confirm.")
-                % {"pk": drafted.pk},
-            )
 
 
 # -------------------------------------------------------------------------------- finance
@@ -775,13 +721,12 @@ class BatchForm(forms.ModelForm):
 
 
 class BatchAddForm(forms.ModelForm):
+    """The batch's number, checked as the model checks it (given, not taken); the admin
+    opens the batch through the service when it saves."""
+
     class Meta:
         model = PaymentBatch
         fields = ("number",)
-
-    def _post_clean(self) -> None:
-        # The service checks the number (and that the user is finance).
-        pass
 
 
 class PaidForm(forms.Form):
@@ -903,28 +848,13 @@ class PaymentBatchAdmin(WorkflowStepsMixin, PageActionsMixin, AuditedModelAdmin)
         return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: PaymentBatch, form: Any, change: bool) -> None:
-        """A batch changes only through its steps and page actions (the buttons)."""
-
-    def add_view(
-        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        """Open a batch through the service; a refusal (number taken) shows at the field."""
-        if request.method != "POST":
-            return super().add_view(request, form_url, extra_context)
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = BatchAddForm(request.POST)
-        if form.is_valid():
-            try:
-                batch = services.payment_batch_create(
-                    number=form.cleaned_data["number"], acting_user=request.user
-                )
-            except (ValidationError, PermissionDenied) as exc:
-                put_on_form(form, exc)
-            else:
-                self.log_addition(request, batch, [{"added": {}}])
-                return redirect(reverse("admin:subsidies_paymentbatch_change", args=[batch.pk]))
-        return render_add_form(self, request, form, form_url, extra_context)
+        """A batch changes only through its steps and page actions (the buttons); the add
+        form opens one through the service."""
+        if not change:
+            opened = services.payment_batch_create(
+                number=form.cleaned_data["number"], acting_user=request.user
+            )
+            obj.pk = opened.pk
 
     @admin.action(description=_("Export for the treasury (xlsx)"), permissions=["change"])
     def export_xlsx(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

@@ -7,5 +7,5 @@ class SubsidiesConfig(AppConfig):
     verbose_name = _("Subsidies and rewards")
 
     def ready(self) -> None:
-        # The workflows register themselves: every process sees the whole registry.
-        from subsidies.workflows import claims  # noqa: F401
+        # The subsidies workflows join the registry in every process (DESIGN §3a).
+        from subsidies.workflows import claims, recognition  # noqa: F401

@@ -801,14 +801,6 @@ class HighTechApplication(models.Model):
         RECOGNISED = "recognised", _("Recognised")
         NOT_RECOGNISED = "not_recognised", _("Not recognised")
 
-    S = Status
-    TRANSITIONS: dict[str, frozenset[str]] = {
-        S.RECOMMENDED: frozenset({S.PRELIMINARY_PASSED, S.NOT_RECOGNISED}),
-        S.PRELIMINARY_PASSED: frozenset({S.RECOGNISED, S.NOT_RECOGNISED}),
-        S.RECOGNISED: frozenset(),
-        S.NOT_RECOGNISED: frozenset(),
-    }
-
     enterprise = models.ForeignKey(
         Enterprise,
         models.PROTECT,
@@ -857,11 +849,10 @@ class HighTechApplication(models.Model):
     def __str__(self) -> str:
         return f"{self.year} #{self.batch_number} {self.enterprise}"
 
-    def can_become(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
+class HighTechApplicationStatusChange(StatusChange):
+    """One step of a high-tech application's workflow (`subsidies.workflows.recognition`)."""
 
-class HighTechApplicationStatusChange(models.Model):
     application = models.ForeignKey(
         HighTechApplication,
         models.CASCADE,
@@ -869,25 +860,12 @@ class HighTechApplicationStatusChange(models.Model):
         verbose_name=_("high-tech application"),
     )
     from_status = models.CharField(
-        _("from status"), max_length=20, choices=HighTechApplication.Status.choices, blank=True
+        _("from"), max_length=30, choices=HighTechApplication.Status.choices, blank=True
     )
-    to_status = models.CharField(
-        _("to status"), max_length=20, choices=HighTechApplication.Status.choices
-    )
-    note = models.TextField(_("note"), blank=True)
-    acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    to_status = models.CharField(_("to"), max_length=30, choices=HighTechApplication.Status.choices)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["created_at", "pk"]
+    class Meta(StatusChange.Meta):
         verbose_name = _("application status change")
         verbose_name_plural = _("application status changes")
 

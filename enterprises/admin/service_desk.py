@@ -3,9 +3,10 @@
 Visits and requests import and export their official ledgers (enterprises.resources) with
 the preview of the ledger engine.
 
-Request transitions are made on the service-desk pages (linked from each request); project
-recommendations move through their workflow from their change form, where the chosen step
-runs its service while the form is validated, so that a refusal shows at the field.
+A request's and a recommendation's change page offers as buttons only the steps this user
+may make from the current state (`common.admin.WorkflowStepsMixin` over the tables of
+`enterprises.workflows`); each opens the step's form and calls its service, whose refusal is
+shown at the field with nothing saved. Requests also have their service-desk page.
 """
 
 from typing import Any
@@ -13,7 +14,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -22,12 +22,17 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
-from common.admin import AuditedModelAdmin, form_values, today
+from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin, form_values, today
 from common.audit import save_with_audit
 from common.lib.money import wan_to_yuan
 from enterprises import services
 from enterprises.admin_import import LedgerImportAdminMixin
-from enterprises.forms import DateInput
+from enterprises.forms import (
+    DateInput,
+    ServiceRequestCloseForm,
+    ServiceRequestForwardForm,
+    ServiceRequestResolveForm,
+)
 from enterprises.models import (
     Department,
     ProjectRecommendation,
@@ -131,8 +136,37 @@ class StatusChangeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+RequestStatus = ServiceRequest.Status
+
+
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+class ServiceRequestAdmin(
+    WorkflowStepsMixin, LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin
+):
+    workflow_name = "service_request"
+    admin_steps = {
+        RequestStatus.FORWARDED: AdminStep(
+            lambda obj, user, data: services.service_request_forward(
+                service_request=obj, acting_user=user, **data
+            ),
+            form=ServiceRequestForwardForm,
+            label=_("Forward to a department"),
+        ),
+        RequestStatus.RESOLVED: AdminStep(
+            lambda obj, user, data: services.service_request_resolve(
+                service_request=obj, acting_user=user, **data
+            ),
+            form=ServiceRequestResolveForm,
+            label=_("Resolve"),
+        ),
+        RequestStatus.CLOSED: AdminStep(
+            lambda obj, user, data: services.service_request_close(
+                service_request=obj, acting_user=user, **data
+            ),
+            form=ServiceRequestCloseForm,
+            label=_("Close without resolution"),
+        ),
+    }
     resource_classes = [ServiceRequestResource]
     list_display = (
         "id",
@@ -212,88 +246,65 @@ class RecommendationStatusChangeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class ProjectRecommendationForm(forms.ModelForm):
-    """The details, plus the next workflow step: it runs its service when the form is
-    validated, so that a refusal (such as funding without an amount) shows at the field."""
-
-    STEPS = {
-        "recommend": ProjectRecommendation.Status.RECOMMENDED,
-        "fund": ProjectRecommendation.Status.FUNDED,
-        "decline": ProjectRecommendation.Status.NOT_FUNDED,
-    }
-
-    step = forms.ChoiceField(
-        label=_("Next step"),
-        required=False,
-        choices=[
-            ("", "—"),
-            ("recommend", _("Recommended to the programme")),
-            ("fund", _("Funded")),
-            ("decline", _("Not funded")),
-        ],
+class RecommendStepForm(forms.Form):
+    recommended_on = forms.DateField(
+        label=_("Recommendation date"), initial=today, widget=DateInput()
     )
-    step_date = forms.DateField(label=_("Date of the step"), required=False, widget=DateInput())
-    funding_wan = forms.DecimalField(
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea({"rows": 2}))
+
+
+class FundStepForm(forms.Form):
+    funding_amount = forms.DecimalField(
         label=_("Funding amount (10,000 yuan)"),
         required=False,
         min_value=0,
         max_digits=18,
         decimal_places=6,
     )
-    step_note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea({"rows": 2}))
+    decided_on = forms.DateField(label=_("Decision date"), initial=today, widget=DateInput())
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea({"rows": 2}))
 
-    acting_user: Any = None
 
-    class Meta:
-        model = ProjectRecommendation
-        fields = ("enterprise", "programme", "level", "title", "year", "notes")
+class DeclineStepForm(forms.Form):
+    decided_on = forms.DateField(label=_("Decision date"), initial=today, widget=DateInput())
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea({"rows": 2}))
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        step = cleaned.get("step")
-        if not step or self.instance.pk is None or self.errors:
-            return cleaned
-        day = cleaned.get("step_date") or today()
-        note = cleaned.get("step_note") or ""
-        recommendation = self.instance
-        try:
-            if step == "recommend":
-                services.project_recommendation_recommend(
-                    recommendation=recommendation,
-                    recommended_on=day,
-                    note=note,
-                    acting_user=self.acting_user,
-                )
-            elif step == "fund":
-                wan = cleaned.get("funding_wan")
-                services.project_recommendation_fund(
-                    recommendation=recommendation,
-                    funding_amount=None if wan is None else wan_to_yuan(wan),
-                    decided_on=day,
-                    note=note,
-                    acting_user=self.acting_user,
-                )
-            else:
-                services.project_recommendation_decline(
-                    recommendation=recommendation,
-                    decided_on=day,
-                    note=note,
-                    acting_user=self.acting_user,
-                )
-        except ValidationError as exc:
-            fields = {"recommended_on": "step_date", "decided_on": "step_date"}
-            fields["funding_amount"] = "funding_wan"
-            if hasattr(exc, "error_dict"):
-                for name, errors in exc.error_dict.items():
-                    self.add_error(fields.get(name, "step"), errors)
-            else:
-                self.add_error("step", exc)
-        return cleaned
+
+def _fund(obj: ProjectRecommendation, user: Any, data: dict[str, Any]) -> Any:
+    wan = data.get("funding_amount")
+    return services.project_recommendation_fund(
+        recommendation=obj,
+        funding_amount=None if wan is None else wan_to_yuan(wan),
+        decided_on=data["decided_on"],
+        note=data["note"],
+        acting_user=user,
+    )
+
+
+RecommendationStatus = ProjectRecommendation.Status
 
 
 @admin.register(ProjectRecommendation)
-class ProjectRecommendationAdmin(AuditedModelAdmin):
-    form = ProjectRecommendationForm
+class ProjectRecommendationAdmin(WorkflowStepsMixin, AuditedModelAdmin):
+    workflow_name = "project_recommendation"
+    admin_steps = {
+        RecommendationStatus.RECOMMENDED: AdminStep(
+            lambda obj, user, data: services.project_recommendation_recommend(
+                recommendation=obj, acting_user=user, **data
+            ),
+            form=RecommendStepForm,
+            label=_("Recommended to the programme"),
+        ),
+        RecommendationStatus.FUNDED: AdminStep(_fund, form=FundStepForm, label=_("Funded")),
+        RecommendationStatus.NOT_FUNDED: AdminStep(
+            lambda obj, user, data: services.project_recommendation_decline(
+                recommendation=obj, acting_user=user, **data
+            ),
+            form=DeclineStepForm,
+            label=_("Not funded"),
+        ),
+    }
+    fields = ("enterprise", "programme", "level", "title", "year", "notes")
     list_display = (
         "title",
         "enterprise",
@@ -311,25 +322,15 @@ class ProjectRecommendationAdmin(AuditedModelAdmin):
     autocomplete_fields = ("enterprise",)
     inlines = (RecommendationStatusChangeInline,)
     workflow_fields = ("status", "recommended_on", "decided_on", "funding_amount")
-    step_fields = ("step", "step_date", "funding_wan", "step_note")
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        details = (None, {"fields": ("enterprise", "programme", "level", "title", "year", "notes")})
+        details = (None, {"fields": self.fields})
         if obj is None:
             return (details,)
-        return (
-            details,
-            (_("Workflow"), {"fields": self.workflow_fields}),
-            (_("Next step"), {"fields": self.step_fields}),
-        )
+        return (details, (_("Workflow"), {"fields": self.workflow_fields}))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("enterprise", *self.workflow_fields) if obj is not None else ()
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.acting_user = request.user
-        return form
 
     def save_model(
         self, request: HttpRequest, obj: ProjectRecommendation, form: Any, change: bool
@@ -343,7 +344,7 @@ class ProjectRecommendationAdmin(AuditedModelAdmin):
             )
             obj.pk = saved.pk
             return
-        # A step taken in clean() already saved the workflow; keep it, write only details.
+        # The form writes the details only; the workflow moves by its steps alone.
         current = ProjectRecommendation.objects.get(pk=obj.pk)
         changed = [name for name, value in details.items() if getattr(current, name) != value]
         if changed:

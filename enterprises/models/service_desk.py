@@ -1,9 +1,10 @@
 """The enterprise service desk: visits to firms, the requests collected, and the research
 project recommendations the bureau puts forward for its firms.
 
-Workflows are explicit: a status field, a table of allowed transitions (`TRANSITIONS`) and
-a status-change record per transition; the transitions themselves are services
-(enterprises.services.service_desk). Yearly counts follow DESIGN §5 ("services").
+Requests and recommendations move through workflows on the one mechanism of
+`common.workflow`: the tables live in `enterprises.workflows`, the steps are services
+(enterprises.services.service_desk), each step a status-change record (a
+`common.models.StatusChange`). Yearly counts follow DESIGN §5 ("services").
 """
 
 import datetime as dt
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from common.lib.dates import year_start
+from common.models import StatusChange
 from enterprises.models.registry import Enterprise
 
 # Days a request may stay open (or forwarded) before it counts as overdue, unless staff set
@@ -160,13 +162,6 @@ class ServiceRequest(models.Model):
         OTHER = "other", _("Other")
 
     PENDING_STATUSES = (Status.OPEN, Status.FORWARDED)
-    # The allowed transitions; each has one service in enterprises.services.service_desk.
-    TRANSITIONS: dict[str, frozenset[str]] = {
-        Status.OPEN: frozenset({Status.FORWARDED, Status.RESOLVED, Status.CLOSED}),
-        Status.FORWARDED: frozenset({Status.RESOLVED, Status.CLOSED}),
-        Status.RESOLVED: frozenset(),
-        Status.CLOSED: frozenset(),
-    }
 
     enterprise = models.ForeignKey(
         Enterprise, models.PROTECT, related_name="service_requests", verbose_name=_("enterprise")
@@ -293,11 +288,8 @@ class ServiceRequest(models.Model):
         """Days since registration."""
         return (day - self.registered_on).days
 
-    def can_become(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
-
-class ServiceRequestStatusChange(models.Model):
+class ServiceRequestStatusChange(StatusChange):
     """One step of a request's workflow, or a reply that leaves the status as it was.
 
     The enterprise sees these notes as the bureau's replies.
@@ -310,30 +302,14 @@ class ServiceRequestStatusChange(models.Model):
         verbose_name=_("service request"),
     )
     from_status = models.CharField(
-        _("from status"), max_length=10, choices=ServiceRequest.Status.choices, blank=True
+        _("from"), max_length=30, choices=ServiceRequest.Status.choices, blank=True
     )
-    to_status = models.CharField(
-        _("to status"), max_length=10, choices=ServiceRequest.Status.choices
-    )
-    note = models.TextField(_("note"), blank=True)
-    acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    to_status = models.CharField(_("to"), max_length=30, choices=ServiceRequest.Status.choices)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["created_at", "pk"]
+    class Meta(StatusChange.Meta):
         verbose_name = _("service request status change")
         verbose_name_plural = _("service request status changes")
-
-    def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
 
 
 class OverdueDigest(models.Model):
@@ -376,13 +352,6 @@ class ProjectRecommendation(models.Model):
         RECOMMENDED = "recommended", _("Recommended")
         FUNDED = "funded", _("Funded")
         NOT_FUNDED = "not_funded", _("Not funded")
-
-    TRANSITIONS: dict[str, frozenset[str]] = {
-        Status.PREPARING: frozenset({Status.RECOMMENDED}),
-        Status.RECOMMENDED: frozenset({Status.FUNDED, Status.NOT_FUNDED}),
-        Status.FUNDED: frozenset(),
-        Status.NOT_FUNDED: frozenset(),
-    }
 
     enterprise = models.ForeignKey(
         Enterprise,
@@ -452,11 +421,8 @@ class ProjectRecommendation(models.Model):
                 {"decided_on": _("The decision date cannot be before the recommendation date.")}
             )
 
-    def can_become(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
-
-class ProjectRecommendationStatusChange(models.Model):
+class ProjectRecommendationStatusChange(StatusChange):
     """One step of a recommendation's workflow: who, when, from, to, note."""
 
     recommendation = models.ForeignKey(
@@ -466,27 +432,13 @@ class ProjectRecommendationStatusChange(models.Model):
         verbose_name=_("project recommendation"),
     )
     from_status = models.CharField(
-        _("from status"), max_length=12, choices=ProjectRecommendation.Status.choices, blank=True
+        _("from"), max_length=30, choices=ProjectRecommendation.Status.choices, blank=True
     )
     to_status = models.CharField(
-        _("to status"), max_length=12, choices=ProjectRecommendation.Status.choices
+        _("to"), max_length=30, choices=ProjectRecommendation.Status.choices
     )
-    note = models.TextField(_("note"), blank=True)
-    acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["created_at", "pk"]
+    class Meta(StatusChange.Meta):
         verbose_name = _("project recommendation status change")
         verbose_name_plural = _("project recommendation status changes")
-
-    def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"

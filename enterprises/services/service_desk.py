@@ -1,18 +1,22 @@
 """Every write of the service desk: visits, requests and their workflow, recommendations,
 and the daily overdue digest.
 
-Each transition is one service: it locks the row, checks the actor's right and the
-transition table (`ServiceRequest.TRANSITIONS`, `ProjectRecommendation.TRANSITIONS`), saves
-through `save_with_audit`, writes a status-change record and, once committed, emails the
-enterprise (a Celery task). Refusals are ValidationError
-(bad input, keyed by the service's argument names so forms can show them at the field) or
-PermissionDenied (wrong actor); nothing is saved in either case.
+Each transition is one service on the one workflow mechanism (`common.workflow`, the tables
+in `enterprises.workflows`): it locks the row alone, checks the table and the actor, runs its
+own checks, saves through `save_with_audit`, writes a status-change record and the
+notifications of the next actors and of the enterprise (outbox rows sent after commit).
+Refusals are ValidationError (bad input, keyed by the service's argument names so forms can
+show them at the field, or a step the table lacks) or PermissionDenied (wrong actor);
+nothing is saved in either case.
 """
 
+from __future__ import annotations
+
+import dataclasses
 import datetime as dt
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,11 +24,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
+from common.notifications import step_notifications_write
+from common.workflow import lock, move, require_step
 from enterprises.models import (
     SERVICE_REQUEST_DUE_DAYS,
     Department,
@@ -36,6 +41,10 @@ from enterprises.models import (
     ServiceRequestStatusChange,
     ServiceVisit,
 )
+from enterprises.workflows import DESK, ENTERPRISE, PROJECT_RECOMMENDATION, SERVICE_REQUEST
+
+if TYPE_CHECKING:
+    from common.types import User
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +53,25 @@ Handling = ServiceRequest.Handling
 
 # Handling a request resolved without being forwarded may have.
 DIRECT_HANDLING = (Handling.ON_SITE, Handling.COORDINATED)
+# A reply is recorded as a step from a state to itself; it tells the enterprise alone, with
+# the request's own email and links (the workflow, told differently; not registered).
+REPLY = dataclasses.replace(
+    SERVICE_REQUEST, next={}, tell=dict.fromkeys(Status.values, (ENTERPRISE,))
+)
 
 
-def _require_staff(acting_user: Any, permission: str) -> None:
+def _require_staff(acting_user: User, permission: str) -> None:
     if not (getattr(acting_user, "is_staff", False) and acting_user.has_perm(permission)):
         raise PermissionDenied(_("Only bureau staff handling requests may do this."))
 
 
-def _acts_for(acting_user: Any, enterprise: Enterprise) -> bool:
+def _require_desk(acting_user: User) -> None:
+    """The desk's staff (the actor of every request step) for what is not a step."""
+    if not DESK.holds(acting_user):
+        raise PermissionDenied(_("Only bureau staff handling requests may do this."))
+
+
+def _acts_for(acting_user: User, enterprise: Enterprise) -> bool:
     """An enterprise user whose approved link is to `enterprise`."""
     return (
         getattr(acting_user, "enterprise_id", None) == enterprise.pk
@@ -59,7 +79,7 @@ def _acts_for(acting_user: Any, enterprise: Enterprise) -> bool:
     )
 
 
-def _user(acting_user: Any) -> Any:
+def _user(acting_user: User | None) -> User | None:
     return acting_user if getattr(acting_user, "pk", None) else None
 
 
@@ -77,7 +97,7 @@ def service_visit_record(
     enterprise: Enterprise,
     visited_on: dt.date,
     visitors: str,
-    acting_user: Any,
+    acting_user: User,
     notes: str = "",
 ) -> ServiceVisit:
     """Record a visit of bureau staff to a firm (staff only). One visit per firm and day."""
@@ -109,9 +129,9 @@ def _new_request(
     registered_on: dt.date,
     category: str,
     description: str,
-    acting_user: Any,
+    acting_user: User,
     visit: ServiceVisit | None,
-    handler: Any,
+    handler: User | None,
     due_on: dt.date | None,
     reason: str,
 ) -> ServiceRequest:
@@ -137,23 +157,30 @@ def _new_request(
         raised_by=_user(acting_user),
     )
     save_with_audit(service_request, acting_user=acting_user, reason=reason)
-    ServiceRequestStatusChange.objects.create(
+    change = ServiceRequestStatusChange.objects.create(
         service_request=service_request,
         from_status="",
         to_status=Status.OPEN,
         acting_user=_user(acting_user),
     )
+    # The request now waits for the desk (its handler, once it has one); staff who register
+    # a request they handle themselves need no email about it.
+    if service_request.handler_id is None or service_request.handler_id != getattr(
+        acting_user, "pk", None
+    ):
+        step_notifications_write(SERVICE_REQUEST, service_request, change)
     return service_request
 
 
 @transaction.atomic
 def service_request_raise(
-    *, enterprise: Enterprise, category: str, description: str, acting_user: Any
+    *, enterprise: Enterprise, category: str, description: str, acting_user: User
 ) -> ServiceRequest:
     """An enterprise raises a request from the portal, registered today.
 
     Only a user acting for `enterprise` (approved link) may raise it. The request waits,
-    without a handler, for bureau staff to take it up.
+    without a handler, for bureau staff to take it up: every holder of the desk's permission
+    is notified (outbox rows, sent after commit).
     """
     if not _acts_for(acting_user, enterprise):
         raise PermissionDenied(_("You may raise requests only for your own enterprise."))
@@ -177,14 +204,15 @@ def service_request_register(
     registered_on: dt.date,
     category: str,
     description: str,
-    acting_user: Any,
+    acting_user: User,
     visit: ServiceVisit | None = None,
-    handler: Any = None,
+    handler: User | None = None,
     due_on: dt.date | None = None,
 ) -> ServiceRequest:
     """Staff register a request collected at a visit or by phone; they handle it by default.
 
-    The due date defaults to SERVICE_REQUEST_DUE_DAYS after registration.
+    The due date defaults to SERVICE_REQUEST_DUE_DAYS after registration. A handler other
+    than the acting staff member is notified that the request waits for them.
     """
     _require_staff(acting_user, "enterprises.add_servicerequest")
     return _new_request(
@@ -200,80 +228,20 @@ def service_request_register(
     )
 
 
-def _lock_for(service_request: ServiceRequest, target: str, acting_user: Any) -> ServiceRequest:
-    """The request, locked, once the actor may act and the transition table allows it."""
-    _require_staff(acting_user, "enterprises.change_servicerequest")
-    locked = (
-        ServiceRequest.objects.select_for_update()
-        .select_related("enterprise")
-        .get(pk=service_request.pk)
-    )
-    if not locked.can_become(target):
-        raise ValidationError(
-            _("This request is %(status)s and can no longer become %(target)s.")
-            % {"status": locked.get_status_display(), "target": Status(target).label}
-        )
+def _lock_for(service_request: ServiceRequest, target: str, acting_user: User) -> ServiceRequest:
+    """The request, locked alone, once the table has the step and the actor may make it."""
+    locked = lock(SERVICE_REQUEST, service_request, related=("enterprise",))
+    require_step(SERVICE_REQUEST, locked, target, acting_user)
     return locked
 
 
 def _record(
-    service_request: ServiceRequest, *, from_status: str, acting_user: Any, note: str, reason: str
+    service_request: ServiceRequest, target: str, *, acting_user: User, note: str, reason: str
 ) -> None:
-    save_with_audit(service_request, acting_user=acting_user, reason=reason)
-    change = ServiceRequestStatusChange.objects.create(
-        service_request=service_request,
-        from_status=from_status,
-        to_status=service_request.status,
-        note=note,
-        acting_user=_user(acting_user),
+    """Move the locked request to `target`: saved, recorded, next actors and firm told."""
+    move(
+        SERVICE_REQUEST, service_request, target, acting_user=acting_user, note=note, reason=reason
     )
-    _notify_on_commit(change)
-
-
-def _notify_on_commit(change: ServiceRequestStatusChange) -> None:
-    """Once the step is committed, tell the enterprise by email (a Celery task)."""
-    from enterprises.tasks import notify_service_request_change
-
-    transaction.on_commit(lambda: notify_service_request_change.delay(change.pk))
-
-
-def service_request_change_notify(*, change_id: int) -> int:
-    """Email the enterprise's approved, active users about one step of their request.
-
-    Returns the number of recipients; 0 when the step no longer exists or nobody of the
-    enterprise has an email address.
-    """
-    change = (
-        ServiceRequestStatusChange.objects.select_related(
-            "service_request__enterprise", "service_request__department"
-        )
-        .filter(pk=change_id)
-        .first()
-    )
-    if change is None:
-        return 0
-    service_request = change.service_request
-    recipients = sorted(
-        {
-            user.email
-            for user in service_request.enterprise.users.filter(
-                is_active=True, link_status="approved"
-            ).exclude(email="")
-        }
-    )
-    if not recipients:
-        return 0
-    path = reverse("enterprises:request_detail", args=[service_request.pk])
-    context = {
-        "change": change,
-        "service_request": service_request,
-        "url": settings.PORTAL_BASE_URL.rstrip("/") + path,
-    }
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string("enterprises/email/request_change_subject.txt", context)
-        body = render_to_string("enterprises/email/request_change.txt", context)
-    send_mail(" ".join(subject.split()), body, None, recipients)
-    return len(recipients)
 
 
 @transaction.atomic
@@ -281,7 +249,7 @@ def service_request_forward(
     *,
     service_request: ServiceRequest,
     department: Department | None,
-    acting_user: Any,
+    acting_user: User,
     note: str = "",
     due_on: dt.date | None = None,
 ) -> ServiceRequest:
@@ -294,8 +262,6 @@ def service_request_forward(
         )
     if not department.active:
         raise ValidationError({"department": _("This department no longer takes requests.")})
-    from_status = locked.status
-    locked.status = Status.FORWARDED
     locked.handling = Handling.FORWARDED
     locked.department = department
     if due_on is not None:
@@ -303,11 +269,7 @@ def service_request_forward(
     if locked.handler_id is None:
         locked.handler = acting_user
     _record(
-        locked,
-        from_status=from_status,
-        acting_user=acting_user,
-        note=note.strip(),
-        reason="forwarded",
+        locked, Status.FORWARDED, acting_user=acting_user, note=note.strip(), reason="forwarded"
     )
     return locked
 
@@ -318,7 +280,7 @@ def service_request_resolve(
     service_request: ServiceRequest,
     resolved_on: dt.date | None,
     note: str,
-    acting_user: Any,
+    acting_user: User,
     handling: str = "",
 ) -> ServiceRequest:
     """Resolve a request (staff) with the date and a note the enterprise will read.
@@ -343,70 +305,67 @@ def service_request_resolve(
         )
     if errors:
         raise ValidationError(errors)
-    from_status = locked.status
     if locked.status == Status.OPEN:
         locked.handling = handling
-    locked.status = Status.RESOLVED
     locked.resolved_on = resolved_on
     locked.resolution_note = note
     if locked.handler_id is None:
         locked.handler = acting_user
-    _record(locked, from_status=from_status, acting_user=acting_user, note=note, reason="resolved")
+    _record(locked, Status.RESOLVED, acting_user=acting_user, note=note, reason="resolved")
     return locked
 
 
 @transaction.atomic
 def service_request_close(
-    *, service_request: ServiceRequest, reason: str, acting_user: Any
+    *, service_request: ServiceRequest, reason: str, acting_user: User
 ) -> ServiceRequest:
     """Close a request without resolving it (staff), with the reason the enterprise will read."""
     locked = _lock_for(service_request, Status.CLOSED, acting_user)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for closing without resolution.")})
-    from_status = locked.status
-    locked.status = Status.CLOSED
     locked.closed_reason = reason
-    _record(locked, from_status=from_status, acting_user=acting_user, note=reason, reason="closed")
+    _record(locked, Status.CLOSED, acting_user=acting_user, note=reason, reason="closed")
     return locked
 
 
 @transaction.atomic
 def service_request_reply(
-    *, service_request: ServiceRequest, note: str, acting_user: Any
+    *, service_request: ServiceRequest, note: str, acting_user: User
 ) -> ServiceRequestStatusChange:
     """A staff reply to the enterprise that leaves the status as it is (recorded as a step
-    from the status to itself)."""
-    _require_staff(acting_user, "enterprises.change_servicerequest")
-    locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
+    from the status to itself); the enterprise is notified (outbox rows, sent after commit)."""
+    _require_desk(acting_user)
+    locked = lock(SERVICE_REQUEST, service_request, related=("enterprise",))
     note = note.strip()
     if not note:
         raise ValidationError({"note": _("Write the reply.")})
-    change = ServiceRequestStatusChange.objects.create(
+    change = ServiceRequestStatusChange(
         service_request=locked,
         from_status=locked.status,
         to_status=locked.status,
         note=note,
         acting_user=_user(acting_user),
     )
-    _notify_on_commit(change)
+    save_with_audit(change, acting_user=acting_user)
+    step_notifications_write(REPLY, locked, change)
     return change
 
 
 @transaction.atomic
 def service_request_update(
-    *, service_request: ServiceRequest, acting_user: Any, **fields: Any
+    *, service_request: ServiceRequest, acting_user: User, **fields: Any
 ) -> ServiceRequest:
     """Staff correct a request's details (category, description, visit, handler, due date).
 
     The status and everything a transition sets are changed only by the transitions.
     """
-    _require_staff(acting_user, "enterprises.change_servicerequest")
+    _require_desk(acting_user)
     allowed = {"category", "description", "visit", "handler", "due_on", "registered_on"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"Not editable outside a transition: {sorted(unknown)}")
-    locked = ServiceRequest.objects.select_for_update().get(pk=service_request.pk)
+    locked = lock(SERVICE_REQUEST, service_request)
     for name, value in fields.items():
         setattr(locked, name, value)
     save_with_audit(locked, acting_user=acting_user, reason="details corrected")
@@ -458,7 +417,7 @@ def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
     if not claimed:
         return False
     for item in overdue:
-        item.days_overdue = (day - item.effective_due_on).days  # type: ignore[attr-defined]
+        item.days_overdue = (day - item.effective_due_on).days
     context = {"handler": handler, "day": day, "requests": overdue}
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string("enterprises/email/overdue_digest_subject.txt", context)
@@ -484,7 +443,7 @@ def project_recommendation_create(
     level: str,
     title: str,
     year: int,
-    acting_user: Any,
+    acting_user: User,
     notes: str = "",
 ) -> ProjectRecommendation:
     """Start preparing a firm's project for a programme (staff)."""
@@ -507,31 +466,24 @@ def project_recommendation_create(
 
 
 def _lock_recommendation(
-    recommendation: ProjectRecommendation, target: str, acting_user: Any
+    recommendation: ProjectRecommendation, target: str, acting_user: User
 ) -> ProjectRecommendation:
-    _require_staff(acting_user, "enterprises.change_projectrecommendation")
-    locked = ProjectRecommendation.objects.select_for_update().get(pk=recommendation.pk)
-    if not locked.can_become(target):
-        raise ValidationError(
-            _("This recommendation is %(status)s and can no longer become %(target)s.")
-            % {
-                "status": locked.get_status_display(),
-                "target": ProjectRecommendation.Status(target).label,
-            }
-        )
+    """The recommendation, locked alone, once the table has the step and the actor may."""
+    locked = lock(PROJECT_RECOMMENDATION, recommendation, related=("enterprise",))
+    require_step(PROJECT_RECOMMENDATION, locked, target, acting_user)
     return locked
 
 
 def _record_recommendation(
-    recommendation: ProjectRecommendation, *, from_status: str, acting_user: Any, note: str
+    recommendation: ProjectRecommendation, target: str, *, acting_user: User, note: str
 ) -> None:
-    save_with_audit(recommendation, acting_user=acting_user, reason=recommendation.status)
-    ProjectRecommendationStatusChange.objects.create(
-        recommendation=recommendation,
-        from_status=from_status,
-        to_status=recommendation.status,
-        note=note.strip(),
-        acting_user=_user(acting_user),
+    move(
+        PROJECT_RECOMMENDATION,
+        recommendation,
+        target,
+        acting_user=acting_user,
+        note=note,
+        reason=target,
     )
 
 
@@ -540,7 +492,7 @@ def project_recommendation_recommend(
     *,
     recommendation: ProjectRecommendation,
     recommended_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
     note: str = "",
 ) -> ProjectRecommendation:
     """The bureau puts the project forward to the programme (staff)."""
@@ -550,10 +502,10 @@ def project_recommendation_recommend(
     _check_not_future(
         recommended_on, "recommended_on", _("The recommendation date cannot be in the future.")
     )
-    from_status = locked.status
-    locked.status = ProjectRecommendation.Status.RECOMMENDED
     locked.recommended_on = recommended_on
-    _record_recommendation(locked, from_status=from_status, acting_user=acting_user, note=note)
+    _record_recommendation(
+        locked, ProjectRecommendation.Status.RECOMMENDED, acting_user=acting_user, note=note
+    )
     return locked
 
 
@@ -562,7 +514,7 @@ def _decide(
     *,
     target: str,
     decided_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
     note: str,
     funding_amount: Decimal | None,
 ) -> ProjectRecommendation:
@@ -572,11 +524,9 @@ def _decide(
         raise ValidationError(
             {"decided_on": _("The decision date cannot be before the recommendation date.")}
         )
-    from_status = locked.status
-    locked.status = target
     locked.decided_on = decided_on
     locked.funding_amount = funding_amount
-    _record_recommendation(locked, from_status=from_status, acting_user=acting_user, note=note)
+    _record_recommendation(locked, target, acting_user=acting_user, note=note)
     return locked
 
 
@@ -586,7 +536,7 @@ def project_recommendation_fund(
     recommendation: ProjectRecommendation,
     funding_amount: Decimal | None,
     decided_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
     note: str = "",
 ) -> ProjectRecommendation:
     """Record that the programme funded the project, with the amount in yuan (staff)."""
@@ -609,7 +559,7 @@ def project_recommendation_decline(
     *,
     recommendation: ProjectRecommendation,
     decided_on: dt.date,
-    acting_user: Any,
+    acting_user: User,
     note: str = "",
 ) -> ProjectRecommendation:
     """Record that the programme did not fund the project (staff)."""

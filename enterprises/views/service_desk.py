@@ -30,9 +30,12 @@ from enterprises.forms import (
     ServiceRequestReplyForm,
     ServiceRequestResolveForm,
 )
+from enterprises.models import ServiceRequest
 from enterprises.views.registry import _add_errors, enterprise_member_required
+from enterprises.workflows import DESK, SERVICE_REQUEST
 
 View = Callable[..., HttpResponse]
+Status = ServiceRequest.Status
 DESK_PAGE_SIZE = 50
 
 # ----------------------------------------------------------------------- enterprise side
@@ -126,21 +129,24 @@ def desk(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _transition_forms(service_request: Any, data: Any = None, bound: str = "") -> dict[str, Form]:
-    """The forms of the steps open to this request; only `bound` gets the posted data."""
-    status = service_request.status
+def _transition_forms(
+    service_request: Any, user: Any, data: Any = None, bound: str = ""
+) -> dict[str, Form]:
+    """The forms of the steps this user may make on this request now (the workflow's table
+    and actors); only `bound` gets the posted data."""
+    steps = SERVICE_REQUEST.steps_for(user, service_request)
     forms: dict[str, Form] = {}
 
     def make(name: str, cls: Any, **kwargs: Any) -> None:
         forms[name] = cls(data if bound == name else None, prefix=name, **kwargs)
 
-    if service_request.can_become("forwarded"):
+    if Status.FORWARDED in steps:
         make("forward", ServiceRequestForwardForm)
-    if service_request.can_become("resolved"):
+    if Status.RESOLVED in steps:
         make("resolve", ServiceRequestResolveForm, service_request=service_request)
-    if service_request.can_become("closed"):
+    if Status.CLOSED in steps:
         make("close", ServiceRequestCloseForm)
-    if status in service_request.PENDING_STATUSES:
+    if service_request.is_pending and DESK.holds(user):
         make("reply", ServiceRequestReplyForm)
     return forms
 
@@ -148,7 +154,8 @@ def _transition_forms(service_request: Any, data: Any = None, bound: str = "") -
 @desk_view
 def desk_request(request: HttpRequest, pk: int) -> HttpResponse:
     service_request = selectors.desk_request_get(user=request.user, pk=pk)
-    return _render_desk_request(request, service_request, _transition_forms(service_request))
+    forms = _transition_forms(service_request, request.user)
+    return _render_desk_request(request, service_request, forms)
 
 
 def _render_desk_request(request: HttpRequest, service_request: Any, forms: dict) -> HttpResponse:
@@ -178,7 +185,7 @@ STEP_SERVICES: dict[str, tuple[Callable[..., Any], str]] = {
 @require_POST
 def desk_request_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     service_request = selectors.desk_request_get(user=request.user, pk=pk)
-    forms = _transition_forms(service_request, request.POST, bound=step)
+    forms = _transition_forms(service_request, request.user, request.POST, bound=step)
     form = forms.get(step)
     if form is None or step not in STEP_SERVICES:
         messages.error(request, _("This step is not open to the request any more."))

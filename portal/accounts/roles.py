@@ -78,6 +78,7 @@ _SUBSIDY_RECORDS = (
     "rdaudit",
     "claimattachment",
     "paymentbatch",
+    "paymentbatchstatuschange",
 )
 # What a signer reads to judge a claim, and nothing it could change: the claim with its
 # timeline, signatures, objections, documents and audit; the policy it is paid under; the
@@ -172,6 +173,7 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "subsidies.view_paymentbatch",
         "subsidies.add_paymentbatch",
         "subsidies.change_paymentbatch",
+        "subsidies.view_paymentbatchstatuschange",
     ),
     # The desks of these roles are web pages scoped to their organisation, not admin.
     Role.BANK_OFFICER: (),

@@ -15,9 +15,13 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from common.lib import uscc as uscc_lib
+from common.notifications import absolute, notification_write
+from common.workflow import Permission
 from enterprises.models import uscc_error_message
 from enterprises.services import enterprise_get_or_create_pending, enterprise_update_contact
 from loans.models import Bank
@@ -25,6 +29,9 @@ from portal.accounts.models import SecurityEvent, User
 from portal.accounts.roles import Role, can_decide_links
 
 LinkStatus = User.LinkStatus
+
+# The staff who decide links (the right `can_decide_links` asks for): told of each sign-up.
+LINK_DECIDERS = Permission("accounts.change_user", gettext_lazy("staff deciding account links"))
 
 # Allowed link transitions: staff decide a pending link, may reconsider a rejection and may
 # withdraw an approval (the user then sees the "not approved" page again).
@@ -64,8 +71,9 @@ def enterprise_user_signup(
     The username is the email address (lower-cased), so the user logs in with it. The user can
     log in at once but sees only the "waiting for approval" page until staff approve the link.
     A code not yet in the registry creates a pending enterprise carrying the contact details;
-    an existing enterprise is left untouched. Raises ValidationError (nothing saved) for an
-    invalid code, a taken email or a weak password.
+    an existing enterprise is left untouched. The staff who decide links are notified (outbox
+    rows, sent after commit) with a link to the accounts waiting for them. Raises
+    ValidationError (nothing saved) for an invalid code, a taken email or a weak password.
     """
     address = normalise_email(email)
     if email_taken(address):
@@ -103,7 +111,34 @@ def enterprise_user_signup(
             contact_phone=phone,
             contact_email=address,
         )
+    _tell_link_deciders(user=user, created=created)
     return user
+
+
+def _tell_link_deciders(*, user: User, created: bool) -> None:
+    """Write one notification per staff member who decides links, linking to the accounts
+    list filtered to this waiting account (where the approve and reject actions are)."""
+    path = (
+        reverse("admin:accounts_user_changelist")
+        + "?"
+        + urlencode({"link_status__exact": LinkStatus.PENDING, "q": user.username})
+    )
+    context = {
+        "user": user,
+        "enterprise": user.enterprise,
+        "created": created,
+        "url": absolute(path),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("accounts/email/signup_waiting_subject.txt", context)
+        body = render_to_string("accounts/email/signup_waiting.txt", context)
+    notification_write(
+        recipients=LINK_DECIDERS.recipients().order_by("pk"),
+        subject=subject,
+        body=body,
+        path=path,
+        kind="signup",
+    )
 
 
 def _check_staff(acting_user: User) -> None:

@@ -52,6 +52,68 @@ from subsidies.services.base import (
 from subsidies.workflows.claims import CLAIM, SIGNATURES
 
 
+def _new_claim(
+    *,
+    programme: str,
+    year: int,
+    enterprise: Enterprise | None,
+    incubator: Incubator | None,
+    rent_month_from: int | None,
+    rent_month_to: int | None,
+    claimed_amount: Decimal | None,
+    description: str,
+) -> SubsidyClaim:
+    """The claim a draft would save, checked and computed, not saved."""
+    carrier = programme in CARRIER_PROGRAMMES
+    if (carrier and incubator is None) or (not carrier and enterprise is None):
+        raise ValidationError(_("Choose who claims."))
+    policy = _policy_for(programme, year)
+    claim = SubsidyClaim(
+        programme=programme,
+        year=year,
+        policy=policy,
+        enterprise=None if carrier else enterprise,
+        incubator=incubator if carrier else None,
+        rent_month_from=rent_month_from if programme == Programme.RENT else None,
+        rent_month_to=rent_month_to if programme == Programme.RENT else None,
+        claimed_amount=claimed_amount,
+        description=description.strip(),
+    )
+    claim.full_clean(exclude=["eligible_amount"], validate_constraints=False)
+    # Paying twice for the same rent months is the more telling message, so it comes first.
+    _check_not_paid_elsewhere(claim)
+    _check_not_duplicate(claim)
+    _compute(claim)
+    _check_not_paid_elsewhere(claim)
+    return claim
+
+
+def subsidy_claim_check_new(
+    *,
+    programme: str,
+    year: int,
+    enterprise: Enterprise | None = None,
+    incubator: Incubator | None = None,
+    rent_month_from: int | None = None,
+    rent_month_to: int | None = None,
+    claimed_amount: Decimal | None = None,
+    description: str = "",
+) -> None:
+    """Refuse a claim a draft would refuse (no policy that year, a claim of the programme
+    and year already, nothing due, paying again), keyed by field where there is one. Reads
+    only, so a form can show the refusal before anything is saved."""
+    _new_claim(
+        programme=programme,
+        year=year,
+        enterprise=enterprise,
+        incubator=incubator,
+        rent_month_from=rent_month_from,
+        rent_month_to=rent_month_to,
+        claimed_amount=claimed_amount,
+        description=description,
+    )
+
+
 @transaction.atomic
 def subsidy_claim_draft(
     *,
@@ -65,43 +127,34 @@ def subsidy_claim_draft(
     claimed_amount: Decimal | None = None,
     description: str = "",
 ) -> SubsidyClaim:
-    """Start a claim (the claimant, or staff for it) with its eligible amount computed.
+    """Start a claim (the claimant, or staff for it) with its eligible amount computed; the
+    claimant is told it waits for them to submit it.
 
     Refused when the programme has no policy that year, the claimant already has a claim of
     the programme and year, the registry shows nothing due, or it would pay again for what
     another claim paid.
     """
     carrier = programme in CARRIER_PROGRAMMES
-    if carrier:
-        enterprise = None
-    else:
-        incubator = None
     if not (
         _is_staff_with(acting_user, "subsidies.add_subsidyclaim")
-        or acts_for_claimant(acting_user, enterprise=enterprise, incubator=incubator)
+        or acts_for_claimant(
+            acting_user,
+            enterprise=None if carrier else enterprise,
+            incubator=incubator if carrier else None,
+        )
     ):
         raise PermissionDenied(_("You may claim only for your own organisation."))
-    if (carrier and incubator is None) or (not carrier and enterprise is None):
-        raise ValidationError(_("Choose who claims."))
-    policy = _policy_for(programme, year)
-    claim = SubsidyClaim(
+    claim = _new_claim(
         programme=programme,
         year=year,
-        policy=policy,
         enterprise=enterprise,
         incubator=incubator,
-        rent_month_from=rent_month_from if programme == Programme.RENT else None,
-        rent_month_to=rent_month_to if programme == Programme.RENT else None,
+        rent_month_from=rent_month_from,
+        rent_month_to=rent_month_to,
         claimed_amount=claimed_amount,
-        description=description.strip(),
-        created_by=_user(acting_user),
+        description=description,
     )
-    claim.full_clean(exclude=["eligible_amount"], validate_constraints=False)
-    # Paying twice for the same rent months is the more telling message, so it comes first.
-    _check_not_paid_elsewhere(claim)
-    _check_not_duplicate(claim)
-    _compute(claim)
-    _check_not_paid_elsewhere(claim)
+    claim.created_by = _user(acting_user)
     try:
         with transaction.atomic():
             save_with_audit(claim, acting_user=acting_user, reason="drafted")

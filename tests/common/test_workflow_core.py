@@ -104,7 +104,8 @@ def test_a_step_records_and_tells_the_next_actor_with_a_link_for_them(request_ro
         "转区发改委",
     )
     told = Notification.objects.order_by("recipient_id")
-    assert [n.recipient for n in told] == [staff, colleague]
+    # the person who made the step is not told of it; the inactive account is not told
+    assert [n.recipient for n in told] == [colleague]
     first = told[0]
     assert first.url.endswith(f"/admin/enterprises/servicerequest/{row.pk}/change/")
     assert "等待您处理" in first.subject or "Waiting" not in first.subject

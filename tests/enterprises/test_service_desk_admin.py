@@ -140,24 +140,6 @@ def test_admin_change_cannot_touch_the_status(staff_client, staff):
     assert service_request.history.latest().history_change_reason == "details corrected"
 
 
-def _recommendation_post(recommendation, **step) -> dict:
-    data = {
-        "programme": recommendation.programme,
-        "level": recommendation.level,
-        "title": recommendation.title,
-        "year": recommendation.year,
-        "notes": "",
-        "step": "",
-        "step_date": "",
-        "funding_wan": "",
-        "step_note": "",
-        "status_changes-TOTAL_FORMS": "0",
-        "status_changes-INITIAL_FORMS": "0",
-    }
-    data.update(step)
-    return data
-
-
 def test_recommendation_moves_through_its_workflow_in_admin(staff_client, staff):
     response = staff_client.post(
         reverse("admin:enterprises_projectrecommendation_add"),
@@ -176,24 +158,30 @@ def test_recommendation_moves_through_its_workflow_in_admin(staff_client, staff)
     recommendation = ProjectRecommendation.objects.get()
     url = reverse("admin:enterprises_projectrecommendation_change", args=[recommendation.pk])
 
+    def step_url(target: str) -> str:
+        return reverse(
+            "admin:enterprises_projectrecommendation_step", args=[recommendation.pk, target]
+        )
+
+    # The change page offers the one step open to it as a button.
+    page = staff_client.get(url).content.decode()
+    assert step_url("recommended") in page and step_url("funded") not in page
     response = staff_client.post(
-        url, _recommendation_post(recommendation, step="recommend", step_date="2025-03-01")
+        step_url("recommended"), {"recommended_on": "2025-03-01", "note": ""}
     )
     assert response.status_code == 302
+    page = staff_client.get(url).content.decode()
+    assert step_url("funded") in page and step_url("not_funded") in page
+    assert step_url("recommended") not in page
     # Funding without an amount is refused at the field, and nothing changes.
-    response = staff_client.post(
-        url, _recommendation_post(recommendation, step="fund", step_date="2025-09-01")
-    )
+    response = staff_client.post(step_url("funded"), {"decided_on": "2025-09-01", "note": ""})
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors["funding_wan"]
+    assert response.context["form"].errors["funding_amount"]
     recommendation.refresh_from_db()
     assert recommendation.status == "recommended"
 
     response = staff_client.post(
-        url,
-        _recommendation_post(
-            recommendation, step="fund", step_date="2025-09-01", funding_wan="300"
-        ),
+        step_url("funded"), {"decided_on": "2025-09-01", "funding_amount": "300", "note": ""}
     )
     assert response.status_code == 302
     recommendation.refresh_from_db()
@@ -205,6 +193,59 @@ def test_recommendation_moves_through_its_workflow_in_admin(staff_client, staff)
         "recommended",
         "funded",
     ]
+    # A finished recommendation offers no step, and a step's page refuses.
+    page = staff_client.get(url).content.decode()
+    assert "/step/" not in page
+    assert (
+        staff_client.post(step_url("not_funded"), {"decided_on": "2025-09-01"}).status_code == 403
+    )
+
+
+def test_the_details_form_cannot_move_the_recommendation(staff_client):
+    recommendation = ProjectRecommendationFactory()
+    url = reverse("admin:enterprises_projectrecommendation_change", args=[recommendation.pk])
+    response = staff_client.post(
+        url,
+        {
+            "programme": recommendation.programme,
+            "level": recommendation.level,
+            "title": "新题目",
+            "year": recommendation.year,
+            "notes": "",
+            "status": "funded",  # read-only: ignored
+            "step": "fund",  # no such field any more
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    recommendation.refresh_from_db()
+    assert (recommendation.title, recommendation.status) == ("新题目", "preparing")
+    assert not recommendation.status_changes.exists()
+
+
+def test_a_request_change_page_offers_the_desk_steps_as_buttons(staff_client, staff):
+    service_request = ServiceRequestFactory()
+    url = reverse("admin:enterprises_servicerequest_change", args=[service_request.pk])
+    page = staff_client.get(url).content.decode()
+    for target in ("forwarded", "resolved", "closed"):
+        assert (
+            reverse("admin:enterprises_servicerequest_step", args=[service_request.pk, target])
+            in page
+        )
+    response = staff_client.post(
+        reverse("admin:enterprises_servicerequest_step", args=[service_request.pk, "closed"]),
+        {"reason": ""},
+    )
+    assert response.status_code == 200 and response.context["form"].errors["reason"]
+    response = staff_client.post(
+        reverse("admin:enterprises_servicerequest_step", args=[service_request.pk, "closed"]),
+        {"reason": "企业已撤回"},
+    )
+    assert response.status_code == 302
+    service_request.refresh_from_db()
+    assert (service_request.status, service_request.closed_reason) == ("closed", "企业已撤回")
+    assert "/step/" not in staff_client.get(url).content.decode()
 
 
 def _upload(rows: list[list], name: str = "ledger.xlsx"):

@@ -191,17 +191,18 @@ def test_each_step_emails_the_enterprise_through_the_worker(
 
 
 @pytest.mark.django_db
-def test_a_step_queues_its_email_only_once_committed(django_capture_on_commit_callbacks):
+def test_a_reply_is_an_outbox_row_sent_only_once_committed(django_capture_on_commit_callbacks):
+    from common.models import Notification
+    from tests.portal.factories import EnterpriseUserFactory
+
     staff = get_user_model().objects.create_superuser(username="boss", password="x")
     service_request = ServiceRequestFactory()
+    member = EnterpriseUserFactory(enterprise=service_request.enterprise)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.service_request_reply(
             service_request=service_request, note="已收到", acting_user=staff
         )
+    told = Notification.objects.get()
+    assert (told.recipient, told.status) == (member, Notification.Status.PENDING)
+    assert "已收到" in told.body
     assert len(callbacks) == 1
-
-
-@pytest.mark.django_db
-def test_a_vanished_step_sends_nothing(smtp_server):
-    assert services.service_request_change_notify(change_id=987654) == 0
-    assert smtp_server.messages == []

@@ -304,11 +304,12 @@ def test_a_reply_keeps_the_status(enterprise_user, staff):
         services.service_request_reply(service_request=service_request, note="", acting_user=staff)
 
 
-def test_the_transition_table_is_the_one_the_services_follow():
-    table = ServiceRequest.TRANSITIONS
-    assert table["open"] == {"forwarded", "resolved", "closed"}
-    assert table["forwarded"] == {"resolved", "closed"}
-    assert table["resolved"] == table["closed"] == frozenset()
+def test_the_workflow_table_is_the_one_the_services_follow():
+    from enterprises.workflows import SERVICE_REQUEST
+
+    assert SERVICE_REQUEST.targets("open") == ["forwarded", "resolved", "closed"]
+    assert SERVICE_REQUEST.targets("forwarded") == ["resolved", "closed"]
+    assert SERVICE_REQUEST.targets("resolved") == SERVICE_REQUEST.targets("closed") == []
 
 
 def test_the_database_refuses_a_resolution_before_registration():

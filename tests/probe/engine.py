@@ -53,13 +53,15 @@ PLAUSIBLE = [
 ]
 
 # Tables whose rows record a request rather than change the portal: sessions, sign-in
-# attempts, the admin's own log, and audit history (which only accompanies a real write).
+# attempts, the admin's own log, and audit history and the notification outbox (which only
+# accompany a real write: a step's emails, a sign-up's email to staff).
 IGNORED_TABLES_PREFIXES = (
     "django_session",
     "axes_",
     "django_admin_log",
     "accounts_securityevent",
     "probe_clock",
+    "common_notification",
 )
 
 # What an organisation's user never writes, whatever the URL: the bureau's policy tables,

@@ -252,7 +252,8 @@ def test_finance_batches_exports_and_marks_paid_in_admin(client, actors):
     assert response.status_code == 302
     batch = PaymentBatch.objects.get()
     response = client.post(reverse("admin:subsidies_paymentbatch_add"), {"number": "2026-07"})
-    assert response.status_code == 200 and b"A batch with this number exists" in response.content
+    assert response.status_code == 200 and response.context["adminform"].form.errors["number"]
+    assert PaymentBatch.objects.count() == 1
     add = reverse("admin:subsidies_paymentbatch_do", args=[batch.pk, "add"])
     assert client.post(add, {"claims": [claim.pk]}).status_code == 302
     response = client.post(
@@ -278,6 +279,9 @@ def test_finance_batches_exports_and_marks_paid_in_admin(client, actors):
     claim.refresh_from_db()
     assert claim.status == S.PAID
     assert [c.to_status for c in batch.status_changes.all()] == ["open", "exported", "paid"]
+    # finance read the batch's record on its page
+    page = client.get(reverse("admin:subsidies_paymentbatch_change", args=[batch.pk]))
+    assert b"Payment batch status changes" in page.content
 
 
 def test_recognition_in_admin_drafts_the_reward(client, actors):
@@ -295,20 +299,27 @@ def test_recognition_in_admin_drafts_the_reward(client, actors):
     assert response.status_code == 302
     application = HighTechApplication.objects.get()
     url = reverse("admin:subsidies_hightechapplication_change", args=[application.pk])
-    inline = _inlines("status_changes")
-    client.post(url, {**inline, "step": "pass", "note": ""})
+
+    def step_url(target: str) -> str:
+        return reverse("admin:subsidies_hightechapplication_step", args=[application.pk, target])
+
+    # Only the steps open from the current state are offered.
+    page = client.get(url).content.decode()
+    assert step_url("preliminary_passed") in page and step_url("recognised") not in page
+    assert client.post(step_url("recognised"), {"certificate": "GR000"}).status_code == 403
+    assert client.post(step_url("preliminary_passed"), {"note": ""}).status_code == 302
+    page = client.get(url).content.decode()
+    assert step_url("recognised") in page and step_url("not_recognised") in page
     certificate = HighTechCertificateFactory(
         enterprise=actors.enterprise,
         issued_on=dt.date(YEAR, 11, 20),
         kind=HighTechCertificate.Kind.NEW,
     )
-    response = client.post(
-        url, {**inline, "step": "recognise", "certificate_number": "GR000", "note": ""}
-    )
+    response = client.post(step_url("recognised"), {"certificate": "GR000"})
     assert b"No certificate has this number" in response.content
-    response = client.post(
-        url, {**inline, "step": "recognise", "certificate_number": certificate.number, "note": ""}
-    )
+    application.refresh_from_db()
+    assert application.status == HighTechApplication.Status.PRELIMINARY_PASSED
+    response = client.post(step_url("recognised"), {"certificate": certificate.number})
     assert response.status_code == 302
     claim = SubsidyClaim.objects.get()
     assert (claim.programme, claim.status, claim.eligible_amount) == (
@@ -316,3 +327,19 @@ def test_recognition_in_admin_drafts_the_reward(client, actors):
         S.DRAFT,
         D("500000.00"),
     )
+
+
+def test_a_second_recommendation_of_the_year_is_refused_at_the_field(client, actors):
+    _login(client, actors.handler)
+    data = {
+        "enterprise": actors.enterprise.pk,
+        "year": YEAR,
+        "batch_number": 3,
+        "recommended_on": f"{YEAR}-04-01",
+    }
+    url = reverse("admin:subsidies_hightechapplication_add")
+    assert client.post(url, data).status_code == 302
+    response = client.post(url, {**data, "batch_number": 4})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["enterprise"]
+    assert HighTechApplication.objects.get().batch_number == 3

@@ -22,7 +22,7 @@ from tests.subsidies.factories import PaymentBatchFactory, SubsidyClaimFactory, 
 
 pytestmark = pytest.mark.django_db
 S = SubsidyClaim.Status
-migration = importlib.import_module("subsidies.migrations.0007_claim_signoffs_as_states")
+migration = importlib.import_module("subsidies.migrations.0008_claim_signoffs_as_states")
 
 
 def _taken_up(claim, by):

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subsidies', '0005_backfill_claim_payments'),
+        ('subsidies', '0006_high_tech_status_changes_on_common_record'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

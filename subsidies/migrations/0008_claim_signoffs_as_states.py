@@ -135,7 +135,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("subsidies", "0006_claim_signoff_states_and_batch_record"),
+        ("subsidies", "0007_claim_signoff_states_and_batch_record"),
     ]
 
     operations = [migrations.RunPython(forward, backward)]
