@@ -638,8 +638,9 @@ def _eligible(rng: random.Random, code: str) -> tuple[int, tuple[int, int] | Non
 
 
 def _claim(rng: random.Random, code: str, year: int, claimant: str, now: str) -> str | None:
-    """One claim's story (submission, review, audit for R&D, sign-off, 7-day public notice,
-    approval, payment batch, payment), cut at LOAN_TODAY; None when not even drafted."""
+    """One claim's story (submission, review, audit for R&D, three signatures, 7-day public
+    notice and its end, approval, payment batch, payment), cut at LOAN_TODAY; None when not
+    even drafted."""
     if code == "rd_investment":  # last year's R&D, audited: submitted early the next year
         submitted = dt.date(year + 1, 1, 10) + dt.timedelta(days=rng.randint(0, 120))
     else:
@@ -671,11 +672,14 @@ def _claim(rng: random.Random, code: str, year: int, claimant: str, now: str) ->
                 steps.append((day, "audit_assigned"))
                 day += dt.timedelta(days=rng.randint(30, 60))
                 steps.append((day, "audited"))
-            day += dt.timedelta(days=rng.randint(5, 20))
-            steps.append((day, "signed_off"))
+            # The three signatures, each a state: handler, section head, deputy director.
+            for signed in ("handler_signed", "section_head_signed", "signed_off"):
+                day += dt.timedelta(days=rng.randint(2, 7))
+                steps.append((day, signed))
             notice = day + dt.timedelta(days=rng.randint(1, 7))
             steps.append((notice, "in_notice"))
             dates["notice"] = notice
+            steps.append((notice + dt.timedelta(days=7), "notice_ended"))  # the system's step
             day = notice + dt.timedelta(days=7 + rng.randint(1, 10))
             if roll < 0.09:  # objections during the public notice
                 steps.append((day, "rejected"))

@@ -135,10 +135,9 @@ def _recipients(workflow: Workflow, obj: Any, actor: Any) -> list[Any]:
     """The people `actor` stands for on `obj`: the holder (or whoever holds their queue
     today) when a staff member has taken the record up, else every holder of the role."""
     from common.queue import queue_holders
-    from common.workflow import Permission
 
     holder = workflow.holder_id(obj)
-    if holder is not None and isinstance(actor, Permission):
+    if holder is not None and workflow.held_by_holder(actor):
         people = [u for u in queue_holders(holder) if actor.holds(u, obj)]
         if people:
             return people

@@ -169,9 +169,12 @@ class Workflow:
     its foreign key to the process's row. `links` gives, per actor key, the page that opens
     for that actor (staff default to the admin change page). `holder_field` names the staff
     member who took the record up: while set, the record waits for that person (or whoever
-    holds their queue) rather than every holder of the permission. `due_working_days`
-    gives per state how many working days the next actor has. `related` names the relations
-    `title`, `deadline` and `links` read, joined when the work queue lists the records.
+    holds their queue) rather than every holder of the permission; `held_actors` names the
+    actors (by key) the holder stands for, when not every permission of the process is the
+    holder's to act on (a handler who also holds finance's permission still leaves the
+    approved claim to finance). `due_working_days` gives per state how many working days the
+    next actor has. `related` names the relations `title`, `deadline` and `links` read,
+    joined when the work queue lists the records.
     """
 
     name: str
@@ -187,6 +190,7 @@ class Workflow:
     links: Mapping[str, Callable[[Any], str]] = field(default_factory=dict)
     title: Callable[[Any], str] = str
     holder_field: str | None = None
+    held_actors: tuple[str, ...] = ()
     due_working_days: Mapping[str, int] = field(default_factory=dict)
     deadline: Callable[[Any], dt.date | None] | None = None
     related: tuple[str, ...] = ()
@@ -246,6 +250,13 @@ class Workflow:
 
     def holder_id(self, obj: models.Model) -> int | None:
         return getattr(obj, f"{self.holder_field}_id", None) if self.holder_field else None
+
+    def held_by_holder(self, actor: Actor) -> bool:
+        """Whether the record's holder (when set) acts for `actor`: a permission actor named
+        in `held_actors`, or any permission actor when none is named."""
+        if not isinstance(actor, Permission):
+            return False
+        return not self.held_actors or actor.key in self.held_actors
 
 
 REGISTRY: dict[str, Workflow] = {}

@@ -38,6 +38,12 @@ app.conf.beat_schedule = {
         "task": "statistics.alert_stuck_deliveries",
         "schedule": crontab(minute="*/15"),
     },
+    # Every day at 00:10 Beijing time: subsidy claims whose public notice ended the day
+    # before move to "notice ended", and staff are told they wait for approval.
+    "subsidies-end-notices": {
+        "task": "subsidies.end_notices",
+        "schedule": crontab(hour=0, minute=10),
+    },
     # Every day at 08:30 Beijing time, before office hours start: each handler gets one
     # email listing their overdue service requests (never twice for the same day).
     "enterprises-overdue-digests": {

@@ -42,14 +42,31 @@ S = SubsidyClaim.Status
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Per programme, the stages its demo claims are left at (one claim each, different claimants).
+# A freshly submitted claim (the whole chain can be walked from it) and one whose public
+# notice has ended (it waits for staff to approve, then finance to batch and pay) are here
+# whatever day `seed_demo` runs: the notices are dated from that day.
 STAGES: dict[str, tuple[str, ...]] = {
-    Programme.RD_INVESTMENT: (S.AUDIT_ASSIGNED, S.PAID, S.REJECTED),
-    Programme.HTE_NEW: (S.SUBMITTED, S.IN_NOTICE, S.APPROVED, S.PAID),
+    Programme.RD_INVESTMENT: (S.AUDIT_ASSIGNED, S.AUDITED, S.PAID, S.REJECTED),
+    Programme.HTE_NEW: (S.SUBMITTED, S.IN_NOTICE, S.NOTICE_ENDED, S.APPROVED, S.PAID),
     Programme.HTE_RENEWAL: (S.UNDER_REVIEW, S.SIGNED_OFF, S.IN_BATCH),
     Programme.CARRIER_HTE: (S.SUBMITTED, S.APPROVED),
     Programme.CARRIER_LISTING: (S.IN_NOTICE,),
-    Programme.RENT: (S.DRAFT, S.RETURNED, S.UNDER_REVIEW, S.APPROVED, S.PAID),
+    Programme.RENT: (
+        S.DRAFT,
+        S.RETURNED,
+        S.UNDER_REVIEW,
+        S.SECTION_HEAD_SIGNED,
+        S.NOTICE_ENDED,
+        S.APPROVED,
+        S.PAID,
+    ),
 }
+# The signatures in order, with who gives each in the demo.
+SIGNERS = (
+    (S.HANDLER_SIGNED, SignOff.Stage.HANDLER, "staff"),
+    (S.SECTION_HEAD_SIGNED, SignOff.Stage.SECTION_HEAD, "head"),
+    (S.SIGNED_OFF, SignOff.Stage.DEPUTY_DIRECTOR, "deputy"),
+)
 
 
 class Cast:
@@ -86,8 +103,13 @@ def _save(user: User, admin: User) -> None:
 def _contact_for(owner: Enterprise | Incubator, admin: User) -> User:
     """An account without a login that stands for a firm or carrier in the demo."""
     carrier = isinstance(owner, Incubator)
+    username = f"demo-{'carrier' if carrier else 'firm'}-{owner.pk}"
+    # An address, so the claim's emails to the claimant are sent (to the console) rather
+    # than failing for want of one: the firm's contact address, or a demo one.
+    email = getattr(owner, "contact_email", "") or f"{username}@demo.kjj.example.cn"
     user = User(
-        username=f"demo-{'carrier' if carrier else 'firm'}-{owner.pk}",
+        username=username,
+        email=email,
         organisation_kind="incubator" if carrier else "enterprise",
         link_status=User.LinkStatus.APPROVED,
         link_decided_by=admin,
@@ -183,14 +205,12 @@ def _advance(cast: Cast, claim: SubsidyClaim, target: str, today: dt.date, n: in
         _audit(cast, claim, complete=target != S.AUDIT_ASSIGNED, scale=1 + n % 3)
         if target in (S.AUDIT_ASSIGNED, S.AUDITED):
             return
-    for stage, who in (
-        (SignOff.Stage.HANDLER, cast.staff),
-        (SignOff.Stage.SECTION_HEAD, cast.head),
-        (SignOff.Stage.DEPUTY_DIRECTOR, cast.deputy),
-    ):
-        services.subsidy_claim_sign(claim=claim, stage=stage, acting_user=who)
-    if target == S.SIGNED_OFF:
-        return
+    for state, stage, who in SIGNERS:
+        services.subsidy_claim_sign(claim=claim, stage=stage, acting_user=getattr(cast, who))
+        if target == state:
+            return
+    # A notice still running ends in three days; the others ended a week ago, and the
+    # system has ended them (as its daily run would have).
     ends_on = today + dt.timedelta(days=3) if target == S.IN_NOTICE else today - dt.timedelta(7)
     services.subsidy_claim_publish_notice(
         claim=claim,
@@ -199,6 +219,9 @@ def _advance(cast: Cast, claim: SubsidyClaim, target: str, today: dt.date, n: in
         acting_user=cast.staff,
     )
     if target == S.IN_NOTICE:
+        return
+    services.subsidy_claim_end_notice(claim=claim, today=today)
+    if target == S.NOTICE_ENDED:
         return
     claim.refresh_from_db()
     assert claim.eligible_amount is not None
@@ -321,7 +344,8 @@ def seed(*, admin: User, today: dt.date) -> int:
 
 def _demo_firm_claim(cast: Cast, year: int, today: dt.date) -> int:
     """The `enterprise` login's R&D claim: audited, signed by the handler only, so its page
-    shows the computed amount, the policy version and who has yet to sign."""
+    shows the computed amount, the policy version and who has yet to sign (it waits for the
+    section head)."""
     user = User.objects.filter(username="enterprise").first()
     if user is None or user.enterprise is None:
         return 0
@@ -332,8 +356,7 @@ def _demo_firm_claim(cast: Cast, year: int, today: dt.date) -> int:
         claimed_amount=Decimal("380000"),
         acting_user=user,
     )
-    _advance(cast, claim, S.AUDITED, today, 2)
-    services.subsidy_claim_sign(claim=claim, stage=SignOff.Stage.HANDLER, acting_user=cast.staff)
+    _advance(cast, claim, S.HANDLER_SIGNED, today, 2)
     return 1
 
 

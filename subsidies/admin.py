@@ -1,30 +1,35 @@
 """Staff and finance admin of subsidies. Saves and transitions go through the services.
 
-A claim, a high-tech application and a payment batch move through their workflow from their
-change form: the chosen step runs its service while the form is validated, so a refusal
-(over budget, out of order, a batch already exported) shows at the field and nothing is
+A claim and a payment batch move through their workflow from their change page: the page
+offers only the steps this user may make now (`subsidies.workflows.claims`), its form only
+validates the step's inputs, and the step's service runs when the admin saves; a refusal
+(over budget, out of order, a batch already exported) comes back as a message and nothing is
 saved. Claims import and export their ledger (subsidies.resources).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.forms.models import construct_instance
-from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
-from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin, today
+from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin
 from common.audit import save_with_audit
-from common.errors import put_on_form
+from common.errors import messages_of, put_on_form
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
 from subsidies import services
@@ -36,6 +41,7 @@ from subsidies.models import (
     HighTechApplicationStatusChange,
     Objection,
     PaymentBatch,
+    PaymentBatchStatusChange,
     RDAudit,
     SignOff,
     SubsidyClaim,
@@ -44,6 +50,9 @@ from subsidies.models import (
 )
 from subsidies.resources import SubsidyLedgerResource
 from subsidies.services.recognition import high_tech_application_check_new
+from subsidies.workflows.claims import BATCH, CLAIM, FINANCE, SIGNATURES, STAFF
+
+S = SubsidyClaim.Status
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -164,7 +173,95 @@ class ObjectionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+@dataclass(frozen=True)
+class PageAction:
+    """A write of a record's page that is not a step of its workflow (an objection recorded
+    during the notice, claims put in a batch): `form(obj, data, files)` asks for its
+    inputs, `service(obj, acting_user, cleaned_data)` makes it, `available(obj, user)` says
+    when the page offers it."""
+
+    service: Callable[[Any, Any, dict[str, Any]], Any]
+    form: Callable[..., forms.Form]
+    label: Any
+    available: Callable[[Any, Any], bool]
+
+
+class PageActionsMixin:
+    """Buttons beside the workflow's for a page's other writes, each on its own page that
+    calls the service and shows a refusal at the field (as `WorkflowStepsMixin`'s steps)."""
+
+    page_actions: dict[str, PageAction] = {}
+
+    def get_urls(self) -> list[Any]:
+        meta = self.model._meta  # type: ignore[attr-defined]
+        own = [
+            path(
+                "<path:object_id>/do/<str:key>/",
+                self.admin_site.admin_view(self.page_action_view),  # type: ignore[attr-defined]
+                name=f"{meta.app_label}_{meta.model_name}_do",
+            )
+        ]
+        return own + super().get_urls()  # type: ignore[misc]
+
+    def _action_url(self, obj: Any, key: str) -> str:
+        meta = self.model._meta  # type: ignore[attr-defined]
+        return reverse(f"admin:{meta.app_label}_{meta.model_name}_do", args=[obj.pk, key])
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None and obj.pk:
+            context["workflow_steps"] = [
+                *context.get("workflow_steps", []),
+                *(
+                    (action.label, self._action_url(obj, key))
+                    for key, action in self.page_actions.items()
+                    if action.available(obj, request.user)
+                ),
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)  # type: ignore[misc]
+
+    def page_action_view(self, request: HttpRequest, object_id: str, key: str) -> HttpResponse:
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if obj is None or not self.has_view_or_change_permission(request, obj):  # type: ignore[attr-defined]
+            raise Http404
+        action = self.page_actions.get(key)
+        if action is None or not action.available(obj, request.user):
+            raise PermissionDenied(_("You may not do this on this record now."))
+        meta = self.model._meta  # type: ignore[attr-defined]
+        change_url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+        form = action.form(obj, request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                action.service(obj, request.user, form.cleaned_data)
+            except (ValidationError, PermissionDenied) as exc:
+                put_on_form(form, exc)
+            else:
+                messages.success(request, _("%(title)s: done.") % {"title": action.label})
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "opts": meta,
+            "original": obj,
+            "title": action.label,
+            "subtitle": str(obj),
+            "current_state": obj.get_status_display(),
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/common/workflow_step.html", context)
+
+
 class ClaimAddForm(forms.ModelForm):
+    """A claim drafted by staff for a claimant: the form asks the service whether it would
+    draft it (reads only), and the admin drafts it through the service when it saves."""
+
     class Meta:
         model = SubsidyClaim
         fields = (
@@ -178,159 +275,185 @@ class ClaimAddForm(forms.ModelForm):
             "description",
         )
 
-    acting_user: Any = None
-
     def _post_clean(self) -> None:
-        # The service decides (and computes the amount); the model is checked there.
-        pass
+        # Fill the instance (the admin logs and names it) but leave validating and saving
+        # the row to the service.
+        self.instance = construct_instance(self, self.instance, self._meta.fields)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
         try:
-            self.instance = services.subsidy_claim_draft(acting_user=self.acting_user, **cleaned)
+            services.subsidy_claim_check_new(**self.draft_values())
         except ValidationError as exc:
-            _put_errors(self, exc, {})
-        except PermissionDenied as exc:
-            self.add_error(None, str(exc))
+            put_on_form(self, exc)
         return cleaned
 
+    def draft_values(self) -> dict[str, Any]:
+        values = {name: self.cleaned_data.get(name) for name in self._meta.fields or ()}
+        values["description"] = values["description"] or ""
+        return values
 
-class ClaimStepForm(forms.ModelForm):
-    """The next step of a claim; it runs its service when the form is validated."""
 
-    step = forms.ChoiceField(
-        label=_("Next step"),
-        required=False,
-        choices=[
-            ("", "—"),
-            ("take_up", _("Start the review")),
-            ("return", _("Return for changes")),
-            ("reject", _("Reject")),
-            ("assign_audit", _("Assign the R&D audit")),
-            ("sign", _("Sign")),
-            ("publish", _("Publish the public notice")),
-            ("objection", _("Record an objection")),
-            ("answer", _("Answer an objection")),
-            ("approve", _("Approve")),
-        ],
-    )
+class AuditAssignForm(forms.Form):
     firm = forms.ModelChoiceField(
-        label=_("Audit firm"), queryset=AuditFirm.objects.filter(active=True), required=False
+        label=_("Audit firm"), queryset=AuditFirm.objects.filter(active=True)
     )
-    basis = forms.ChoiceField(label=_("Basis"), choices=RDAudit.Basis.choices, required=False)
-    stage = forms.TypedChoiceField(
-        label=_("Stage"), choices=SignOff.Stage.choices, coerce=int, required=False
+    basis = forms.ChoiceField(
+        label=_("Basis"), choices=RDAudit.Basis.choices, initial=RDAudit.Basis.TAX
     )
-    starts_on = forms.DateField(label=_("Notice from"), required=False, widget=DateInput())
-    ends_on = forms.DateField(label=_("Notice until"), required=False, widget=DateInput())
-    received_on = forms.DateField(label=_("Received on"), required=False, widget=DateInput())
-    objection = forms.ModelChoiceField(
-        label=_("Objection"), queryset=Objection.objects.none(), required=False
+
+
+class NoticeForm(forms.Form):
+    starts_on = forms.DateField(label=_("Notice from"), widget=DateInput())
+    ends_on = forms.DateField(label=_("Notice until"), widget=DateInput())
+
+
+class ApproveForm(forms.Form):
+    approved_amount = forms.DecimalField(
+        label=_("Approved amount (yuan)"), max_digits=14, decimal_places=2, min_value=0
     )
-    approved = forms.DecimalField(
-        label=_("Approved amount (yuan)"),
-        max_digits=14,
-        decimal_places=2,
-        min_value=0,
-        required=False,
-    )
-    text = forms.CharField(
-        label=_("Reason, note, objection or answer"),
+    reason = forms.CharField(
+        label=_("Reason for the approved amount"),
         required=False,
         widget=forms.Textarea({"rows": 2}),
+        help_text=_("Required when the approved amount differs from the eligible amount."),
     )
 
-    acting_user: Any = None
 
-    class Meta:
-        model = SubsidyClaim
-        fields: tuple[str, ...] = ()
+class ReasonForm(forms.Form):
+    # The service asks for the reason, so its message ("the claimant will read it") shows.
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea({"rows": 3}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+
+class ObjectionForm(forms.Form):
+    received_on = forms.DateField(label=_("Received on"), widget=DateInput())
+    content = forms.CharField(label=_("Objection"), widget=forms.Textarea({"rows": 3}))
+
+    def __init__(self, claim: SubsidyClaim, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+class AnswerForm(forms.Form):
+    objection = forms.ModelChoiceField(label=_("Objection"), queryset=Objection.objects.none())
+    answer = forms.CharField(label=_("Answer"), widget=forms.Textarea({"rows": 3}))
+
+    def __init__(self, claim: SubsidyClaim, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["objection"].queryset = Objection.objects.filter(
-            claim=self.instance.pk, answered_on__isnull=True
+            claim=claim, answered_on__isnull=True
         )
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        step = cleaned.get("step")
-        if not step or self.errors:
-            return cleaned
-        claim, user, text = self.instance, self.acting_user, cleaned.get("text") or ""
-        calls = {
-            "take_up": lambda: services.subsidy_claim_take_up(claim=claim, acting_user=user),
-            "return": lambda: services.subsidy_claim_return(
-                claim=claim, reason=text, acting_user=user
-            ),
-            "reject": lambda: services.subsidy_claim_reject(
-                claim=claim, reason=text, acting_user=user
-            ),
-            "assign_audit": lambda: services.rd_audit_assign(
-                claim=claim,
-                firm=cleaned.get("firm"),
-                basis=cleaned.get("basis") or RDAudit.Basis.TAX,
-                acting_user=user,
-            ),
-            "sign": lambda: services.subsidy_claim_sign(
-                claim=claim, stage=cleaned.get("stage"), note=text, acting_user=user
-            ),
-            "publish": lambda: services.subsidy_claim_publish_notice(
-                claim=claim,
-                starts_on=cleaned.get("starts_on"),
-                ends_on=cleaned.get("ends_on"),
-                acting_user=user,
-            ),
-            "objection": lambda: services.objection_record(
-                claim=claim,
-                received_on=cleaned.get("received_on") or today(),
-                content=text,
-                acting_user=user,
-            ),
-            "answer": lambda: services.objection_answer(
-                objection=cleaned.get("objection"), answer=text, acting_user=user
-            ),
-            "approve": lambda: services.subsidy_claim_approve(
-                claim=claim, approved_amount=cleaned.get("approved"), reason=text, acting_user=user
-            ),
-        }
-        required = {
-            "assign_audit": "firm",
-            "sign": "stage",
-            "publish": "starts_on",
-            "answer": "objection",
-            "approve": "approved",
-        }
-        needed = required.get(step)
-        if needed and cleaned.get(needed) in (None, ""):
-            self.add_error(needed, _("This step needs it."))
-            return cleaned
-        if step == "publish" and not cleaned.get("ends_on"):
-            self.add_error("ends_on", _("This step needs it."))
-            return cleaned
-        try:
-            calls[step]()
-        except ValidationError as exc:
-            _put_errors(
-                self,
-                exc,
-                {
-                    "reason": "text",
-                    "content": "text",
-                    "answer": "text",
-                    "approved_amount": "approved",
-                },
-            )
-        except PermissionDenied as exc:
-            self.add_error("step", str(exc))
-        return cleaned
+
+# The words on each signature's button.
+SIGN_LABELS = {
+    SignOff.Stage.HANDLER: _("Sign as case handler"),
+    SignOff.Stage.SECTION_HEAD: _("Sign as section head"),
+    SignOff.Stage.DEPUTY_DIRECTOR: _("Sign as deputy director"),
+}
+
+
+def _sign(stage: SignOff.Stage) -> AdminStep:
+    def call(claim: SubsidyClaim, user: Any, data: dict[str, Any]) -> Any:
+        return services.subsidy_claim_sign(
+            claim=claim, stage=stage, note=data.get("note") or "", acting_user=user
+        )
+
+    return AdminStep(call, label=SIGN_LABELS[stage])
+
+
+# The steps of a claim its change page makes: {target: (service, form, label)}.
+CLAIM_STEPS: dict[str, AdminStep] = {
+    S.UNDER_REVIEW: AdminStep(
+        lambda claim, user, data: services.subsidy_claim_take_up(claim=claim, acting_user=user),
+        label=_("Start the review"),
+    ),
+    S.AUDIT_ASSIGNED: AdminStep(
+        lambda claim, user, data: services.rd_audit_assign(
+            claim=claim, firm=data["firm"], basis=data["basis"], acting_user=user
+        ),
+        AuditAssignForm,
+        _("Assign the R&D audit"),
+    ),
+    **{target: _sign(stage) for target, stage in SIGNATURES.items()},
+    S.IN_NOTICE: AdminStep(
+        lambda claim, user, data: services.subsidy_claim_publish_notice(
+            claim=claim, starts_on=data["starts_on"], ends_on=data["ends_on"], acting_user=user
+        ),
+        NoticeForm,
+        _("Publish the public notice"),
+    ),
+    S.APPROVED: AdminStep(
+        lambda claim, user, data: services.subsidy_claim_approve(
+            claim=claim,
+            approved_amount=data["approved_amount"],
+            reason=data["reason"],
+            acting_user=user,
+        ),
+        ApproveForm,
+        _("Approve"),
+    ),
+    S.RETURNED: AdminStep(
+        lambda claim, user, data: services.subsidy_claim_return(
+            claim=claim, reason=data["reason"], acting_user=user
+        ),
+        ReasonForm,
+        _("Return for changes"),
+    ),
+    S.REJECTED: AdminStep(
+        lambda claim, user, data: services.subsidy_claim_reject(
+            claim=claim, reason=data["reason"], acting_user=user
+        ),
+        ReasonForm,
+        _("Reject"),
+    ),
+}
+
+
+def _in_notice_for_staff(claim: SubsidyClaim, user: Any) -> bool:
+    return claim.status == S.IN_NOTICE and STAFF.holds(user, claim)
+
+
+def _open_objections(claim: SubsidyClaim, user: Any) -> bool:
+    return (
+        _in_notice_for_staff(claim, user)
+        and claim.objections.filter(answered_on__isnull=True).exists()
+    )
+
+
+CLAIM_PAGE_ACTIONS: dict[str, PageAction] = {
+    "objection": PageAction(
+        lambda claim, user, data: services.objection_record(
+            claim=claim, received_on=data["received_on"], content=data["content"], acting_user=user
+        ),
+        ObjectionForm,
+        _("Record an objection"),
+        _in_notice_for_staff,
+    ),
+    "answer": PageAction(
+        lambda claim, user, data: services.objection_answer(
+            objection=data["objection"], answer=data["answer"], acting_user=user
+        ),
+        AnswerForm,
+        _("Answer an objection"),
+        _open_objections,
+    ),
+}
 
 
 @admin.register(SubsidyClaim)
-class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+class SubsidyClaimAdmin(
+    WorkflowStepsMixin,
+    PageActionsMixin,
+    LedgerImportAdminMixin,
+    ImportExportMixin,
+    AuditedModelAdmin,
+):
     resource_classes = [SubsidyLedgerResource]
+    workflow_name = CLAIM.name
+    admin_steps = CLAIM_STEPS
+    page_actions = CLAIM_PAGE_ACTIONS
     list_display = (
         "id",
         "claimant_name",
@@ -360,6 +483,7 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
         "enterprise",
         "incubator",
         "status",
+        "handler",
         "source",
         "policy",
         "certificate",
@@ -380,18 +504,6 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
         "paid_on",
         "audit_link",
         "page_link",
-    )
-    step_fields = (
-        "step",
-        "firm",
-        "basis",
-        "stage",
-        "starts_on",
-        "ends_on",
-        "received_on",
-        "objection",
-        "approved",
-        "text",
     )
 
     @admin.display(description=_("claimant"))
@@ -414,21 +526,7 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ((None, {"fields": ClaimAddForm.Meta.fields}),)
-        return (
-            (None, {"fields": self.detail_fields}),
-            (_("Next step"), {"fields": self.step_fields}),
-        )
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Section heads and deputy directors change no claim, but post their signature from
-        its page: the step form saves nothing itself, and the sign service checks the stage.
-        (Once claims step through common.admin.WorkflowStepsMixin, whose step pages need only
-        view permission, this goes.)"""
-        if super().has_change_permission(request, obj):
-            return True
-        return obj is not None and any(
-            request.user.has_perm(permission) for permission in SignOff.STAGE_PERMISSIONS.values()
-        )
+        return ((None, {"fields": self.detail_fields}),)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.detail_fields if obj is not None else ()
@@ -437,17 +535,18 @@ class SubsidyClaimAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
         return self.inlines if obj is not None else ()
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        kwargs["form"] = ClaimStepForm if obj is not None else ClaimAddForm
-        if obj is not None:
-            kwargs["fields"] = self.step_fields
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.acting_user = request.user
-        return form
+        if obj is None:
+            kwargs["form"] = ClaimAddForm
+        else:
+            kwargs["fields"] = ()
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: SubsidyClaim, form: Any, change: bool) -> None:
-        # The step (or the draft) was saved by its service in the form's clean().
+        """A claim changes only through its steps (the buttons); the add form drafts one
+        through the service."""
         if not change:
-            obj.pk = form.instance.pk
+            drafted = services.subsidy_claim_draft(acting_user=request.user, **form.draft_values())
+            obj.pk = drafted.pk
 
 
 # --------------------------------------------------------------------------------- audits
@@ -607,91 +706,110 @@ class BatchClaimInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("enterprise", "incubator")
 
 
-class BatchForm(forms.ModelForm):
-    add_claims = forms.ModelMultipleChoiceField(
-        label=_("Add approved claims"),
-        queryset=SubsidyClaim.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    remove_claims = forms.ModelMultipleChoiceField(
-        label=_("Take claims out"),
-        queryset=SubsidyClaim.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    mark_paid_on = forms.DateField(label=_("Mark paid on"), required=False, widget=DateInput())
+class BatchStatusChangeInline(ReadOnlyInline):
+    model = PaymentBatchStatusChange
+    fields = ("created_at", "from_status", "to_status", "note", "acting_user")
+    readonly_fields = fields
 
-    acting_user: Any = None
+
+class BatchForm(forms.ModelForm):
+    """The change page has no inputs: a batch changes through its buttons."""
 
     class Meta:
         model = PaymentBatch
         fields: tuple[str, ...] = ()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["add_claims"].queryset = SubsidyClaim.objects.filter(
-            status=SubsidyClaim.Status.APPROVED
-        ).select_related("enterprise", "incubator")
-        self.fields["remove_claims"].queryset = SubsidyClaim.objects.filter(
-            payment_batch=self.instance.pk
-        ).select_related("enterprise", "incubator")
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if self.errors:
-            return cleaned
-        batch, user = self.instance, self.acting_user
-        try:
-            if cleaned.get("add_claims"):
-                services.payment_batch_add(
-                    batch=batch, claims=cleaned["add_claims"], acting_user=user
-                )
-            for claim in cleaned.get("remove_claims") or ():
-                services.payment_batch_remove(batch=batch, claim=claim, acting_user=user)
-            if cleaned.get("mark_paid_on"):
-                services.payment_batch_mark_paid(
-                    batch=batch, paid_on=cleaned["mark_paid_on"], acting_user=user
-                )
-        except ValidationError as exc:
-            self.add_error(None, exc.messages)
-        except PermissionDenied as exc:
-            self.add_error(None, str(exc))
-        return cleaned
-
 
 class BatchAddForm(forms.ModelForm):
-    acting_user: Any = None
+    """The batch's number, checked as the model checks it (given, not taken); the admin
+    opens the batch through the service when it saves."""
 
     class Meta:
         model = PaymentBatch
         fields = ("number",)
 
-    def _post_clean(self) -> None:
-        pass
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if self.errors:
-            return cleaned
-        try:
-            self.instance = services.payment_batch_create(
-                number=cleaned["number"], acting_user=self.acting_user
-            )
-        except ValidationError as exc:
-            _put_errors(self, exc, {})
-        except PermissionDenied as exc:
-            self.add_error(None, str(exc))
-        return cleaned
+class PaidForm(forms.Form):
+    paid_on = forms.DateField(label=_("Paid on"), widget=DateInput())
+
+
+class AddClaimsForm(forms.Form):
+    claims = forms.ModelMultipleChoiceField(
+        label=_("Approved claims"),
+        queryset=SubsidyClaim.objects.filter(status=S.APPROVED).select_related(
+            "enterprise", "incubator"
+        ),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, batch: PaymentBatch, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+class RemoveClaimsForm(forms.Form):
+    claims = forms.ModelMultipleChoiceField(
+        label=_("Claims to take out"),
+        queryset=SubsidyClaim.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, batch: PaymentBatch, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["claims"].queryset = batch.claims.select_related("enterprise", "incubator")
+
+
+BATCH_STEPS: dict[str, AdminStep] = {
+    PaymentBatch.Status.EXPORTED: AdminStep(
+        lambda batch, user, data: services.payment_batch_export(batch=batch, acting_user=user),
+        label=_("Export for the treasury"),
+    ),
+    PaymentBatch.Status.PAID: AdminStep(
+        lambda batch, user, data: services.payment_batch_mark_paid(
+            batch=batch, paid_on=data["paid_on"], acting_user=user
+        ),
+        PaidForm,
+        _("Mark paid"),
+    ),
+}
+
+
+def _open_for_finance(batch: PaymentBatch, user: Any) -> bool:
+    return batch.is_open and FINANCE.holds(user, batch)
+
+
+def _remove_claims(batch: PaymentBatch, user: Any, data: dict[str, Any]) -> None:
+    for claim in data["claims"]:
+        services.payment_batch_remove(batch=batch, claim=claim, acting_user=user)
+
+
+BATCH_PAGE_ACTIONS: dict[str, PageAction] = {
+    "add": PageAction(
+        lambda batch, user, data: services.payment_batch_add(
+            batch=batch, claims=data["claims"], acting_user=user
+        ),
+        AddClaimsForm,
+        _("Add approved claims"),
+        _open_for_finance,
+    ),
+    "remove": PageAction(
+        transaction.atomic(_remove_claims),
+        RemoveClaimsForm,
+        _("Take claims out"),
+        _open_for_finance,
+    ),
+}
 
 
 @admin.register(PaymentBatch)
-class PaymentBatchAdmin(AuditedModelAdmin):
+class PaymentBatchAdmin(WorkflowStepsMixin, PageActionsMixin, AuditedModelAdmin):
+    workflow_name = BATCH.name
+    admin_steps = BATCH_STEPS
+    page_actions = BATCH_PAGE_ACTIONS
     list_display = ("number", "status", "claim_count", "total", "exported_at", "paid_on")
     list_filter = ("status",)
     search_fields = ("number",)
     readonly_fields = ("number", "status", "exported_at", "paid_on", "created_by", "created_at")
-    inlines = (BatchClaimInline,)
+    inlines = (BatchClaimInline, BatchStatusChangeInline)
     actions = ("export_xlsx",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PaymentBatch]:
@@ -717,15 +835,7 @@ class PaymentBatchAdmin(AuditedModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ((None, {"fields": ("number",)}),)
-        steps: tuple[str, ...] = ()
-        if obj.status == PaymentBatch.Status.OPEN:
-            steps = ("add_claims", "remove_claims")
-        elif obj.status == PaymentBatch.Status.EXPORTED:
-            steps = ("mark_paid_on",)
-        sets: list[Any] = [(None, {"fields": self.readonly_fields})]
-        if steps:
-            sets.append((_("Next step"), {"fields": steps}))
-        return sets
+        return ((None, {"fields": self.readonly_fields}),)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.readonly_fields if obj is not None else ()
@@ -735,29 +845,34 @@ class PaymentBatchAdmin(AuditedModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         kwargs["form"] = BatchForm if obj is not None else BatchAddForm
-        if obj is not None:
-            kwargs["fields"] = ()
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.acting_user = request.user
-        return form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: PaymentBatch, form: Any, change: bool) -> None:
+        """A batch changes only through its steps and page actions (the buttons); the add
+        form opens one through the service."""
         if not change:
-            obj.pk = form.instance.pk
+            opened = services.payment_batch_create(
+                number=form.cleaned_data["number"], acting_user=request.user
+            )
+            obj.pk = opened.pk
 
     @admin.action(description=_("Export for the treasury (xlsx)"), permissions=["change"])
     def export_xlsx(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """An open batch is exported (its step; then it is frozen); an exported or paid
+        batch's sheet is downloaded again, changing nothing."""
         batches = list(queryset[:2])
         if len(batches) != 1:
             self.message_user(request, _("Choose one batch to export."), messages.WARNING)
             return None
         batch = batches[0]
-        try:
-            content = services.payment_batch_export(batch=batch, acting_user=request.user)
-        except (ValidationError, PermissionDenied) as exc:
-            text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            self.message_user(request, text, messages.WARNING)
-            return None
+        if batch.status == PaymentBatch.Status.OPEN:
+            try:
+                content = services.payment_batch_export(batch=batch, acting_user=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, "; ".join(messages_of(exc)), messages.WARNING)
+                return None
+        else:
+            content = services.payment_batch_xlsx(batch)
         response = HttpResponse(
             content,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

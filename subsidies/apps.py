@@ -8,4 +8,4 @@ class SubsidiesConfig(AppConfig):
 
     def ready(self) -> None:
         # The subsidies workflows join the registry in every process (DESIGN §3a).
-        from subsidies.workflows import recognition  # noqa: F401
+        from subsidies.workflows import claims, recognition  # noqa: F401

@@ -3,8 +3,9 @@ recognition pipeline, sign-offs, third-party R&D audits and payment batches.
 
 A claim is computed from the registry under one policy version and keeps a snapshot of the
 policy values it used, so staff may edit a policy in admin without changing old claims.
-Workflows are explicit: a status field, a table of allowed transitions and a status-change
-record per step; the transitions are services (subsidies.services).
+A claim and a payment batch move along their workflows (`subsidies.workflows.claims`, on the
+mechanism of `common.workflow`): a status field, the table of steps with who may make each,
+and a status-change record per step; the steps are services (subsidies.services).
 """
 
 from __future__ import annotations
@@ -281,8 +282,11 @@ class SubsidyClaim(models.Model):
         UNDER_REVIEW = "under_review", _("Under review")
         AUDIT_ASSIGNED = "audit_assigned", _("Audit assigned")
         AUDITED = "audited", _("Audited")
+        HANDLER_SIGNED = "handler_signed", _("Signed by the case handler")
+        SECTION_HEAD_SIGNED = "section_head_signed", _("Signed by the section head")
         SIGNED_OFF = "signed_off", _("Signed off")
         IN_NOTICE = "in_notice", _("In public notice")
+        NOTICE_ENDED = "notice_ended", _("Public notice ended")
         APPROVED = "approved", _("Approved")
         IN_BATCH = "in_batch", _("In a payment batch")
         PAID = "paid", _("Paid")
@@ -294,21 +298,6 @@ class SubsidyClaim(models.Model):
         LEDGER = "ledger", _("Ledger import")
 
     S = Status
-    # The allowed transitions; each has one service in subsidies.services.
-    TRANSITIONS: dict[str, frozenset[str]] = {
-        S.DRAFT: frozenset({S.SUBMITTED}),
-        S.RETURNED: frozenset({S.SUBMITTED}),
-        S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.RETURNED, S.REJECTED}),
-        S.UNDER_REVIEW: frozenset({S.AUDIT_ASSIGNED, S.SIGNED_OFF, S.RETURNED, S.REJECTED}),
-        S.AUDIT_ASSIGNED: frozenset({S.AUDITED, S.REJECTED}),
-        S.AUDITED: frozenset({S.SIGNED_OFF, S.RETURNED, S.REJECTED}),
-        S.SIGNED_OFF: frozenset({S.IN_NOTICE, S.REJECTED}),
-        S.IN_NOTICE: frozenset({S.APPROVED, S.REJECTED}),
-        S.APPROVED: frozenset({S.IN_BATCH}),
-        S.IN_BATCH: frozenset({S.APPROVED, S.PAID}),
-        S.PAID: frozenset(),
-        S.REJECTED: frozenset(),
-    }
     # Statuses whose approved amount counts against the yearly budget.
     COMMITTED_STATUSES = (S.APPROVED, S.IN_BATCH, S.PAID)
     # Statuses in which the claimant may still edit and submit.
@@ -406,6 +395,15 @@ class SubsidyClaim(models.Model):
         related_name="claims",
         verbose_name=_("payment batch"),
     )
+    # Who took the claim up: it waits for this person (or whoever holds their queue).
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("case handler"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
@@ -483,9 +481,6 @@ class SubsidyClaim(models.Model):
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE_STATUSES
 
-    def can_become(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
-
     def clean(self) -> None:
         errors: dict[str, list] = {}
         carrier = self.programme in CARRIER_PROGRAMMES
@@ -560,35 +555,46 @@ class ClaimPayment(models.Model):
         return f"{self.claim_id} {self.paid_on} {self.amount}"
 
 
-class SubsidyClaimStatusChange(models.Model):
+class SubsidyClaimStatusChange(StatusChange):
     """One step of a claim's workflow: who, when, from, to and a note."""
 
     claim = models.ForeignKey(
         SubsidyClaim, models.CASCADE, related_name="status_changes", verbose_name=_("claim")
     )
     from_status = models.CharField(
-        _("from status"), max_length=20, choices=SubsidyClaim.Status.choices, blank=True
+        _("from"), max_length=30, choices=SubsidyClaim.Status.choices, blank=True
     )
-    to_status = models.CharField(_("to status"), max_length=20, choices=SubsidyClaim.Status.choices)
-    note = models.TextField(_("note"), blank=True)
-    acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    to_status = models.CharField(_("to"), max_length=30, choices=SubsidyClaim.Status.choices)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["created_at", "pk"]
+    class Meta(StatusChange.Meta):
         verbose_name = _("claim status change")
         verbose_name_plural = _("claim status changes")
 
     def __str__(self) -> str:
         return f"{self.claim_id}: {self.from_status} → {self.to_status}"
+
+
+class PaymentBatchStatusChange(StatusChange):
+    """One step of a payment batch: opened, exported for the treasury, paid."""
+
+    batch = models.ForeignKey(
+        PaymentBatch,
+        models.CASCADE,
+        related_name="status_changes",
+        verbose_name=_("payment batch"),
+    )
+    from_status = models.CharField(
+        _("from"), max_length=30, choices=PaymentBatch.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=30, choices=PaymentBatch.Status.choices)
+
+    class Meta(StatusChange.Meta):
+        verbose_name = _("payment batch status change")
+        verbose_name_plural = _("payment batch status changes")
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}: {self.from_status} → {self.to_status}"
 
 
 class ClaimAttachment(models.Model):
@@ -649,7 +655,11 @@ class Objection(models.Model):
 
 
 class SignOff(models.Model):
-    """One signature of the chain handler → section head → deputy director."""
+    """One signature of the chain handler → section head → deputy director.
+
+    The claim's state says who signs next (signing is a step of its workflow); these rows are
+    the signatures themselves: who signed at which stage, when, with what note.
+    """
 
     class Stage(models.IntegerChoices):
         HANDLER = 1, _("Case handler")

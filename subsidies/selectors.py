@@ -21,9 +21,9 @@ from subsidies.models import (
     RDAudit,
     SignOff,
     SubsidyClaim,
-    SubsidyClaimStatusChange,
     SubsidyPolicy,
 )
+from subsidies.workflows.claims import CLAIM
 
 if TYPE_CHECKING:
     from common.types import AnyUser, User
@@ -61,10 +61,6 @@ def claim_get_for_user(*, user: AnyUser, pk: int) -> SubsidyClaim:
     queryset = SubsidyClaim.objects.select_related(
         "policy", "enterprise", "incubator", "certificate", "payment_batch", "audit__firm"
     ).prefetch_related(
-        Prefetch(
-            "status_changes",
-            queryset=SubsidyClaimStatusChange.objects.select_related("acting_user"),
-        ),
         Prefetch("sign_offs", queryset=SignOff.objects.select_related("signed_by")),
         "attachments",
         "objections",
@@ -90,6 +86,17 @@ def signature_lines(claim: SubsidyClaim) -> list[SignatureLine]:
     """Each stage of the chain with its signature, or None while it is still to sign."""
     signed = {s.stage: s for s in claim.sign_offs.all()}
     return [SignatureLine(stage=stage, sign_off=signed.get(stage)) for stage in SignOff.Stage]
+
+
+def claim_waiting_for(claim: SubsidyClaim) -> str:
+    """Who the claim waits for now, by role (the claimant by its name); "" when nobody."""
+    owners = {"enterprise", "carrier"}
+    names: list[str] = []
+    for actor in CLAIM.next.get(claim.status, ()):
+        name = str(claim.claimant) if actor.key in owners else str(actor.label)
+        if name not in names:
+            names.append(name)
+    return "、".join(names)
 
 
 def _is_auditor(user: AnyUser) -> TypeGuard[User]:

@@ -1,11 +1,12 @@
-"""Celery tasks of subsidies: thin, they take ids and call one service."""
+"""Celery tasks of subsidies: thin, they call one service."""
 
 from celery import shared_task
 
-from subsidies.services import claim_change_notify
+from subsidies.services import subsidy_claim_notices_end
 
 
-@shared_task(name="subsidies.notify_claim_change", acks_late=True)
-def notify_claim_change(change_id: int) -> int:
-    """Email the claimant about one step of its claim (see claim_change_notify)."""
-    return claim_change_notify(change_id=change_id)
+@shared_task(name="subsidies.end_notices", acks_late=True)
+def end_notices() -> int:
+    """End the public notices whose last day is past; staff are told each claim waits for
+    approval (see subsidy_claim_notices_end). Returns how many ended."""
+    return subsidy_claim_notices_end()

@@ -113,6 +113,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "claim": claim,
             "signatures": selectors.signature_lines(claim),
+            "waiting_for": selectors.claim_waiting_for(claim),
             "is_claimant": is_claimant,
             "can_submit": is_claimant and claim.is_editable,
             "attachment_form": AttachmentForm() if is_claimant and claim.is_editable else None,

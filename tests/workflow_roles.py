@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from common.models import Notification
-from common.workflow import Permission, Workflow
+from common.workflow import Workflow
 from portal.accounts.roles import Role
 
 
@@ -48,13 +48,13 @@ def last_notification_pk() -> int:
 
 def expected_recipients(workflow: Workflow, obj: Any, roles: dict[str, Any]) -> set[int]:
     """The users of `roles` the state of `obj` names as next actors or as told: the holder
-    alone for a staff actor once a staff member took the record up."""
+    alone for a staff actor the holder stands for once a staff member took the record up."""
     state = workflow.status_of(obj)
     holder = workflow.holder_id(obj)
     expected: set[int] = set()
     for actor in (*workflow.next.get(state, ()), *workflow.tell.get(state, ())):
         people = [user for user in roles.values() if actor.holds(user, obj)]
-        if holder is not None and isinstance(actor, Permission):
+        if holder is not None and workflow.held_by_holder(actor):
             people = [user for user in people if user.pk == holder] or people
         expected |= {user.pk for user in people}
     return expected
@@ -67,19 +67,13 @@ def assert_told(
     roles: dict[str, Any],
     *,
     after: int,
-    with_other_process: bool = False,
 ) -> list[Notification]:
-    """The notifications written since `after` went to exactly the people the workflow
+    """The notifications of `workflow` written since `after` went to exactly the people it
     names for the state of `obj`, one each, and each link answers 200 for its recipient.
-
-    `with_other_process`: the step also moved a record of another process (filing or paying
-    a compensation claim moves the loan too); that process's notices are left to their own
-    call."""
+    (A step may start another process, as recognition drafts a reward claim; that process
+    tells its own next actors, in notifications of its own kind.)"""
     obj.refresh_from_db()
-    written = Notification.objects.filter(pk__gt=after).order_by("pk")
-    if with_other_process:
-        written = written.filter(kind=workflow.name)
-    written = list(written)
+    written = list(Notification.objects.filter(pk__gt=after, kind=workflow.name).order_by("pk"))
     where = f"{workflow.name} → {workflow.status_of(obj)}"
     recipients = [row.recipient_id for row in written]
     assert len(recipients) == len(set(recipients)), f"{where}: someone was told twice"
@@ -93,7 +87,6 @@ def assert_told(
     assert expected, f"{where}: nobody to tell"
     assert set(recipients) == expected, f"{where}: told {recipients}, expected {expected}"
     for row in written:
-        assert row.kind == workflow.name
         assert row.url and row.url in row.body, f"{where}: the email lacks its link"
         client.force_login(row.recipient)
         response = client.get(urlsplit(row.url).path)

@@ -78,6 +78,7 @@ _SUBSIDY_RECORDS = (
     "rdaudit",
     "claimattachment",
     "paymentbatch",
+    "paymentbatchstatuschange",
 )
 # Queue handovers: handlers and finance hand over their own queue, the records they took up
 # (common.admin keeps them to their own; the bureau admin, holding every permission, sets
@@ -182,6 +183,7 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "subsidies.add_paymentbatch",
         "subsidies.change_paymentbatch",
         *_OWN_HANDOVERS,
+        "subsidies.view_paymentbatchstatuschange",
     ),
     # The desks of these roles are web pages scoped to their organisation, not admin.
     Role.BANK_OFFICER: (),

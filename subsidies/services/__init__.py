@@ -1,22 +1,27 @@
 """Every write of subsidies: claims and their workflow, sign-offs, public notice and
 objections, R&D audits, payment batches and the high-tech recognition pipeline.
 
-Each transition is one service: it locks the row (`select_for_update`), checks the actor's
-right and the transition table (`SubsidyClaim.TRANSITIONS`), saves through
-`save_with_audit`, writes a status-change record and, once committed, emails the claimant
-(a Celery task). Refusals are ValidationError (bad input, keyed by argument names where a
-form has the field) or PermissionDenied (wrong actor); nothing is saved in either case.
+Each step is one service on the workflow mechanism of `common.workflow`: it locks the row
+alone, asks the table of `subsidies.workflows.claims` whether the step exists and the user
+is one of its actors, adds the process's own rules, saves through `save_with_audit`, writes
+the status-change record and the notifications of the next actors (an outbox, sent after
+commit). Refusals are ValidationError (bad input or a step the table lacks, keyed by argument
+names where a form has the field) or PermissionDenied (wrong actor); nothing is saved in
+either case.
 """
 
 from subsidies.services.audits import rd_audit_assign, rd_audit_complete, rd_audit_record
-from subsidies.services.base import acts_for_claimant, claim_change_notify
+from subsidies.services.base import acts_for_claimant
 from subsidies.services.claims import (
     NEEDS_DOCUMENTS,
     objection_answer,
     objection_record,
     subsidy_claim_approve,
     subsidy_claim_attach,
+    subsidy_claim_check_new,
     subsidy_claim_draft,
+    subsidy_claim_end_notice,
+    subsidy_claim_notices_end,
     subsidy_claim_publish_notice,
     subsidy_claim_reject,
     subsidy_claim_return,
@@ -44,7 +49,6 @@ __all__ = [
     "EXPORT_HEADERS",
     "NEEDS_DOCUMENTS",
     "acts_for_claimant",
-    "claim_change_notify",
     "high_tech_application_pass_preliminary",
     "high_tech_application_recognise",
     "high_tech_application_recommend",
@@ -62,7 +66,10 @@ __all__ = [
     "rd_audit_record",
     "subsidy_claim_approve",
     "subsidy_claim_attach",
+    "subsidy_claim_check_new",
     "subsidy_claim_draft",
+    "subsidy_claim_end_notice",
+    "subsidy_claim_notices_end",
     "subsidy_claim_publish_notice",
     "subsidy_claim_reject",
     "subsidy_claim_return",

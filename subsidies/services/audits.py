@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
+from common.workflow import require_step
 from subsidies.models import (
     AuditFirm,
     RDAudit,
@@ -20,14 +21,13 @@ from subsidies.models import (
 )
 from subsidies.services.base import (
     Status,
-    _check_transition,
     _compute,
     _lock,
-    _move,
     _require_auditor,
-    _require_staff,
+    _step,
     _user,
 )
+from subsidies.workflows.claims import CLAIM
 
 if TYPE_CHECKING:
     from common.types import User
@@ -39,19 +39,19 @@ if TYPE_CHECKING:
 def rd_audit_assign(
     *, claim: SubsidyClaim, firm: AuditFirm, acting_user: User, basis: str = RDAudit.Basis.TAX
 ) -> RDAudit:
-    """Staff assign an R&D claim under review to an audit firm (one audit per claim)."""
-    _require_staff(acting_user)
+    """Staff assign an R&D claim under review to an audit firm (one audit per claim); the
+    firm's auditors are told."""
     locked = _lock(claim)
+    require_step(CLAIM, locked, Status.AUDIT_ASSIGNED, acting_user)
     if not locked.is_rd:
         raise ValidationError(_("Only R&D investment claims are audited."))
-    _check_transition(locked, Status.AUDIT_ASSIGNED)
     if not firm.active:
         raise ValidationError({"firm": _("This audit firm no longer takes audits.")})
     if RDAudit.objects.filter(claim=locked).exists():
         raise ValidationError(_("This claim already has its audit."))
     audit = RDAudit(claim=locked, firm=firm, basis=basis, assigned_by=_user(acting_user))
     save_with_audit(audit, acting_user=acting_user, reason="assigned")
-    _move(
+    _step(
         locked,
         Status.AUDIT_ASSIGNED,
         acting_user=acting_user,
@@ -120,7 +120,8 @@ def rd_audit_record(
 @transaction.atomic
 def rd_audit_complete(*, audit: RDAudit, acting_user: User) -> RDAudit:
     """The auditor hands the audit in: figures and report are final, the claim is audited
-    and its eligible amount is the policy rate × the audited expenditure, capped."""
+    and its eligible amount is the policy rate × the audited expenditure, capped; the
+    claim's handler is told it waits for their signature."""
     locked = _lock_audit(audit, acting_user)
     if locked.recorded_at is None or locked.eligible_total <= 0:
         raise ValidationError(_("Record the audited expenditure first."))
@@ -130,8 +131,9 @@ def rd_audit_complete(*, audit: RDAudit, acting_user: User) -> RDAudit:
     save_with_audit(locked, acting_user=acting_user, reason="completed")
     claim = _lock(locked.claim)
     claim.audit = locked
+    require_step(CLAIM, claim, Status.AUDITED, acting_user)
     _compute(claim)
-    _move(
+    _step(
         claim,
         Status.AUDITED,
         acting_user=acting_user,

@@ -1,20 +1,14 @@
-"""What every subsidies service shares: who may act, locking a claim, moving it along the
-transition table with its record and email, and the rules a claim is computed and checked by."""
+"""What every subsidies service shares: who may act, locking a claim and moving it along its
+workflow (`subsidies.workflows.claims`), and the rules a claim is computed and checked by."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
-from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from common.audit import save_with_audit
+from common.workflow import lock, move
 from enterprises.models import Enterprise
 from incubators.models import Incubator
 from subsidies import eligibility
@@ -22,9 +16,9 @@ from subsidies.models import (
     Programme,
     RDAudit,
     SubsidyClaim,
-    SubsidyClaimStatusChange,
     SubsidyPolicy,
 )
+from subsidies.workflows.claims import CLAIM
 
 Status = SubsidyClaim.Status
 
@@ -83,81 +77,15 @@ def _require_auditor(acting_user: Any, audit: RDAudit) -> None:
 
 
 def _lock(claim: SubsidyClaim) -> SubsidyClaim:
-    return (
-        SubsidyClaim.objects.select_for_update(of=("self",))
-        .select_related("policy", "enterprise", "incubator")
-        .get(pk=claim.pk)
-    )
+    """The claim's row, locked alone, with what its checks and emails read."""
+    return lock(CLAIM, claim, related=("policy", "enterprise", "incubator"))
 
 
-def _check_transition(claim: SubsidyClaim, target: str) -> None:
-    if not claim.can_become(target):
-        raise ValidationError(
-            _("This claim is %(status)s and cannot become %(target)s.")
-            % {"status": claim.get_status_display(), "target": Status(target).label}
-        )
-
-
-def _move(
-    claim: SubsidyClaim, target: str, *, acting_user: Any, note: str = "", reason: str = ""
-) -> SubsidyClaim:
-    """Set the status, save (full_clean), record the step and email after commit."""
-    from_status = claim.status
-    _check_transition(claim, target)
-    claim.status = target
-    save_with_audit(claim, acting_user=acting_user, reason=reason or f"{from_status} → {target}")
-    change = SubsidyClaimStatusChange.objects.create(
-        claim=claim,
-        from_status=from_status,
-        to_status=target,
-        note=note,
-        acting_user=_user(acting_user),
-    )
-    _notify_on_commit(change)
+def _step(claim: SubsidyClaim, target: str, *, acting_user: Any, note: str = "") -> SubsidyClaim:
+    """Move a locked, checked claim to `target`: saved (full_clean), the step recorded and
+    the next actors' notifications written in this transaction (common.workflow.move)."""
+    move(CLAIM, claim, target, acting_user=acting_user, note=note)
     return claim
-
-
-def _notify_on_commit(change: SubsidyClaimStatusChange) -> None:
-    from subsidies.tasks import notify_claim_change
-
-    transaction.on_commit(lambda: notify_claim_change.delay(change.pk))
-
-
-def claim_change_notify(*, change_id: int) -> int:
-    """Email the claimant's approved, active users about one step of their claim.
-
-    Returns the number of recipients; 0 when the step is gone or nobody has an address.
-    """
-    change = (
-        SubsidyClaimStatusChange.objects.select_related(
-            "claim__enterprise", "claim__incubator", "claim__policy"
-        )
-        .filter(pk=change_id)
-        .first()
-    )
-    if change is None:
-        return 0
-    claim = change.claim
-    owner = claim.incubator.operators if claim.incubator_id else claim.enterprise.users
-    recipients = sorted(
-        {
-            user.email
-            for user in owner.filter(is_active=True, link_status="approved").exclude(email="")
-        }
-    )
-    if not recipients:
-        return 0
-    context = {
-        "change": change,
-        "claim": claim,
-        "url": settings.PORTAL_BASE_URL.rstrip("/")
-        + reverse("subsidies:claim_detail", args=[claim.pk]),
-    }
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string("subsidies/email/claim_change_subject.txt", context)
-        body = render_to_string("subsidies/email/claim_change.txt", context)
-    send_mail(" ".join(subject.split()), body, None, recipients)
-    return len(recipients)
 
 
 # --------------------------------------------------------------------------------- claims
@@ -201,10 +129,11 @@ def _check_not_paid_elsewhere(claim: SubsidyClaim) -> None:
     """A claim may not pay for what another already paid (or is paying): the same
     certificate, or rent months overlapping a paid claim's."""
     others = SubsidyClaim.objects.exclude(pk=claim.pk).exclude(status=Status.REJECTED)
-    if claim.certificate_id and others.filter(certificate=claim.certificate_id).exists():
+    certificate = claim.certificate
+    if certificate is not None and others.filter(certificate=certificate.pk).exists():
         raise ValidationError(
             _("Certificate %(number)s is already rewarded by another claim.")
-            % {"number": claim.certificate.number}
+            % {"number": certificate.number}
         )
     if claim.programme == Programme.RENT and claim.rent_month_from:
         overlapping = others.filter(

@@ -1,6 +1,10 @@
 """A claim's own workflow: drafting (amount computed), documents, submission, review, return
-and rejection, the sign-off chain, the public notice with its objections, and approval
-within the eligible amount and the yearly budget."""
+and rejection, the sign-off chain (each signature a step), the public notice with its
+objections and its end, and approval within the eligible amount and the yearly budget.
+
+The table of steps and who may make them is `subsidies.workflows.claims.CLAIM`; each service
+locks the claim, asks the table (`require_step`), adds the claim's own rules and moves it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
 from common.calendar import notice_earliest_end
+from common.notifications import step_notifications_write
+from common.workflow import require_step
 from enterprises.models import Enterprise
 from incubators.models import Incubator
 from subsidies.models import (
@@ -33,19 +39,80 @@ from subsidies.services.base import (
     Status,
     _check_not_duplicate,
     _check_not_paid_elsewhere,
-    _check_transition,
     _compute,
     _is_staff_with,
     _lock,
-    _move,
-    _notify_on_commit,
     _policy_for,
     _reason,
     _require_claimant,
     _require_staff,
+    _step,
     _user,
     acts_for_claimant,
 )
+from subsidies.workflows.claims import CLAIM, SIGNATURES
+
+
+def _new_claim(
+    *,
+    programme: str,
+    year: int,
+    enterprise: Enterprise | None,
+    incubator: Incubator | None,
+    rent_month_from: int | None,
+    rent_month_to: int | None,
+    claimed_amount: Decimal | None,
+    description: str,
+) -> SubsidyClaim:
+    """The claim a draft would save, checked and computed, not saved."""
+    carrier = programme in CARRIER_PROGRAMMES
+    if (carrier and incubator is None) or (not carrier and enterprise is None):
+        raise ValidationError(_("Choose who claims."))
+    policy = _policy_for(programme, year)
+    claim = SubsidyClaim(
+        programme=programme,
+        year=year,
+        policy=policy,
+        enterprise=None if carrier else enterprise,
+        incubator=incubator if carrier else None,
+        rent_month_from=rent_month_from if programme == Programme.RENT else None,
+        rent_month_to=rent_month_to if programme == Programme.RENT else None,
+        claimed_amount=claimed_amount,
+        description=description.strip(),
+    )
+    claim.full_clean(exclude=["eligible_amount"], validate_constraints=False)
+    # Paying twice for the same rent months is the more telling message, so it comes first.
+    _check_not_paid_elsewhere(claim)
+    _check_not_duplicate(claim)
+    _compute(claim)
+    _check_not_paid_elsewhere(claim)
+    return claim
+
+
+def subsidy_claim_check_new(
+    *,
+    programme: str,
+    year: int,
+    enterprise: Enterprise | None = None,
+    incubator: Incubator | None = None,
+    rent_month_from: int | None = None,
+    rent_month_to: int | None = None,
+    claimed_amount: Decimal | None = None,
+    description: str = "",
+) -> None:
+    """Refuse a claim a draft would refuse (no policy that year, a claim of the programme
+    and year already, nothing due, paying again), keyed by field where there is one. Reads
+    only, so a form can show the refusal before anything is saved."""
+    _new_claim(
+        programme=programme,
+        year=year,
+        enterprise=enterprise,
+        incubator=incubator,
+        rent_month_from=rent_month_from,
+        rent_month_to=rent_month_to,
+        claimed_amount=claimed_amount,
+        description=description,
+    )
 
 
 @transaction.atomic
@@ -61,52 +128,46 @@ def subsidy_claim_draft(
     claimed_amount: Decimal | None = None,
     description: str = "",
 ) -> SubsidyClaim:
-    """Start a claim (the claimant, or staff for it) with its eligible amount computed.
+    """Start a claim (the claimant, or staff for it) with its eligible amount computed; the
+    claimant is told it waits for them to submit it.
 
     Refused when the programme has no policy that year, the claimant already has a claim of
     the programme and year, the registry shows nothing due, or it would pay again for what
     another claim paid.
     """
     carrier = programme in CARRIER_PROGRAMMES
-    if carrier:
-        enterprise = None
-    else:
-        incubator = None
     if not (
         _is_staff_with(acting_user, "subsidies.add_subsidyclaim")
-        or acts_for_claimant(acting_user, enterprise=enterprise, incubator=incubator)
+        or acts_for_claimant(
+            acting_user,
+            enterprise=None if carrier else enterprise,
+            incubator=incubator if carrier else None,
+        )
     ):
         raise PermissionDenied(_("You may claim only for your own organisation."))
-    if (carrier and incubator is None) or (not carrier and enterprise is None):
-        raise ValidationError(_("Choose who claims."))
-    policy = _policy_for(programme, year)
-    claim = SubsidyClaim(
+    claim = _new_claim(
         programme=programme,
         year=year,
-        policy=policy,
         enterprise=enterprise,
         incubator=incubator,
-        rent_month_from=rent_month_from if programme == Programme.RENT else None,
-        rent_month_to=rent_month_to if programme == Programme.RENT else None,
+        rent_month_from=rent_month_from,
+        rent_month_to=rent_month_to,
         claimed_amount=claimed_amount,
-        description=description.strip(),
-        created_by=_user(acting_user),
+        description=description,
     )
-    claim.full_clean(exclude=["eligible_amount"], validate_constraints=False)
-    # Paying twice for the same rent months is the more telling message, so it comes first.
-    _check_not_paid_elsewhere(claim)
-    _check_not_duplicate(claim)
-    _compute(claim)
-    _check_not_paid_elsewhere(claim)
+    claim.created_by = _user(acting_user)
     try:
         with transaction.atomic():
             save_with_audit(claim, acting_user=acting_user, reason="drafted")
     except IntegrityError as exc:  # a concurrent claim of the same programme and year
         raise ValidationError(_("This claim already exists.")) from exc
-    change = SubsidyClaimStatusChange.objects.create(
+    # The first record, and the claimant told the draft waits for them to submit it (a reward
+    # is drafted by staff for the firm to confirm).
+    change = SubsidyClaimStatusChange(
         claim=claim, from_status="", to_status=Status.DRAFT, acting_user=_user(acting_user)
     )
-    _notify_on_commit(change)
+    save_with_audit(change, acting_user=acting_user)
+    step_notifications_write(CLAIM, claim, change)
     return claim
 
 
@@ -136,10 +197,10 @@ NEEDS_DOCUMENTS = (Programme.RENT, Programme.RD_INVESTMENT)
 @transaction.atomic
 def subsidy_claim_submit(*, claim: SubsidyClaim, acting_user: Any, note: str = "") -> SubsidyClaim:
     """The claimant submits (or confirms a drafted reward, or resubmits a returned claim);
-    the eligible amount is computed again from today's registry."""
+    the eligible amount is computed again from today's registry. Staff are told (the
+    handler alone once a handler has taken it up)."""
     locked = _lock(claim)
-    _require_claimant(acting_user, locked)
-    _check_transition(locked, Status.SUBMITTED)
+    require_step(CLAIM, locked, Status.SUBMITTED, acting_user)
     if locked.programme in NEEDS_DOCUMENTS and not locked.attachments.exists():
         raise ValidationError(_("Attach the supporting documents before submitting."))
     if locked.policy is not None:
@@ -147,80 +208,85 @@ def subsidy_claim_submit(*, claim: SubsidyClaim, acting_user: Any, note: str = "
     _check_not_paid_elsewhere(locked)
     locked.submitted_on = timezone.localdate()
     locked.decision_reason = ""
-    return _move(locked, Status.SUBMITTED, acting_user=acting_user, note=note.strip())
+    return _step(locked, Status.SUBMITTED, acting_user=acting_user, note=note.strip())
 
 
 @transaction.atomic
 def subsidy_claim_take_up(*, claim: SubsidyClaim, acting_user: Any) -> SubsidyClaim:
-    """Staff start reviewing a submitted claim."""
-    _require_staff(acting_user)
+    """Staff start reviewing a submitted claim; it is theirs from now on (its handler)."""
     locked = _lock(claim)
-    return _move(locked, Status.UNDER_REVIEW, acting_user=acting_user)
+    require_step(CLAIM, locked, Status.UNDER_REVIEW, acting_user)
+    locked.handler = acting_user
+    return _step(locked, Status.UNDER_REVIEW, acting_user=acting_user)
 
 
 @transaction.atomic
 def subsidy_claim_return(*, claim: SubsidyClaim, reason: str, acting_user: Any) -> SubsidyClaim:
     """Staff send a claim back for changes, with the reason; its signatures lapse."""
-    _require_staff(acting_user)
     locked = _lock(claim)
+    require_step(CLAIM, locked, Status.RETURNED, acting_user)
     reason = _reason(reason)
-    _check_transition(locked, Status.RETURNED)
     locked.decision_reason = reason
     for sign_off in locked.sign_offs.all():
         sign_off._history_user = _user(acting_user)  # type: ignore[attr-defined]
         sign_off.delete()
-    return _move(locked, Status.RETURNED, acting_user=acting_user, note=reason)
+    return _step(locked, Status.RETURNED, acting_user=acting_user, note=reason)
 
 
 @transaction.atomic
 def subsidy_claim_reject(*, claim: SubsidyClaim, reason: str, acting_user: Any) -> SubsidyClaim:
     """Staff reject a claim, with the reason. A rejected claim is final."""
-    _require_staff(acting_user)
     locked = _lock(claim)
-    reason = _reason(reason)
-    _check_transition(locked, Status.REJECTED)
-    locked.decision_reason = reason
-    return _move(locked, Status.REJECTED, acting_user=acting_user, note=reason)
+    require_step(CLAIM, locked, Status.REJECTED, acting_user)
+    locked.decision_reason = _reason(reason)
+    return _step(locked, Status.REJECTED, acting_user=acting_user, note=locked.decision_reason)
 
 
 # ------------------------------------------------------------------------------ sign-offs
 
-
-def _signable_status(claim: SubsidyClaim) -> str:
-    return Status.AUDITED if claim.is_rd else Status.UNDER_REVIEW
+# The signing step from each state a claim is signed in.
+_SIGNS_TO: dict[str, str] = {
+    Status.UNDER_REVIEW: Status.HANDLER_SIGNED,
+    Status.AUDITED: Status.HANDLER_SIGNED,
+    Status.HANDLER_SIGNED: Status.SECTION_HEAD_SIGNED,
+    Status.SECTION_HEAD_SIGNED: Status.SIGNED_OFF,
+}
 
 
 @transaction.atomic
 def subsidy_claim_sign(
-    *, claim: SubsidyClaim, stage: int, acting_user: Any, note: str = ""
+    *, claim: SubsidyClaim, acting_user: Any, stage: int | None = None, note: str = ""
 ) -> SignOff:
-    """Sign a claim at `stage` (handler → section head → deputy director), in order, once
-    per stage and one stage per person; the last signature makes it signed off."""
-    stage = SignOff.Stage(stage)
-    if not _is_staff_with(acting_user, SignOff.STAGE_PERMISSIONS[stage]):
-        raise PermissionDenied(_("You may not sign as %(stage)s.") % {"stage": stage.label.lower()})
+    """Sign a claim at the stage its state waits for (handler → section head → deputy
+    director), one stage per person; the deputy director's signature makes it signed off.
+
+    `stage`, when given, is the stage the signer means to sign: a claim that has moved on
+    since (someone else signed) refuses rather than take the signature at another stage. An
+    R&D claim is signed once its audit is in.
+    """
     locked = _lock(claim)
-    if locked.status != _signable_status(locked):
+    target = _SIGNS_TO.get(locked.status)
+    if target is None:
         raise ValidationError(
             _("A claim that is %(status)s cannot be signed.")
             % {"status": locked.get_status_display()}
         )
-    signed = {s.stage: s for s in locked.sign_offs.all()}
-    if stage in signed:
-        raise ValidationError(
-            _("This claim is already signed as %(stage)s.") % {"stage": stage.label.lower()}
-        )
-    missing = [s for s in SignOff.Stage if s < stage and s not in signed]
-    if missing:
-        raise ValidationError(
-            _("%(stage)s must sign first.") % {"stage": SignOff.Stage(missing[0]).label}
-        )
-    if any(s.signed_by_id == acting_user.pk for s in signed.values()):
+    due = SIGNATURES[target]
+    if stage is not None and SignOff.Stage(stage) != due:
+        wanted = SignOff.Stage(stage)
+        if wanted < due:
+            raise ValidationError(
+                _("This claim is already signed as %(stage)s.") % {"stage": wanted.label.lower()}
+            )
+        raise ValidationError(_("%(stage)s must sign first.") % {"stage": due.label})
+    require_step(CLAIM, locked, target, acting_user)
+    if locked.is_rd and locked.status == Status.UNDER_REVIEW:
+        raise ValidationError(_("An R&D claim is signed once its audit is in."))
+    if locked.sign_offs.filter(signed_by=acting_user.pk).exists():
         raise ValidationError(_("You have already signed this claim at another stage."))
-    sign_off = SignOff(claim=locked, stage=stage, signed_by=acting_user, note=note.strip())
+    sign_off = SignOff(claim=locked, stage=due, signed_by=acting_user, note=note.strip())
     save_with_audit(sign_off, acting_user=acting_user, reason="signed")
-    if stage == SignOff.Stage.DEPUTY_DIRECTOR:
-        _move(locked, Status.SIGNED_OFF, acting_user=acting_user, note=note.strip())
+    _step(locked, target, acting_user=acting_user, note=note.strip())
     return sign_off
 
 
@@ -232,10 +298,10 @@ def subsidy_claim_publish_notice(
     *, claim: SubsidyClaim, starts_on: dt.date, ends_on: dt.date, acting_user: Any
 ) -> SubsidyClaim:
     """Put a signed-off claim on public notice (公示) from `starts_on` to `ends_on`, at least
-    NOTICE_MIN_WORKING_DAYS working days on the official calendar counting the first day."""
-    _require_staff(acting_user)
+    NOTICE_MIN_WORKING_DAYS working days on the official calendar counting the first day; the
+    system ends it once `ends_on` is past (subsidy_claim_end_notice)."""
     locked = _lock(claim)
-    _check_transition(locked, Status.IN_NOTICE)
+    require_step(CLAIM, locked, Status.IN_NOTICE, acting_user)
     earliest_end = notice_earliest_end(starts_on)
     if ends_on < earliest_end:
         raise ValidationError(
@@ -253,12 +319,51 @@ def subsidy_claim_publish_notice(
         )
     locked.notice_starts_on = starts_on
     locked.notice_ends_on = ends_on
-    return _move(
+    return _step(
         locked,
         Status.IN_NOTICE,
         acting_user=acting_user,
         note=_("Public notice from %(start)s to %(end)s.") % {"start": starts_on, "end": ends_on},
     )
+
+
+@transaction.atomic
+def subsidy_claim_end_notice(
+    *, claim: SubsidyClaim, today: dt.date | None = None, acting_user: Any = None
+) -> SubsidyClaim:
+    """The system ends a claim's public notice once its last day is past: the claim waits
+    for staff to approve it (they are told). Only the system makes this step."""
+    locked = _lock(claim)
+    require_step(CLAIM, locked, Status.NOTICE_ENDED, acting_user)
+    today = today or timezone.localdate()
+    if locked.notice_ends_on is None or today <= locked.notice_ends_on:
+        raise ValidationError(
+            _("The public notice runs until %(end)s.") % {"end": locked.notice_ends_on}
+        )
+    return _step(
+        locked,
+        Status.NOTICE_ENDED,
+        acting_user=None,
+        note=_("The public notice ended on %(end)s.") % {"end": locked.notice_ends_on},
+    )
+
+
+def subsidy_claim_notices_end(*, today: dt.date | None = None) -> int:
+    """End the public notice of every claim whose notice's last day is before `today`
+    (default today), each in its own transaction; returns how many ended. Safe to run
+    twice: an ended notice is no longer in notice."""
+    today = today or timezone.localdate()
+    due = SubsidyClaim.objects.filter(status=Status.IN_NOTICE, notice_ends_on__lt=today).order_by(
+        "notice_ends_on", "pk"
+    )
+    ended = 0
+    for claim in due:
+        try:
+            subsidy_claim_end_notice(claim=claim, today=today)
+        except ValidationError:  # moved on meanwhile (rejected, or already ended)
+            continue
+        ended += 1
+    return ended
 
 
 @transaction.atomic
@@ -312,21 +417,16 @@ def subsidy_claim_approve(
     acting_user: Any,
     reason: str = "",
 ) -> SubsidyClaim:
-    """Approve a claim whose notice period is over and whose objections are answered.
+    """Approve a claim whose public notice has ended and whose objections are answered;
+    finance are told it is ready for a batch.
 
     The amount is at most the eligible amount (a reason when less) and within what is left of
     the policy's yearly budget; the policy row is locked so concurrent approvals cannot
     together exceed it.
     """
-    _require_staff(acting_user)
     locked = _lock(claim)
-    _check_transition(locked, Status.APPROVED)
+    require_step(CLAIM, locked, Status.APPROVED, acting_user)
     today = timezone.localdate()
-    if locked.notice_ends_on is None or today <= locked.notice_ends_on:
-        raise ValidationError(
-            _("The public notice runs until %(end)s; approve after it ends.")
-            % {"end": locked.notice_ends_on}
-        )
     if locked.objections.filter(answered_on__isnull=True).exists():
         raise ValidationError(_("Answer every objection before approving."))
     if locked.eligible_amount is None or locked.policy is None:
@@ -347,7 +447,7 @@ def subsidy_claim_approve(
         raise ValidationError(
             {"reason": _("Say why the approved amount differs from the eligible amount.")}
         )
-    policy = SubsidyPolicy.objects.select_for_update().get(pk=locked.policy_id)
+    policy = SubsidyPolicy.objects.select_for_update().get(pk=locked.policy.pk)
     committed = policy.committed_amount()
     remaining = policy.yearly_budget - committed
     if approved_amount > remaining:
@@ -370,4 +470,5 @@ def subsidy_claim_approve(
     locked.approved_amount = approved_amount
     locked.approval_reason = reason
     locked.approved_on = today
-    return _move(locked, Status.APPROVED, acting_user=acting_user, note=reason)
+    note = _("Approved amount: %(amount)s yuan.") % {"amount": approved_amount}
+    return _step(locked, Status.APPROVED, acting_user=acting_user, note=f"{note} {reason}".strip())

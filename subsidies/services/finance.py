@@ -1,5 +1,9 @@
 """Payment batches of approved claims: finance open a batch, add or take out claims while
-it is open, export it for the treasury (then it is frozen) and mark it paid."""
+it is open, export it for the treasury (then it is frozen) and mark it paid.
+
+The batch moves along `subsidies.workflows.claims.BATCH` (open → exported → paid); marking it
+paid moves each of its claims to "paid" along the claim's workflow, so each claimant is told.
+"""
 
 from __future__ import annotations
 
@@ -16,19 +20,21 @@ from django.utils.translation import gettext as _
 from common import exports
 from common.audit import save_with_audit
 from common.lib.money import yuan_to_wan
+from common.workflow import lock, move, require_step
 from subsidies.models import (
     ClaimPayment,
     PaymentBatch,
+    PaymentBatchStatusChange,
     SubsidyClaim,
 )
 from subsidies.services.base import (
     Status,
-    _check_transition,
     _lock,
-    _move,
     _require_finance,
+    _step,
     _user,
 )
+from subsidies.workflows.claims import BATCH, CLAIM
 
 # -------------------------------------------------------------------------------- finance
 
@@ -44,11 +50,16 @@ def payment_batch_create(*, number: str, acting_user: Any) -> PaymentBatch:
         raise ValidationError({"number": _("A batch with this number exists.")})
     batch = PaymentBatch(number=number, created_by=_user(acting_user))
     save_with_audit(batch, acting_user=acting_user, reason="created")
+    # The first record; nobody is told (the one who opened it acts on it next).
+    change = PaymentBatchStatusChange(
+        batch=batch, to_status=PaymentBatch.Status.OPEN, acting_user=batch.created_by
+    )
+    save_with_audit(change, acting_user=acting_user)
     return batch
 
 
 def _lock_batch(batch: PaymentBatch) -> PaymentBatch:
-    return PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+    return lock(BATCH, batch)
 
 
 def _require_open(batch: PaymentBatch) -> None:
@@ -70,10 +81,10 @@ def payment_batch_add(
     added = 0
     for claim in claims:
         locked = _lock(claim)
-        _check_transition(locked, Status.IN_BATCH)
+        require_step(CLAIM, locked, Status.IN_BATCH, acting_user)
         _require_unpaid(locked)
         locked.payment_batch = locked_batch
-        _move(locked, Status.IN_BATCH, acting_user=acting_user, note=locked_batch.number)
+        _step(locked, Status.IN_BATCH, acting_user=acting_user, note=locked_batch.number)
         added += 1
     return added
 
@@ -87,8 +98,9 @@ def payment_batch_remove(*, batch: PaymentBatch, claim: SubsidyClaim, acting_use
     locked = _lock(claim)
     if locked.payment_batch_id != locked_batch.pk:
         raise ValidationError(_("This claim is not in this batch."))
+    require_step(CLAIM, locked, Status.APPROVED, acting_user)
     locked.payment_batch = None
-    _move(locked, Status.APPROVED, acting_user=acting_user, note=locked_batch.number)
+    _step(locked, Status.APPROVED, acting_user=acting_user, note=locked_batch.number)
 
 
 EXPORT_HEADERS = ("序号", "统一社会信用代码", "申请单位", "补贴项目", "年度", "核定金额(万元)")
@@ -100,7 +112,9 @@ def payment_batch_xlsx(batch: PaymentBatch) -> bytes:
     claims = batch.claims.select_related("enterprise", "incubator__operator").order_by("pk")
     rows: list[tuple[Any, ...]] = []
     for index, claim in enumerate(claims, start=1):
-        organisation = claim.incubator.operator if claim.incubator_id else claim.enterprise
+        # A carrier is paid through its operating enterprise (its registry entry's account).
+        organisation = claim.incubator.operator if claim.incubator else claim.enterprise
+        assert organisation is not None  # a claim has one claimant (a database constraint)
         rows.append(
             (
                 index,
@@ -116,50 +130,64 @@ def payment_batch_xlsx(batch: PaymentBatch) -> bytes:
 
 @transaction.atomic
 def payment_batch_export(*, batch: PaymentBatch, acting_user: Any) -> bytes:
-    """Export the batch for the treasury; from then on nothing in it can change."""
-    _require_finance(acting_user)
+    """Export an open batch for the treasury and return its sheet; from then on nothing in it
+    can change (an exported batch's sheet is read again with `payment_batch_xlsx`)."""
     locked = _lock_batch(batch)
-    if locked.status == PaymentBatch.Status.OPEN:
-        if not locked.claims.exists():
-            raise ValidationError(_("The batch is empty."))
-        # The treasury must not receive a claim paid before (its status set back since).
-        paid = ClaimPayment.objects.filter(claim__payment_batch=locked).select_related(
-            "claim", "batch"
-        )
-        if earlier := paid.first():
-            raise _already_paid(earlier.claim, earlier)
-        locked.status = PaymentBatch.Status.EXPORTED
-        locked.exported_at = timezone.now()
-        save_with_audit(locked, acting_user=acting_user, reason="exported")
+    require_step(BATCH, locked, PaymentBatch.Status.EXPORTED, acting_user)
+    claims = locked.claims.all()
+    if not claims.exists():
+        raise ValidationError(_("The batch is empty."))
+    # The treasury must not receive a claim paid before (its status set back since).
+    paid = ClaimPayment.objects.filter(claim__payment_batch=locked).select_related("claim", "batch")
+    if earlier := paid.first():
+        raise _already_paid(earlier.claim, earlier)
+    locked.exported_at = timezone.now()
+    move(
+        BATCH,
+        locked,
+        PaymentBatch.Status.EXPORTED,
+        acting_user=acting_user,
+        note=_("%(count)d claims, %(total)s yuan.")
+        % {"count": claims.count(), "total": _total(locked)},
+    )
     return payment_batch_xlsx(locked)
+
+
+def _total(batch: PaymentBatch) -> Decimal:
+    return sum((c.approved_amount or Decimal(0) for c in batch.claims.all()), Decimal("0.00"))
 
 
 @transaction.atomic
 def payment_batch_mark_paid(
     *, batch: PaymentBatch, paid_on: dt.date, acting_user: Any
 ) -> PaymentBatch:
-    """The treasury paid an exported batch on `paid_on`: its claims are paid.
+    """The treasury paid an exported batch on `paid_on`: its claims are paid, each one's
+    claimant told.
 
     Writes one payment row per claim (with the claim's step to "paid"); a claim that already
     has one, whatever path set its status back, refuses the whole batch, and the database's
     unique claim refuses it even if this check were gone.
     """
-    _require_finance(acting_user)
     locked = _lock_batch(batch)
-    if locked.status != PaymentBatch.Status.EXPORTED:
-        raise ValidationError(_("Only an exported batch can be marked paid."))
+    require_step(BATCH, locked, PaymentBatch.Status.PAID, acting_user)
     if paid_on > timezone.localdate():
         raise ValidationError({"paid_on": _("The payment date cannot be in the future.")})
     if locked.exported_at and paid_on < timezone.localtime(locked.exported_at).date():
         raise ValidationError({"paid_on": _("The payment date cannot be before the export.")})
-    locked.status = PaymentBatch.Status.PAID
     locked.paid_on = paid_on
-    save_with_audit(locked, acting_user=acting_user, reason="paid")
+    move(
+        BATCH,
+        locked,
+        PaymentBatch.Status.PAID,
+        acting_user=acting_user,
+        note=_("Paid on %(day)s.") % {"day": paid_on.isoformat()},
+    )
     for claim in locked.claims.order_by("pk"):
         claim = _lock(claim)
+        require_step(CLAIM, claim, Status.PAID, acting_user)
         _payment_record(claim=claim, batch=locked, paid_on=paid_on, acting_user=acting_user)
         claim.paid_on = paid_on
-        _move(claim, Status.PAID, acting_user=acting_user, note=locked.number)
+        _step(claim, Status.PAID, acting_user=acting_user, note=locked.number)
     return locked
 
 

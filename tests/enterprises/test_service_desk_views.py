@@ -231,9 +231,9 @@ def test_desk_query_count_does_not_grow_with_rows(
             )
         ServiceVisitFactory(visited_on=today - dt.timedelta(days=n))
     # session, user, the user's and its groups' permissions (2), page count, page rows with
-    # enterprise/department/handler, the age table, the three year counts, the official
-    # calendar for the overdue mark (read once per process, at most once a minute), the work
-    # queue's count in the navigation
+    # enterprise/department/handler, the age table, the three year counts, the work queue's
+    # count in the navigation, the official calendar for the overdue mark (read once per
+    # process, at most once a minute)
     with django_assert_max_num_queries(12):
         response = staff_client.get(reverse("service_desk:desk"))
     assert response.status_code == 200

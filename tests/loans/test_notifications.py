@@ -18,7 +18,6 @@ C = CompensationClaim.Status
 # every permission, so that the admin is among the people told where bureau staff are).
 MAKERS = ("firm", "staff", "bank_officer", "finance")
 # Steps that move a record of the other process too (filing and paying a claim).
-BOTH = {(LOAN.name, S.COMPENSATION_CLAIMED), (LOAN.name, S.COMPENSATED), (CLAIM.name, C.PAID)}
 
 
 def _step_and_check(client, workflow, source, target):
@@ -38,7 +37,6 @@ def _step_and_check(client, workflow, source, target):
         obj,
         world.roles,
         after=after,
-        with_other_process=(workflow.name, target) in BOTH,
     )
     return world, obj, result, {row.recipient_id for row in written}
 
@@ -81,7 +79,7 @@ def test_the_staff_who_decide_are_told_when_a_claim_is_filed(client, fund):
     after = last_notification_pk()
     claim = loan_step(loan, S.COMPENSATION_CLAIMED, world.roles["bank_officer"])
     assert list(claim.status_changes.values_list("from_status", "to_status")) == [("", C.FILED)]
-    written = assert_told(client, CLAIM, claim, world.roles, after=after, with_other_process=True)
+    written = assert_told(client, CLAIM, claim, world.roles, after=after)
     assert _ids(world, "staff", "bureau_admin") == {row.recipient_id for row in written}
 
 

@@ -145,6 +145,8 @@ def _admin_values(pattern: Pattern, param: str, world: World, side: str) -> list
     if param == "target":  # a workflow step page: every state of the process
         workflow = next(w for w in REGISTRY.values() if w.model == model._meta.label)
         return list(workflow.states.values)
+    if param == "key":  # a page's other writes (subsidies.admin.PageActionsMixin)
+        return list(getattr(admin.site._registry[model], "page_actions", {})) or [MISSING_ID]
     if param in ("object_id", "id", "_1"):
         # (no missing id here: the admin's answer to one is Django's own, the same for all)
         kept = world.sides[side].records.get(model, [record])

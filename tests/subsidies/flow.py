@@ -78,13 +78,16 @@ def audit_and_complete(actors, claim, first_five=Decimal("4000000"), other=Decim
     return services.rd_audit_complete(audit=audit, acting_user=actors.auditor)
 
 
+SIGNERS = (
+    (S.HANDLER_SIGNED, SignOff.Stage.HANDLER, "handler"),
+    (S.SECTION_HEAD_SIGNED, SignOff.Stage.SECTION_HEAD, "head"),
+    (S.SIGNED_OFF, SignOff.Stage.DEPUTY_DIRECTOR, "deputy"),
+)
+
+
 def sign_all(actors, claim) -> None:
-    for stage, who in (
-        (SignOff.Stage.HANDLER, actors.handler),
-        (SignOff.Stage.SECTION_HEAD, actors.head),
-        (SignOff.Stage.DEPUTY_DIRECTOR, actors.deputy),
-    ):
-        services.subsidy_claim_sign(claim=claim, stage=stage, acting_user=who)
+    for _state, stage, who in SIGNERS:
+        services.subsidy_claim_sign(claim=claim, stage=stage, acting_user=getattr(actors, who))
 
 
 NOTICE = (dt.date(YEAR + 1, 1, 5), dt.date(YEAR + 1, 1, 11))
@@ -112,13 +115,22 @@ def advance(actors, claim: SubsidyClaim, to: str) -> SubsidyClaim:
             (S.AUDITED, lambda: audit_and_complete(actors, claim)),
         ]
     steps += [
-        (S.SIGNED_OFF, lambda: sign_all(actors, claim)),
+        (
+            state,
+            lambda stage=stage, who=who: services.subsidy_claim_sign(
+                claim=claim, stage=stage, acting_user=getattr(actors, who)
+            ),
+        )
+        for state, stage, who in SIGNERS
+    ]
+    steps += [
         (
             S.IN_NOTICE,
             lambda: services.subsidy_claim_publish_notice(
                 claim=claim, starts_on=NOTICE[0], ends_on=NOTICE[1], acting_user=actors.handler
             ),
         ),
+        (S.NOTICE_ENDED, lambda: services.subsidy_claim_end_notice(claim=claim)),
         (
             S.APPROVED,
             lambda: services.subsidy_claim_approve(
@@ -126,7 +138,11 @@ def advance(actors, claim: SubsidyClaim, to: str) -> SubsidyClaim:
             ),
         ),
     ]
-    for _reached, step in steps:
+    # Start after the last step the claim has already reached (a returned claim starts over).
+    reached = [state for state, _step in steps]
+    claim.refresh_from_db()
+    start = reached.index(claim.status) + 1 if claim.status in reached else 0
+    for _reached, step in steps[start:]:
         if at(to):
             return claim
         step()

@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 
 from enterprises.models import HighTechCertificate
+from subsidies import services
 from subsidies.models import (
     HighTechApplication,
     PaymentBatch,
     Programme,
-    SignOff,
     SubsidyClaim,
 )
 from tests.enterprises.factories import EnterpriseFactory, HighTechCertificateFactory
@@ -94,10 +94,14 @@ def test_finance_sees_batches_but_cannot_change_claims(client, actors):
     _claims(2)
     _login(client, actors.finance)
     assert client.get(reverse("admin:subsidies_paymentbatch_changelist")).status_code == 200
-    claim = SubsidyClaim.objects.first()
+    claim = SubsidyClaim.objects.filter(status=S.SUBMITTED).first()
     assert client.get(reverse("admin:subsidies_subsidyclaim_changelist")).status_code == 200
-    response = _step(client, claim, step="take_up")
+    page = client.get(reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk]))
+    assert page.status_code == 200 and page.context["workflow_steps"] == []
+    response = _step(client, claim, S.UNDER_REVIEW)
     assert response.status_code == 403
+    claim.refresh_from_db()
+    assert claim.status == S.SUBMITTED
 
 
 def _inlines(*prefixes: str) -> dict[str, str]:
@@ -109,12 +113,34 @@ def _inlines(*prefixes: str) -> dict[str, str]:
     return data
 
 
-CLAIM_INLINES = _inlines("status_changes", "sign_offs", "objections", "attachments")
+def _step(client, claim, target, **data):
+    """Post a claim's step as its button's page does."""
+    url = reverse("admin:subsidies_subsidyclaim_step", args=[claim.pk, target])
+    return client.post(url, data or {"note": ""})
 
 
-def _step(client, claim, **data):
-    url = reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk])
-    return client.post(url, {**CLAIM_INLINES, **data})
+def _offered(client, claim) -> list[str]:
+    """The steps the claim's change page offers this user, by target."""
+    page = client.get(reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk]))
+    assert page.status_code == 200
+    return [url.rstrip("/").rsplit("/", 1)[-1] for _label, url in page.context["workflow_steps"]]
+
+
+def test_the_claim_page_offers_only_the_steps_this_user_may_make_now(client, actors):
+    rent_ready(actors)
+    claim = advance(actors, rent_claim(actors), S.SUBMITTED)
+    _login(client, actors.handler)
+    assert _offered(client, claim) == [S.UNDER_REVIEW, S.RETURNED, S.REJECTED]
+    advance(actors, claim, S.HANDLER_SIGNED)
+    assert _offered(client, claim) == [S.RETURNED, S.REJECTED]
+    _login(client, actors.head)
+    assert _offered(client, claim) == [S.SECTION_HEAD_SIGNED]
+    _login(client, actors.deputy)
+    assert _offered(client, claim) == []
+    advance(actors, claim, S.SECTION_HEAD_SIGNED)
+    assert _offered(client, claim) == [S.SIGNED_OFF]
+    _login(client, actors.finance)
+    assert _offered(client, claim) == []
 
 
 def test_staff_walk_a_claim_through_its_steps_in_admin(client, actors):
@@ -123,29 +149,70 @@ def test_staff_walk_a_claim_through_its_steps_in_admin(client, actors):
     _login(client, actors.handler)
     page = client.get(reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk]))
     assert page.status_code == 200 and b"24000.00" in page.content
-    assert _step(client, claim, step="take_up").status_code == 302
-    assert _step(client, claim, step="sign", stage=SignOff.Stage.HANDLER).status_code == 302
-    # out of order: the deputy director before the section head
+    assert _step(client, claim, S.UNDER_REVIEW).status_code == 302
+    assert _step(client, claim, S.HANDLER_SIGNED).status_code == 302
+    # the deputy director before the section head: not a step of this state
     _login(client, actors.deputy)
-    response = _step(client, claim, step="sign", stage=SignOff.Stage.DEPUTY_DIRECTOR)
-    assert response.status_code == 200 and b"must sign first" in response.content
+    assert _step(client, claim, S.SIGNED_OFF).status_code == 403
     _login(client, actors.head)
-    _step(client, claim, step="sign", stage=SignOff.Stage.SECTION_HEAD)
+    assert _step(client, claim, S.SECTION_HEAD_SIGNED, note="同意").status_code == 302
     _login(client, actors.deputy)
-    _step(client, claim, step="sign", stage=SignOff.Stage.DEPUTY_DIRECTOR)
+    assert _step(client, claim, S.SIGNED_OFF).status_code == 302
     _login(client, actors.handler)
-    response = _step(client, claim, step="publish", starts_on="2026-01-05", ends_on="2026-01-06")
+    response = _step(client, claim, S.IN_NOTICE, starts_on="2026-01-05", ends_on="2026-01-06")
+    assert response.status_code == 200
     assert b"at least 5 working days" in response.content
     assert b"2026-01-09 at the earliest" in response.content
-    _step(client, claim, step="publish", starts_on="2026-01-05", ends_on="2026-01-11")
-    response = _step(client, claim, step="approve", approved="30000")
+    _step(client, claim, S.IN_NOTICE, starts_on="2026-01-05", ends_on="2026-01-11")
+    services.subsidy_claim_notices_end()
+    response = _step(client, claim, S.APPROVED, approved_amount="30000")
     assert b"cannot exceed the eligible amount" in response.content
-    response = _step(client, claim, step="approve", approved="20000")
+    response = _step(client, claim, S.APPROVED, approved_amount="20000")
     assert b"differs" in response.content
-    response = _step(client, claim, step="approve", approved="20000", text="面积核减")
+    response = _step(client, claim, S.APPROVED, approved_amount="20000", reason="面积核减")
     assert response.status_code == 302
     claim.refresh_from_db()
     assert (claim.status, claim.approved_amount) == (S.APPROVED, D("20000.00"))
+    assert [s.note for s in claim.sign_offs.all()] == ["", "同意", ""]
+
+
+def test_a_refused_return_says_why_at_the_field_and_changes_nothing(client, actors):
+    rent_ready(actors)
+    claim = advance(actors, rent_claim(actors), S.SUBMITTED)
+    _login(client, actors.handler)
+    response = _step(client, claim, S.RETURNED, reason="  ")
+    assert response.status_code == 200
+    assert response.context["form"].errors["reason"]
+    claim.refresh_from_db()
+    assert claim.status == S.SUBMITTED and claim.status_changes.count() == 2
+
+
+def test_objections_are_recorded_and_answered_from_the_claim_page(client, actors):
+    rent_ready(actors)
+    claim = advance(actors, rent_claim(actors), S.SIGNED_OFF)
+    services.subsidy_claim_publish_notice(
+        claim=claim,
+        starts_on=dt.date.today() - dt.timedelta(days=2),
+        ends_on=dt.date.today() + dt.timedelta(days=5),
+        acting_user=actors.handler,
+    )
+    _login(client, actors.handler)
+    page = client.get(reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk]))
+    labels = [str(label) for label, _url in page.context["workflow_steps"]]
+    assert "Record an objection" in labels and "Answer an objection" not in labels
+    url = reverse("admin:subsidies_subsidyclaim_do", args=[claim.pk, "objection"])
+    response = client.post(url, {"received_on": "2020-01-01", "content": "面积有误"})
+    assert response.status_code == 200 and b"within the notice period" in response.content
+    today = dt.date.today().isoformat()
+    assert client.post(url, {"received_on": today, "content": "面积有误"}).status_code == 302
+    objection = claim.objections.get()
+    url = reverse("admin:subsidies_subsidyclaim_do", args=[claim.pk, "answer"])
+    response = client.post(url, {"objection": objection.pk, "answer": "经核实无误"})
+    assert response.status_code == 302
+    objection.refresh_from_db()
+    assert objection.answer == "经核实无误"
+    _login(client, actors.finance)
+    assert client.post(url, {"objection": objection.pk, "answer": "x"}).status_code == 403
 
 
 def test_staff_draft_a_claim_in_admin_with_the_amount_computed(client, actors):
@@ -175,6 +242,7 @@ def test_staff_draft_a_claim_in_admin_with_the_amount_computed(client, actors):
         },
     )
     assert response.status_code == 200 and b"already has" in response.content
+    assert response.context["adminform"].form.errors["year"]
     assert SubsidyClaim.objects.count() == 1
 
 
@@ -185,8 +253,11 @@ def test_finance_batches_exports_and_marks_paid_in_admin(client, actors):
     response = client.post(reverse("admin:subsidies_paymentbatch_add"), {"number": "2026-07"})
     assert response.status_code == 302
     batch = PaymentBatch.objects.get()
-    url = reverse("admin:subsidies_paymentbatch_change", args=[batch.pk])
-    assert client.post(url, {**_inlines("claims"), "add_claims": [claim.pk]}).status_code == 302
+    response = client.post(reverse("admin:subsidies_paymentbatch_add"), {"number": "2026-07"})
+    assert response.status_code == 200 and response.context["adminform"].form.errors["number"]
+    assert PaymentBatch.objects.count() == 1
+    add = reverse("admin:subsidies_paymentbatch_do", args=[batch.pk, "add"])
+    assert client.post(add, {"claims": [claim.pk]}).status_code == 302
     response = client.post(
         reverse("admin:subsidies_paymentbatch_changelist"),
         {"action": "export_xlsx", "_selected_action": [batch.pk]},
@@ -198,19 +269,21 @@ def test_finance_batches_exports_and_marks_paid_in_admin(client, actors):
     rows = list(sheet.values)
     assert rows[0][1] == "统一社会信用代码" and rows[1][1] == actors.enterprise.uscc
     assert rows[1][5] == "2.4"
-    # exported: claims can no longer be taken out
-    response = client.post(url, {**_inlines("claims"), "remove_claims": [claim.pk]})
-    assert response.status_code in (200, 302)
+    batch.refresh_from_db()
+    assert batch.status == PaymentBatch.Status.EXPORTED
+    # exported: claims can no longer be taken out (the page no longer offers it)
+    remove = reverse("admin:subsidies_paymentbatch_do", args=[batch.pk, "remove"])
+    assert client.post(remove, {"claims": [claim.pk]}).status_code == 403
     claim.refresh_from_db()
     assert claim.payment_batch_id == batch.pk
-    assert (
-        client.post(
-            url, {**_inlines("claims"), "mark_paid_on": dt.date.today().isoformat()}
-        ).status_code
-        == 302
-    )
+    paid = reverse("admin:subsidies_paymentbatch_step", args=[batch.pk, PaymentBatch.Status.PAID])
+    assert client.post(paid, {"paid_on": dt.date.today().isoformat()}).status_code == 302
     claim.refresh_from_db()
     assert claim.status == S.PAID
+    assert [c.to_status for c in batch.status_changes.all()] == ["open", "exported", "paid"]
+    # finance read the batch's record on its page
+    page = client.get(reverse("admin:subsidies_paymentbatch_change", args=[batch.pk]))
+    assert b"Payment batch status changes" in page.content
 
 
 def test_recognition_in_admin_drafts_the_reward(client, actors):

@@ -22,7 +22,7 @@ def test_concurrent_approvals_never_exceed_the_budget():
     rent_ready(first)
     rent_ready(second)
     policy("rent", yearly_budget=Decimal("30000"))
-    claims = [advance(a, rent_claim(a), S.IN_NOTICE) for a in (first, second)]
+    claims = [advance(a, rent_claim(a), S.NOTICE_ENDED) for a in (first, second)]
     outcomes = run_together(
         *(
             lambda claim=claim, who=who: services.subsidy_claim_approve(

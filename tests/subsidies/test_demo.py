@@ -51,3 +51,37 @@ def test_seed_demo_twice_adds_no_claims(seeded):
     before = (SubsidyClaim.objects.count(), SubsidyClaim.history.count())
     call_command("seed_demo", force=True, stdout=StringIO())
     assert (SubsidyClaim.objects.count(), SubsidyClaim.history.count()) == before
+
+
+def test_the_demo_logins_walk_a_claim_from_submission_and_one_to_payment(seeded):
+    """Whatever day the demo is seeded: a submitted claim the demo logins sign off, and a
+    claim whose public notice has ended that they approve, batch and pay."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from portal.accounts.models import User
+    from subsidies import services
+
+    staff, head, deputy, finance = (
+        User.objects.get(username=name) for name in ("staff", "sectionhead", "deputy", "finance")
+    )
+    fresh = SubsidyClaim.objects.filter(status=S.SUBMITTED).order_by("pk").first()
+    services.subsidy_claim_take_up(claim=fresh, acting_user=staff)
+    for signer in (staff, head, deputy):
+        services.subsidy_claim_sign(claim=fresh, acting_user=signer)
+    fresh.refresh_from_db()
+    assert fresh.status == S.SIGNED_OFF
+
+    today = timezone.localdate()
+    ended = SubsidyClaim.objects.filter(status=S.NOTICE_ENDED, notice_ends_on__lt=today).first()
+    services.subsidy_claim_approve(
+        claim=ended, approved_amount=ended.eligible_amount, acting_user=staff
+    )
+    batch = services.payment_batch_create(number="DEMO-WALK", acting_user=finance)
+    services.payment_batch_add(batch=batch, claims=[ended], acting_user=finance)
+    services.payment_batch_export(batch=batch, acting_user=finance)
+    services.payment_batch_mark_paid(batch=batch, paid_on=today, acting_user=finance)
+    ended.refresh_from_db()
+    assert ended.status == S.PAID and ended.paid_on == today
+    assert ended.notice_ends_on >= today - dt.timedelta(days=30)  # dated from the seed's day

@@ -1,7 +1,8 @@
 """The R&D subsidy journey in Debian's Chromium: the enterprise files an R&D claim with its
 document, staff assign an audit firm in admin, the auditor records the expenditure (the cap
-applied) and hands in the report, three people sign in admin, the notice runs, finance pay
-the claim in a batch, and the enterprise sees it paid with its timeline.
+applied) and hands in the report, three people sign in admin (each signature a step whose
+button only its signer sees), the notice runs and the system ends it, finance pay the claim
+in a batch, and the enterprise sees it paid with its timeline.
 
 Pages are found by their element ids, so the journey does not depend on the catalog.
 Screenshots go to /tmp/shots/ for a human to look at.
@@ -14,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from subsidies import services
-from subsidies.models import Programme, SignOff, SubsidyClaim
+from subsidies.models import Programme, SubsidyClaim
 from tests.enterprises.factories import EnterpriseFactory
 from tests.portal.factories import PASSWORD, EnterpriseUserFactory, StaffFactory
 from tests.portal.test_journey import ensure_roles, shot
@@ -40,16 +41,21 @@ def log_in(page: Page, username: str) -> None:
     page.locator("main button[type=submit]").click()
 
 
-def admin_step(page: Page, claim: SubsidyClaim, step: str, **fields: str) -> None:
-    page.goto(f"/admin/subsidies/subsidyclaim/{claim.pk}/change/")
-    page.select_option("#id_step", step)
+def admin_step(page: Page, change_url: str, target: str, **fields: str) -> None:
+    """Open the record's change page, click the step's button, fill its page and submit."""
+    page.goto(change_url)
+    page.locator(f"a.workflow-step[href$='/step/{target}/']").click()
     for name, value in fields.items():
-        if name in ("firm", "stage", "basis"):
+        if name in ("firm", "basis"):
             page.select_option(f"#id_{name}", value)
         else:
             page.fill(f"#id_{name}", value)
-    page.locator("input[name=_save]").click()
+    page.locator("#content-main input[type=submit]").click()
     expect(page.locator(".messagelist .success")).to_be_visible()
+
+
+def claim_step(page: Page, claim: SubsidyClaim, target: str, **fields: str) -> None:
+    admin_step(page, f"/admin/subsidies/subsidyclaim/{claim.pk}/change/", target, **fields)
 
 
 @pytest.mark.browser
@@ -86,8 +92,8 @@ def test_rd_subsidy_journey(page: Page, tmp_path):
 
     # 2. Staff take it up and assign the audit firm in admin.
     log_in(page, handler.username)
-    admin_step(page, claim, "take_up")
-    admin_step(page, claim, "assign_audit", firm=str(firm.pk), basis="tax")
+    claim_step(page, claim, S.UNDER_REVIEW)
+    claim_step(page, claim, S.AUDIT_ASSIGNED, firm=str(firm.pk), basis="tax")
     shot(page, "subsidies_02_assigned")
     claim.refresh_from_db()
     assert claim.status == S.AUDIT_ASSIGNED
@@ -110,20 +116,21 @@ def test_rd_subsidy_journey(page: Page, tmp_path):
     claim.refresh_from_db()
     assert claim.status == S.AUDITED and claim.eligible_amount == Decimal("444444.44")
 
-    # 4. Three signatures in admin, in order, by three people.
-    for user, stage in ((handler, SignOff.Stage.HANDLER), (head, SignOff.Stage.SECTION_HEAD),
-                        (deputy, SignOff.Stage.DEPUTY_DIRECTOR)):  # fmt: skip
+    # 4. Three signatures in admin, in order, by three people: each state offers the next.
+    for user, target in ((handler, S.HANDLER_SIGNED), (head, S.SECTION_HEAD_SIGNED),
+                         (deputy, S.SIGNED_OFF)):  # fmt: skip
         log_in(page, user.username)
-        admin_step(page, claim, "sign", stage=str(int(stage)))
+        claim_step(page, claim, target, note="同意")
     claim.refresh_from_db()
     assert claim.status == S.SIGNED_OFF
 
-    # 5. Public notice (already over), then approval of the eligible amount.
+    # 5. Public notice (already over; the daily job ends it), then approval.
     log_in(page, handler.username)
-    admin_step(
-        page, claim, "publish", starts_on=NOTICE[0].isoformat(), ends_on=NOTICE[1].isoformat()
+    claim_step(
+        page, claim, S.IN_NOTICE, starts_on=NOTICE[0].isoformat(), ends_on=NOTICE[1].isoformat()
     )
-    admin_step(page, claim, "approve", approved="444444.44")
+    assert services.subsidy_claim_notices_end() == 1
+    claim_step(page, claim, S.APPROVED, approved_amount="444444.44")
     shot(page, "subsidies_04_approved")
 
     # 6. Finance pay it in a batch (the export itself is tested in the admin tests).
@@ -131,10 +138,12 @@ def test_rd_subsidy_journey(page: Page, tmp_path):
     services.payment_batch_add(batch=batch, claims=[claim], acting_user=finance)
     services.payment_batch_export(batch=batch, acting_user=finance)
     log_in(page, finance.username)
-    page.goto(f"/admin/subsidies/paymentbatch/{batch.pk}/change/")
-    page.fill("#id_mark_paid_on", dt.date.today().isoformat())
-    page.locator("input[name=_save]").click()
-    expect(page.locator(".messagelist .success")).to_be_visible()
+    admin_step(
+        page,
+        f"/admin/subsidies/paymentbatch/{batch.pk}/change/",
+        "paid",
+        paid_on=dt.date.today().isoformat(),
+    )
 
     # 7. The enterprise sees it paid, every signature and the timeline.
     log_in(page, member.username)
@@ -142,7 +151,7 @@ def test_rd_subsidy_journey(page: Page, tmp_path):
     page.locator("#claims a").first.click()
     expect(page.locator("#claim-paid-on")).to_have_text(dt.date.today().isoformat())
     expect(page.locator("#signatures li")).to_have_count(3)
-    expect(page.locator("#timeline li")).to_have_count(10)
+    expect(page.locator(".timeline li")).to_have_count(13)
     shot(page, "subsidies_05_paid")
     claim.refresh_from_db()
     assert claim.status == S.PAID

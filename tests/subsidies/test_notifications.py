@@ -1,9 +1,11 @@
-"""Each step of a claim emails the claimant, through a real Celery worker to a real SMTP
-server; nothing is queued before the step commits."""
+"""Each step of a claim tells the claimant, and each next actor that the claim waits for
+them, through the outbox, a real Celery worker and a real SMTP server; nothing is queued
+before the step commits."""
 
 import pytest
 from django.utils import timezone
 
+from common.models import Notification
 from portal.celery import app
 from subsidies import services
 from subsidies.models import SubsidyClaim
@@ -20,8 +22,12 @@ def empty_queue():
     app.control.purge()
 
 
+def _to(smtp_server, user) -> list[str]:
+    return [body_of(m) for m in smtp_server.messages if m["X-Envelope-To"] == user.email]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_each_step_emails_the_claimant(empty_queue, celery_worker, smtp_server):
+def test_each_step_emails_the_claimant_and_the_next_actor(empty_queue, celery_worker, smtp_server):
     actors = Actors()
     actors.member.email = "cfo@firm.example.cn"
     actors.member.save()
@@ -46,21 +52,28 @@ def test_each_step_emails_the_claimant(empty_queue, celery_worker, smtp_server):
         claim=carrier_claim, reason="不符合条件", acting_user=actors.handler
     )
 
-    firm_steps = [S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.SIGNED_OFF, S.IN_NOTICE, S.APPROVED,
-                  S.IN_BATCH, S.PAID]  # fmt: skip
-    carrier_steps = [S.DRAFT, S.SUBMITTED, S.RETURNED, S.SUBMITTED, S.REJECTED]
-    total = len(firm_steps) + len(carrier_steps)
+    total = Notification.objects.exclude(email="").count()
     wait_for(lambda: len(smtp_server.messages) >= total)
     run_in_worker_and_wait()
     assert len(smtp_server.messages) == total
-    to_firm = [m for m in smtp_server.messages if m["X-Envelope-To"] == "cfo@firm.example.cn"]
+    assert not Notification.objects.exclude(status=Notification.Status.SENT).exclude(email="")
+    # The firm hears of every step it heard of before but its own (drafting and submitting),
+    # each with its claim page.
+    firm_steps = [S.UNDER_REVIEW, S.SIGNED_OFF, S.IN_NOTICE, S.APPROVED, S.IN_BATCH, S.PAID]
+    to_firm = _to(smtp_server, actors.member)
     assert len(to_firm) == len(firm_steps)
-    bodies = [body_of(m) for m in to_firm]
-    assert all(f"/subsidies/claims/{claim.pk}/" in body for body in bodies)
-    assert any("24000.00" in body for body in bodies)
-    to_carrier = [body_of(m) for m in smtp_server.messages if m not in to_firm]
+    assert all(f"/subsidies/claims/{claim.pk}/" in body for body in to_firm)
+    assert any("24000.00" in body for body in to_firm)
+    # Outside the bureau no officer is named.
+    assert not any(actors.handler.display_name in body for body in to_firm)
+    to_carrier = _to(smtp_server, actors.operator)
+    assert len(to_carrier) == 2  # returned and rejected (the operator drafted and submitted)
     assert any("补充名单" in body for body in to_carrier)
     assert any("不符合条件" in body for body in to_carrier)
+    # The bureau's people are told when the claim waits for them, with its admin page.
+    admin_page = f"/admin/subsidies/subsidyclaim/{claim.pk}/change/"
+    for who in (actors.handler, actors.head, actors.deputy, actors.finance):
+        assert any(admin_page in body for body in _to(smtp_server, who)), who
 
 
 def _carrier_claim(actors):
@@ -86,12 +99,10 @@ def _carrier_claim(actors):
 def test_a_step_queues_its_email_only_once_committed(actors, django_capture_on_commit_callbacks):
     rent_ready(actors)
     claim = advance(actors, rent_claim(actors), S.SUBMITTED)
+    before = Notification.objects.count()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.subsidy_claim_take_up(claim=claim, acting_user=actors.handler)
-    assert len(callbacks) == 1
-
-
-@pytest.mark.django_db
-def test_a_vanished_step_sends_nothing(smtp_server):
-    assert services.claim_change_notify(change_id=987654) == 0
-    assert smtp_server.messages == []
+    written = Notification.objects.order_by("pk")[before:]
+    assert {n.recipient for n in written} == {actors.member}  # not the handler who took it
+    assert all(n.status == Notification.Status.PENDING for n in written)
+    assert callbacks  # the sending task is queued by these, after the commit

@@ -77,7 +77,7 @@ def test_marking_a_batch_paid_writes_one_payment_per_claim(actors):
 @pytest.mark.django_db
 def test_marking_a_paid_batch_paid_again_pays_once(actors, english):
     claim, batch = paid_claim(actors)
-    with pytest.raises(ValidationError, match="Only an exported batch can be marked paid"):
+    with pytest.raises(ValidationError, match="“Paid” and cannot become “Paid”"):
         services.payment_batch_mark_paid(
             batch=batch, paid_on=timezone.localdate(), acting_user=actors.finance
         )
@@ -159,13 +159,11 @@ def test_the_migration_gives_every_claim_paid_in_a_batch_its_payment_row(actors)
 # -------------------------------------------------------------------------------- admin
 
 
-def _post_batch(client, batch, **data):
-    url = reverse("admin:subsidies_paymentbatch_change", args=[batch.pk])
-    return client.post(
-        url,
-        {"claims-TOTAL_FORMS": "0", "claims-INITIAL_FORMS": "0", **data},
-        headers={"accept-language": "en"},
-    )
+def _post_batch(client, batch, step, **data):
+    """Post a batch's step ("paid") or page action ("add") as the admin's buttons do."""
+    name = "step" if step in PaymentBatch.Status.values else "do"
+    url = reverse(f"admin:subsidies_paymentbatch_{name}", args=[batch.pk, step])
+    return client.post(url, data, headers={"accept-language": "en"})
 
 
 @pytest.mark.django_db
@@ -175,21 +173,21 @@ def test_the_admin_marks_a_claim_paid_once(client, actors):
     first = exported_batch(actors, "2026-001", [claim])
     client.force_login(actors.finance)
     today = timezone.localdate().isoformat()
-    assert _post_batch(client, first, mark_paid_on=today).status_code == 302
-    response = _post_batch(client, first, mark_paid_on=today)
-    assert "Only an exported batch can be marked paid" in response.content.decode()
+    assert _post_batch(client, first, "paid", paid_on=today).status_code == 302
+    # Paid: the step is no longer offered, and posting it anyway is refused.
+    assert _post_batch(client, first, "paid", paid_on=today).status_code == 403
     # Set back to approved: it cannot join another batch.
     claim.refresh_from_db()
     set_back(claim)
     second = services.payment_batch_create(number="2026-002", acting_user=actors.finance)
-    response = _post_batch(client, second, add_claims=[claim.pk])
+    response = _post_batch(client, second, "add", claims=[claim.pk])
     assert "a claim is paid once" in response.content.decode()
     # Set back into that batch, exported around the service: it is not marked paid again.
     set_back(claim, into=second)
     PaymentBatch.objects.filter(pk=second.pk).update(
         status=PaymentBatch.Status.EXPORTED, exported_at=timezone.now()
     )
-    response = _post_batch(client, second, mark_paid_on=today)
+    response = _post_batch(client, second, "paid", paid_on=today)
     assert "a claim is paid once" in response.content.decode()
     claim.refresh_from_db()
     assert claim.status == S.IN_BATCH

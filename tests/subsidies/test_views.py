@@ -237,15 +237,21 @@ def test_policy_page_query_count_does_not_grow_with_policies(
     assert len(response.context["policies"]) == years
 
 
-@pytest.mark.parametrize("steps", [S.SUBMITTED, S.APPROVED])
+@pytest.mark.parametrize(("steps", "resubmitted"), [(S.SUBMITTED, 0), (S.APPROVED, 3)])
 def test_claim_page_query_count_does_not_grow_with_its_history(
-    client, actors, django_assert_max_num_queries, steps
+    client, actors, django_assert_max_num_queries, steps, resubmitted
 ):
+    from subsidies import services
+
     rent_ready(actors)
-    claim = advance(actors, rent_claim(actors), steps)
+    claim = rent_claim(actors)
+    for _ in range(resubmitted):  # the claimant's own steps are shown by its name
+        advance(actors, claim, S.SUBMITTED)
+        services.subsidy_claim_return(claim=claim, reason="补充", acting_user=actors.handler)
+    advance(actors, claim, steps)
     _login(client, actors.member)
-    # session, user, the claim with its relations, then its timeline with actors,
-    # signatures with signers, documents and objections: one query each
+    # session, user, the claim with its relations, then its timeline with actors and their
+    # organisations, signatures with signers, documents and objections: one query each
     with django_assert_max_num_queries(8):
         response = client.get(reverse("subsidies:claim_detail", args=[claim.pk]))
     assert response.status_code == 200
