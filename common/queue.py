@@ -2,10 +2,11 @@
 
 A queue is computed from the workflow tables (`common.workflow.REGISTRY`): for every process,
 the records in a state whose next actors the person holds. A `Permission` actor sees every
-record in that state, except where the process names a holder (`Workflow.holder_field`): a
-held record waits for its holder, or for the colleagues the holder handed the queue to today,
-as long as one of them holds the permission (else, as for the notifications, for everyone
-who does). A `Relation` actor sees the records of its own organisation.
+record in that state, except where the process names a holder (`Workflow.holder_field`) who
+stands for that actor (`Workflow.held_by_holder`): a held record waits for its holder, or for
+the colleagues the holder handed the queue to today, as long as one of them holds the
+permission (else, as for the notifications, for everyone who does). A `Relation` actor sees
+the records of its own organisation.
 
 The queue costs a bounded number of queries whatever the number of rows: one per process
 (two when a process has more rows than the page lists), plus the day's handovers to name
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from common import calendar as cal
 from common.audit import save_with_audit
 from common.models import QueueHandover
-from common.workflow import REGISTRY, Actor, Permission, Workflow
+from common.workflow import REGISTRY, Actor, Workflow
 
 # How many items a queue lists; the totals per process count every item.
 QUEUE_LIMIT = 200
@@ -171,7 +172,7 @@ class _Part:
     def held(self) -> bool:
         """Whether a holder may stand between the records and this person."""
         return bool(self.workflow.holder_field) and any(
-            isinstance(actor, Permission) for actor, _branch in self.branches
+            self.workflow.held_by_holder(actor) for actor, _branch in self.branches
         )
 
 
@@ -188,7 +189,7 @@ def _parts(user: Any, day: dt.date) -> list[_Part]:
                 if scope is None:
                     continue
                 branch = Q(**{wf.status_field: state}) & scope
-                if wf.holder_field and isinstance(actor, Permission):
+                if wf.holder_field and wf.held_by_holder(actor):
                     branch &= _held_by(wf.holder_field, user, actor.key, day)
                 branches.append((actor, branch))
         if branches:
@@ -280,7 +281,7 @@ def _item(
     if deadline is None and start is not None and state in wf.due_working_days:
         deadline = cal.add_working_days(start, wf.due_working_days[state])
     holder_id = wf.holder_id(obj)
-    if holder_id is not None:
+    if holder_id is not None and wf.held_by_holder(actor):
         holder = getattr(obj, str(wf.holder_field))
         holder_name = holder.display_name
         handed_to = handovers.names(holder_id) if handovers is not None else ""

@@ -16,13 +16,16 @@ from django.urls import reverse
 from common import calendar
 from common.models import QueueHandover
 from common.queue import overdue_queue_items, queue_count_for_user, queue_for_user
+from common.workflow import Permission
 from enterprises.models import ServiceRequest
 from portal.accounts.models import User
+from portal.accounts.roles import Role
 from subsidies.models import Programme, SubsidyClaim
 from tests.common.queue_world import (
     CLAIMS,
     LOANS,
     REQUESTS,
+    STAFF,
     at,
     claim_entered,
     entered,
@@ -192,6 +195,32 @@ def test_a_held_request_no_holder_can_take_waits_for_everyone_with_the_right(wor
     by_leaver = request(handler=StaffFactory(is_active=False))
 
     assert keys(li) == {("test_requests", by_finance.pk), ("test_requests", by_leaver.pk)}
+
+
+def test_a_holder_stands_only_for_the_actors_the_workflow_names():
+    """A forwarded request waits for whoever follows departments up (a right its handler
+    also holds), not for its handler alone: the handler stands for the desk's right only."""
+    follow_up = Permission("enterprises.view_servicerequest", "跟进部门")
+    split = dataclasses.replace(
+        REQUESTS,
+        next={ServiceRequest.Status.OPEN: (STAFF,), ServiceRequest.Status.FORWARDED: (follow_up,)},
+        held_actors=(STAFF.key,),
+    )
+    wang = StaffFactory(first_name="伟", last_name="王")
+    li = StaffFactory()
+    with registered(split):
+        taken_up = request(handler=wang)
+        forwarded = request(
+            handler=wang,
+            status=ServiceRequest.Status.FORWARDED,
+            handling=ServiceRequest.Handling.FORWARDED,
+            department=DepartmentFactory(),
+        )
+        request_entered(forwarded, dt.date(2026, 3, 2), ServiceRequest.Status.FORWARDED)
+        assert keys(li) == {("test_requests", forwarded.pk)}
+        assert keys(wang) == {("test_requests", taken_up.pk), ("test_requests", forwarded.pk)}
+        holders = {i.obj.pk: i.holder for i in queue_for_user(user=li, day=DAY).items}
+    assert holders == {forwarded.pk: "跟进部门"}
 
 
 def test_a_handover_moves_held_items_for_its_days_only(workflows):
@@ -434,3 +463,26 @@ def test_the_service_desks_requests_wait_for_their_handler_at_no_cost_per_row():
     assert counts[0] == counts[1]
     assert mine.link == reverse("service_desk:request_detail", args=[made.pk])
     assert (mine.deadline, mine.overdue) == (dt.date(2026, 3, 23), False)
+
+
+def test_a_claim_the_bureau_admin_took_up_still_waits_for_the_signers_and_finance():
+    """The subsidy claim's own workflow: its handler stands for staff and the first
+    signature, so a claim taken up by someone holding every permission still waits for the
+    section head, the deputy director and finance."""
+    from common.workflow import REGISTRY
+
+    admin = StaffFactory(roles=(Role.BUREAU_ADMIN,))
+    head = StaffFactory(roles=(Role.SECTION_HEAD,))
+    deputy = StaffFactory(roles=(Role.DEPUTY_DIRECTOR,))
+    finance = FinanceFactory()
+    waiting = {
+        head: claim(S.HANDLER_SIGNED, handler=admin),
+        deputy: claim(S.SECTION_HEAD_SIGNED, handler=admin, year=2024),
+        finance: claim(S.APPROVED, handler=admin, year=2023),
+    }
+    held = claim(S.UNDER_REVIEW, handler=admin, year=2022)
+    with registered(REGISTRY["subsidy_claim"]):
+        for user, obj in waiting.items():
+            assert keys(user) == {("subsidy_claim", obj.pk)}, user
+        assert ("subsidy_claim", held.pk) in keys(admin)
+        assert ("subsidy_claim", held.pk) not in keys(StaffFactory())
