@@ -346,6 +346,14 @@ class AnswerForm(forms.Form):
         )
 
 
+class PutInBatchForm(forms.Form):
+    batch = forms.ModelChoiceField(
+        label=_("Payment batch"),
+        queryset=PaymentBatch.objects.filter(status=PaymentBatch.Status.OPEN).order_by("number"),
+        help_text=_("An open batch; finance open one under Payment batches."),
+    )
+
+
 # The words on each signature's button.
 SIGN_LABELS = {
     SignOff.Stage.HANDLER: _("Sign as case handler"),
@@ -363,8 +371,9 @@ def _sign(stage: SignOff.Stage) -> AdminStep:
     return AdminStep(call, label=SIGN_LABELS[stage])
 
 
-# The steps of a claim its change page makes: {target: (service, form, label)}.
-CLAIM_STEPS: dict[str, AdminStep] = {
+# The steps of a claim its change page makes: {target: (service, form, label)}; taking a
+# claim out of its batch, a step back to "approved", is keyed by (from, to).
+CLAIM_STEPS: dict[str | tuple[str, str], AdminStep] = {
     S.UNDER_REVIEW: AdminStep(
         lambda claim, user, data: services.subsidy_claim_take_up(claim=claim, acting_user=user),
         label=_("Start the review"),
@@ -393,6 +402,20 @@ CLAIM_STEPS: dict[str, AdminStep] = {
         ),
         ApproveForm,
         _("Approve"),
+    ),
+    S.IN_BATCH: AdminStep(
+        lambda claim, user, data: services.payment_batch_add(
+            batch=data["batch"], claims=[claim], acting_user=user
+        ),
+        PutInBatchForm,
+        _("Put in a payment batch"),
+    ),
+    (S.IN_BATCH, S.APPROVED): AdminStep(
+        lambda claim, user, data: services.payment_batch_remove(
+            batch=claim.payment_batch, claim=claim, acting_user=user
+        ),
+        forms.Form,
+        _("Take out of the payment batch"),
     ),
     S.RETURNED: AdminStep(
         lambda claim, user, data: services.subsidy_claim_return(

@@ -286,6 +286,30 @@ def test_finance_batches_exports_and_marks_paid_in_admin(client, actors):
     assert b"Payment batch status changes" in page.content
 
 
+def test_finance_put_an_approved_claim_in_a_batch_and_take_it_out_from_its_page(client, actors):
+    """The claim finance open from their queue offers the batch; in a batch it offers taking
+    it out (back to approved, the amount kept), never approving it again."""
+    rent_ready(actors)
+    claim = advance(actors, rent_claim(actors), S.APPROVED)
+    batch = services.payment_batch_create(number="2026-08", acting_user=actors.finance)
+    _login(client, actors.finance)
+    assert _offered(client, claim) == [S.IN_BATCH]
+    assert _step(client, claim, S.IN_BATCH, batch=str(batch.pk)).status_code == 302
+    claim.refresh_from_db()
+    assert (claim.status, claim.payment_batch_id) == (S.IN_BATCH, batch.pk)
+
+    page = client.get(reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk]))
+    assert [str(label) for label, _url in page.context["workflow_steps"]] == [
+        "Take out of the payment batch"
+    ]
+    form = client.get(reverse("admin:subsidies_subsidyclaim_step", args=[claim.pk, S.APPROVED]))
+    assert "approved_amount" not in form.context["form"].fields
+    assert _step(client, claim, S.APPROVED, approved_amount="1.00", reason="x").status_code == 302
+    claim.refresh_from_db()
+    assert (claim.status, claim.payment_batch_id) == (S.APPROVED, None)
+    assert claim.approved_amount == D("24000.00")
+
+
 def test_recognition_in_admin_drafts_the_reward(client, actors):
     policy(Programme.HTE_NEW)
     _login(client, actors.handler)
