@@ -858,10 +858,47 @@ class PaymentBatchAdmin(WorkflowStepsMixin, PageActionsMixin, AuditedModelAdmin)
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ((None, {"fields": ("number",)}),)
-        return ((None, {"fields": self.readonly_fields}),)
+        return ((None, {"fields": self.get_readonly_fields(request, obj)}),)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return self.readonly_fields if obj is not None else ()
+        if obj is None:
+            return ()
+        if self._sheet_ready(request, obj):
+            return (*self.readonly_fields, "treasury_sheet")
+        return self.readonly_fields
+
+    def _sheet_ready(self, request: HttpRequest, obj: PaymentBatch) -> bool:
+        """An exported (or paid) batch's sheet, for those who export batches."""
+        return obj.status != PaymentBatch.Status.OPEN and self.has_change_permission(request, obj)
+
+    @admin.display(description=_("treasury sheet"))
+    def treasury_sheet(self, obj: PaymentBatch) -> str:
+        url = reverse("admin:subsidies_paymentbatch_sheet", args=[obj.pk])
+        return format_html('<a href="{}" id="treasury-sheet">{}</a>', url, _("Download (xlsx)"))
+
+    def get_urls(self) -> list[Any]:
+        sheet = path(
+            "<path:object_id>/sheet/",
+            self.admin_site.admin_view(self.sheet_view),
+            name="subsidies_paymentbatch_sheet",
+        )
+        return [sheet, *super().get_urls()]
+
+    def sheet_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The treasury's sheet of an exported or paid batch, again (reads only): the export
+        step freezes the batch, and its page offers the sheet from then on."""
+        batch = self.get_object(request, object_id)
+        if batch is None or not self._sheet_ready(request, batch):
+            raise Http404(_("No such record."))
+        return self._sheet_response(batch, services.payment_batch_xlsx(batch))
+
+    def _sheet_response(self, batch: PaymentBatch, content: bytes) -> HttpResponse:
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.xlsx"'
+        return response
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         return self.inlines if obj is not None else ()
@@ -896,9 +933,4 @@ class PaymentBatchAdmin(WorkflowStepsMixin, PageActionsMixin, AuditedModelAdmin)
                 return None
         else:
             content = services.payment_batch_xlsx(batch)
-        response = HttpResponse(
-            content,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.xlsx"'
-        return response
+        return self._sheet_response(batch, content)
