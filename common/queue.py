@@ -279,8 +279,11 @@ def _item(
     deadline = wf.deadline(obj) if wf.deadline is not None else None
     if deadline is None and start is not None and state in wf.due_working_days:
         deadline = cal.add_working_days(start, wf.due_working_days[state])
+    # The holder is named where they act for the item's actor; an item waiting for another
+    # role, or for an organisation outside the bureau (which never sees officers' names),
+    # shows who it waits for.
     holder_id = wf.holder_id(obj)
-    if holder_id is not None:
+    if holder_id is not None and wf.held_by_holder(actor):
         holder = getattr(obj, str(wf.holder_field))
         holder_name = holder.display_name
         handed_to = handovers.names(holder_id) if handovers is not None else ""
