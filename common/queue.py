@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from common import calendar as cal
 from common.audit import save_with_audit
 from common.models import QueueHandover
-from common.workflow import REGISTRY, Actor, Permission, Workflow
+from common.workflow import REGISTRY, Actor, Workflow
 
 # How many items a queue lists; the totals per process count every item.
 QUEUE_LIMIT = 200
@@ -171,7 +171,7 @@ class _Part:
     def held(self) -> bool:
         """Whether a holder may stand between the records and this person."""
         return bool(self.workflow.holder_field) and any(
-            isinstance(actor, Permission) for actor, _branch in self.branches
+            self.workflow.held_by_holder(actor) for actor, _branch in self.branches
         )
 
 
@@ -188,7 +188,7 @@ def _parts(user: Any, day: dt.date) -> list[_Part]:
                 if scope is None:
                     continue
                 branch = Q(**{wf.status_field: state}) & scope
-                if wf.holder_field and isinstance(actor, Permission):
+                if wf.holder_field and wf.held_by_holder(actor):
                     branch &= _held_by(wf.holder_field, user, actor.key, day)
                 branches.append((actor, branch))
         if branches:
@@ -279,11 +279,8 @@ def _item(
     deadline = wf.deadline(obj) if wf.deadline is not None else None
     if deadline is None and start is not None and state in wf.due_working_days:
         deadline = cal.add_working_days(start, wf.due_working_days[state])
-    # The holder is named where they act for the item's actor; an item waiting for another
-    # role, or for an organisation outside the bureau (which never sees officers' names),
-    # shows who it waits for.
-    holder_id = wf.holder_id(obj)
-    if holder_id is not None and wf.held_by_holder(actor):
+    holder_id = wf.holder_id(obj) if wf.held_by_holder(actor) else None
+    if holder_id is not None:
         holder = getattr(obj, str(wf.holder_field))
         holder_name = holder.display_name
         handed_to = handovers.names(holder_id) if handovers is not None else ""

@@ -174,7 +174,7 @@ def test_the_group_page_lists_permissions_in_the_users_language(client, language
 
     assert signature in page and view_claims in page
     if language == "zh-hans":
-        assert signature == "可作为分管局领导签批补贴申请"
+        assert signature == "可作为副局长签批补贴申请"
         assert "Can sign claims" not in page
 
 

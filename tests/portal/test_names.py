@@ -35,7 +35,9 @@ def test_full_and_short_name(first, last, full, short):
     assert user.display_name == str(user) == (full or "someone")
 
 
-def test_a_loan_timeline_names_the_actor_family_name_first(client):
+def test_a_loan_timeline_names_the_actor_family_name_first_for_the_bureau_only(client):
+    """The bureau reads 周婷; the firm reads the bureau, never an officer's name (the
+    timeline rule decided once in common.workflow.acting_party)."""
     loan = loan_in(LoanStatus.SUBMITTED)
     firm = EnterpriseUserFactory(enterprise=loan.enterprise)
     staff = StaffFactory(first_name="婷", last_name="周")
@@ -43,19 +45,29 @@ def test_a_loan_timeline_names_the_actor_family_name_first(client):
 
     client.force_login(firm)
     page = client.get(reverse("loans:application_detail", args=[loan.pk])).content.decode()
-    assert "周婷" in page
-    assert "婷 周" not in page
+    assert "区科技局" in page
+    assert "周婷" not in page and "婷 周" not in page
+
+    client.force_login(
+        StaffFactory(username="colleague")
+    )  # not the actor (the header names the reader)
+    admin_page = client.get(
+        reverse("admin:loans_loanapplication_change", args=[loan.pk])
+    ).content.decode()
+    assert "周婷" in admin_page
+    assert "婷 周" not in admin_page
 
 
-def test_a_timeline_falls_back_to_the_username(client):
+def test_a_timeline_falls_back_to_the_username_for_the_bureau(client):
     loan = loan_in(LoanStatus.SUBMITTED)
-    firm = EnterpriseUserFactory(enterprise=loan.enterprise)
     staff = StaffFactory(username="kjj_handler", first_name="", last_name="")
     loan_services.loan_application_forward(application=loan, acting_user=staff, bank=BankFactory())
 
-    client.force_login(firm)
-    page = client.get(reverse("loans:application_detail", args=[loan.pk])).content.decode()
-    assert "kjj_handler" in page
+    client.force_login(StaffFactory(username="colleague"))
+    admin_page = client.get(
+        reverse("admin:loans_loanapplication_change", args=[loan.pk])
+    ).content.decode()
+    assert "kjj_handler" in admin_page
 
 
 @pytest.mark.parametrize(

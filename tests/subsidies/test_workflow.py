@@ -550,3 +550,29 @@ def test_recognition_drafts_the_reward_and_the_firm_is_asked_to_confirm_it(world
     asked = Notification.objects.get(kind=CLAIM.name, recipient=firm)
     assert asked.url.endswith(f"/subsidies/claims/{claim.pk}/")
     assert claim.status == S.DRAFT
+
+
+def test_the_queue_of_each_signer_holds_the_claims_waiting_for_their_signature(world):
+    """A claim held by someone holding every permission (the bureau admin) still waits, in
+    the queues, for the section head and then for finance, and reads as waiting for that
+    role; the handler's own steps stay in the holder's queue."""
+    from common.queue import queue_for_user
+
+    admin = world.roles["bureau admin"]
+
+    def queued(user, claim):
+        return [i for i in queue_for_user(user=user).items if i.obj == claim]
+
+    claim = world.claim(S.HANDLER_SIGNED)
+    claim.handler = admin
+    claim.save()
+    [item] = queued(world.roles["section head"], claim)
+    assert item.holder != admin.display_name  # the role it waits for, not the holder
+    claim = world.claim(S.APPROVED)
+    claim.handler = admin
+    claim.save()
+    assert queued(world.roles["finance"], claim)
+    claim = world.claim(S.NOTICE_ENDED)
+    claim.handler = admin
+    claim.save()
+    assert queued(admin, claim) and not queued(world.handler, claim)
