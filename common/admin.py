@@ -175,7 +175,9 @@ class WorkflowStepsMixin:
     field it concerns (`common.errors`), and nothing is saved."""
 
     workflow_name: str = ""
-    admin_steps: dict[str, AdminStep] = {}
+    # By target state; a step that means something else from one state (taking a claim out
+    # of its batch is not approving it) is keyed by (from, to) and wins there.
+    admin_steps: dict[str | tuple[str, str], AdminStep] = {}
     change_form_template = "admin/common/change_form_steps.html"
 
     @property
@@ -196,11 +198,17 @@ class WorkflowStepsMixin:
     def offered_steps(self, request: HttpRequest, obj: Any) -> list[tuple[str, str]]:
         """(target, label) of the steps this user may make now and the admin knows how to."""
         workflow = self.workflow
-        return [
-            (target, str(self.admin_steps[target].label or workflow.state_label(target)))
-            for target in workflow.steps_for(request.user, obj)  # type: ignore[arg-type]
-            if target in self.admin_steps
-        ]
+        offered: list[tuple[str, str]] = []
+        for target in workflow.steps_for(request.user, obj):  # type: ignore[arg-type]
+            step = self.admin_step(obj, target)
+            if step is not None:
+                offered.append((target, str(step.label or workflow.state_label(target))))
+        return offered
+
+    def admin_step(self, obj: Any, target: str) -> AdminStep | None:
+        """How the admin makes the step from `obj`'s current state to `target`, if it does."""
+        source = self.workflow.status_of(obj)
+        return self.admin_steps.get((source, target)) or self.admin_steps.get(target)
 
     def render_change_form(
         self,
@@ -228,7 +236,7 @@ class WorkflowStepsMixin:
         obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
         if obj is None or not self.has_view_or_change_permission(request, obj):  # type: ignore[attr-defined]
             raise Http404(_("No such record."))
-        step = self.admin_steps.get(target)
+        step = self.admin_step(obj, target)
         if step is None or not self.workflow.may(request.user, obj, target):  # type: ignore[arg-type]
             raise PermissionDenied(_("You may not make this step on this record now."))
         meta = self.model._meta  # type: ignore[attr-defined]

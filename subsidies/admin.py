@@ -346,6 +346,14 @@ class AnswerForm(forms.Form):
         )
 
 
+class PutInBatchForm(forms.Form):
+    batch = forms.ModelChoiceField(
+        label=_("Payment batch"),
+        queryset=PaymentBatch.objects.filter(status=PaymentBatch.Status.OPEN).order_by("number"),
+        help_text=_("An open batch; finance open one under Payment batches."),
+    )
+
+
 # The words on each signature's button.
 SIGN_LABELS = {
     SignOff.Stage.HANDLER: _("Sign as case handler"),
@@ -363,8 +371,9 @@ def _sign(stage: SignOff.Stage) -> AdminStep:
     return AdminStep(call, label=SIGN_LABELS[stage])
 
 
-# The steps of a claim its change page makes: {target: (service, form, label)}.
-CLAIM_STEPS: dict[str, AdminStep] = {
+# The steps of a claim its change page makes: {target: (service, form, label)}; taking a
+# claim out of its batch, a step back to "approved", is keyed by (from, to).
+CLAIM_STEPS: dict[str | tuple[str, str], AdminStep] = {
     S.UNDER_REVIEW: AdminStep(
         lambda claim, user, data: services.subsidy_claim_take_up(claim=claim, acting_user=user),
         label=_("Start the review"),
@@ -393,6 +402,20 @@ CLAIM_STEPS: dict[str, AdminStep] = {
         ),
         ApproveForm,
         _("Approve"),
+    ),
+    S.IN_BATCH: AdminStep(
+        lambda claim, user, data: services.payment_batch_add(
+            batch=data["batch"], claims=[claim], acting_user=user
+        ),
+        PutInBatchForm,
+        _("Put in a payment batch"),
+    ),
+    (S.IN_BATCH, S.APPROVED): AdminStep(
+        lambda claim, user, data: services.payment_batch_remove(
+            batch=claim.payment_batch, claim=claim, acting_user=user
+        ),
+        forms.Form,
+        _("Take out of the payment batch"),
     ),
     S.RETURNED: AdminStep(
         lambda claim, user, data: services.subsidy_claim_return(
@@ -835,10 +858,47 @@ class PaymentBatchAdmin(WorkflowStepsMixin, PageActionsMixin, AuditedModelAdmin)
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ((None, {"fields": ("number",)}),)
-        return ((None, {"fields": self.readonly_fields}),)
+        return ((None, {"fields": self.get_readonly_fields(request, obj)}),)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return self.readonly_fields if obj is not None else ()
+        if obj is None:
+            return ()
+        if self._sheet_ready(request, obj):
+            return (*self.readonly_fields, "treasury_sheet")
+        return self.readonly_fields
+
+    def _sheet_ready(self, request: HttpRequest, obj: PaymentBatch) -> bool:
+        """An exported (or paid) batch's sheet, for those who export batches."""
+        return obj.status != PaymentBatch.Status.OPEN and self.has_change_permission(request, obj)
+
+    @admin.display(description=_("treasury sheet"))
+    def treasury_sheet(self, obj: PaymentBatch) -> str:
+        url = reverse("admin:subsidies_paymentbatch_sheet", args=[obj.pk])
+        return format_html('<a href="{}" id="treasury-sheet">{}</a>', url, _("Download (xlsx)"))
+
+    def get_urls(self) -> list[Any]:
+        sheet = path(
+            "<path:object_id>/sheet/",
+            self.admin_site.admin_view(self.sheet_view),
+            name="subsidies_paymentbatch_sheet",
+        )
+        return [sheet, *super().get_urls()]
+
+    def sheet_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The treasury's sheet of an exported or paid batch, again (reads only): the export
+        step freezes the batch, and its page offers the sheet from then on."""
+        batch = self.get_object(request, object_id)
+        if batch is None or not self._sheet_ready(request, batch):
+            raise Http404(_("No such record."))
+        return self._sheet_response(batch, services.payment_batch_xlsx(batch))
+
+    def _sheet_response(self, batch: PaymentBatch, content: bytes) -> HttpResponse:
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.xlsx"'
+        return response
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         return self.inlines if obj is not None else ()
@@ -873,9 +933,4 @@ class PaymentBatchAdmin(WorkflowStepsMixin, PageActionsMixin, AuditedModelAdmin)
                 return None
         else:
             content = services.payment_batch_xlsx(batch)
-        response = HttpResponse(
-            content,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.xlsx"'
-        return response
+        return self._sheet_response(batch, content)

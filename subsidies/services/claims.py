@@ -426,6 +426,10 @@ def subsidy_claim_approve(
     """
     locked = _lock(claim)
     require_step(CLAIM, locked, Status.APPROVED, acting_user)
+    if locked.status != Status.NOTICE_ENDED:
+        # The table's other way back to "approved" is finance taking the claim out of its
+        # batch (payment_batch_remove); it decides nothing about the amount.
+        raise ValidationError(_("Only a claim whose public notice has ended is approved."))
     today = timezone.localdate()
     if locked.objections.filter(answered_on__isnull=True).exists():
         raise ValidationError(_("Answer every objection before approving."))

@@ -189,6 +189,26 @@ def test_a_held_request_waits_for_its_handler_not_for_colleagues(workflows):
     assert item.holder == "王伟"
 
 
+def test_the_holder_is_named_only_where_the_item_waits_for_them():
+    """A claim's handler holds it for staff; a claim returned to the firm waits for the firm
+    (which never sees an officer's name), one handler-signed for the section head."""
+    from subsidies.workflows.claims import CLAIM, ENTERPRISE, SECTION_HEAD
+    from tests.subsidies.factories import SectionHeadFactory
+
+    wang = StaffFactory(first_name="伟", last_name="王")
+    firm = EnterpriseFactory()
+    returned = claim(S.RETURNED, enterprise=firm, handler=wang)
+    signed = claim(S.HANDLER_SIGNED, handler=wang)
+    reviewing = claim(S.UNDER_REVIEW, handler=wang)
+    with registered(CLAIM):
+        [for_firm] = queue_for_user(user=EnterpriseUserFactory(enterprise=firm), day=DAY).items
+        [for_head] = queue_for_user(user=SectionHeadFactory(), day=DAY).items
+        held = {item.obj: item for item in queue_for_user(user=wang, day=DAY).items}
+    assert (for_firm.obj, for_firm.holder) == (returned, str(ENTERPRISE.label))
+    assert (for_head.obj, for_head.holder) == (signed, str(SECTION_HEAD.label))
+    assert held[reviewing].holder == "王伟"
+
+
 def test_a_held_request_no_holder_can_take_waits_for_everyone_with_the_right(workflows):
     li = StaffFactory()
     by_finance = request(handler=FinanceFactory())  # finance may not handle requests

@@ -286,6 +286,56 @@ def test_finance_batches_exports_and_marks_paid_in_admin(client, actors):
     assert b"Payment batch status changes" in page.content
 
 
+def test_finance_put_an_approved_claim_in_a_batch_and_take_it_out_from_its_page(client, actors):
+    """The claim finance open from their queue offers the batch; in a batch it offers taking
+    it out (back to approved, the amount kept), never approving it again."""
+    rent_ready(actors)
+    claim = advance(actors, rent_claim(actors), S.APPROVED)
+    batch = services.payment_batch_create(number="2026-08", acting_user=actors.finance)
+    _login(client, actors.finance)
+    assert _offered(client, claim) == [S.IN_BATCH]
+    assert _step(client, claim, S.IN_BATCH, batch=str(batch.pk)).status_code == 302
+    claim.refresh_from_db()
+    assert (claim.status, claim.payment_batch_id) == (S.IN_BATCH, batch.pk)
+
+    page = client.get(reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk]))
+    assert [str(label) for label, _url in page.context["workflow_steps"]] == [
+        "Take out of the payment batch"
+    ]
+    form = client.get(reverse("admin:subsidies_subsidyclaim_step", args=[claim.pk, S.APPROVED]))
+    assert "approved_amount" not in form.context["form"].fields
+    assert _step(client, claim, S.APPROVED, approved_amount="1.00", reason="x").status_code == 302
+    claim.refresh_from_db()
+    assert (claim.status, claim.payment_batch_id) == (S.APPROVED, None)
+    assert claim.approved_amount == D("24000.00")
+
+
+def test_an_exported_batch_offers_its_treasury_sheet_to_finance_only(client, actors):
+    rent_ready(actors)
+    claim = advance(actors, rent_claim(actors), S.APPROVED)
+    batch = services.payment_batch_create(number="2026-09", acting_user=actors.finance)
+    services.payment_batch_add(batch=batch, claims=[claim], acting_user=actors.finance)
+    change = reverse("admin:subsidies_paymentbatch_change", args=[batch.pk])
+    sheet = reverse("admin:subsidies_paymentbatch_sheet", args=[batch.pk])
+    _login(client, actors.finance)
+    assert b"treasury-sheet" not in client.get(change).content
+    assert client.get(sheet).status_code == 404  # open: the export step makes the sheet
+    export = reverse("admin:subsidies_paymentbatch_step", args=[batch.pk, "exported"])
+    assert client.post(export, {"note": ""}).status_code == 302
+    assert sheet.encode() in client.get(change).content
+    response = client.get(sheet)
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    import io
+
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+    assert rows[1][1] == actors.enterprise.uscc
+    # staff read the batch but do not export batches
+    _login(client, actors.handler)
+    assert client.get(change).status_code == 200
+    assert b"treasury-sheet" not in client.get(change).content
+    assert client.get(sheet).status_code == 404
+
+
 def test_recognition_in_admin_drafts_the_reward(client, actors):
     policy(Programme.HTE_NEW)
     _login(client, actors.handler)

@@ -469,6 +469,23 @@ def test_a_claim_not_approved_cannot_enter_a_batch(actors, rent):
     assert not batch.claims.exists()
 
 
+def test_finance_cannot_approve_a_claim_in_a_batch_again(actors, rent, english):
+    """The table lets finance move a claim in a batch back to "approved" (taking it out);
+    that is not an approval: the amount, the day and the batch stay as they were."""
+    advance(actors, rent, S.APPROVED)
+    batch = services.payment_batch_create(number="2026-05", acting_user=actors.finance)
+    services.payment_batch_add(batch=batch, claims=[rent], acting_user=actors.finance)
+    before = rent.status_changes.count()
+    with pytest.raises(ValidationError, match="public notice has ended"):
+        services.subsidy_claim_approve(
+            claim=rent, approved_amount=D("1.00"), reason="改", acting_user=actors.finance
+        )
+    rent.refresh_from_db()
+    assert (rent.status, rent.payment_batch_id) == (S.IN_BATCH, batch.pk)
+    assert (rent.approved_amount, rent.approval_reason) == (D("24000.00"), "")
+    assert rent.status_changes.count() == before
+
+
 def test_an_empty_batch_is_not_exported(actors):
     batch = services.payment_batch_create(number="2026-04", acting_user=actors.finance)
     with pytest.raises(ValidationError, match="empty"):

@@ -76,7 +76,12 @@ def test_the_claim_page_shows_amount_policy_version_and_who_has_yet_to_sign(clie
     _login(client, actors.member)
     body = client.get(reverse("subsidies:claim_detail", args=[claim.pk])).content.decode()
     assert "24000.00" in body and claim.policy.document_number in body
-    assert "signed by 经办" in body and body.count("not yet signed") == 2
+    assert "signed on" in body and body.count("not yet signed") == 2
+    # Outside the bureau no officer is named (as in the timeline); the bureau sees who signed.
+    assert actors.handler.display_name not in body
+    _login(client, actors.handler)
+    body = client.get(reverse("subsidies:claim_detail", args=[claim.pk])).content.decode()
+    assert f"signed by {actors.handler.display_name}" in body
 
 
 def test_an_enterprise_applies_with_a_document_then_submits(client, actors):
