@@ -253,3 +253,21 @@ def test_an_outsider_has_an_empty_queue(client, workflows):
     client.force_login(UserFactory())
     html = client.get(reverse("queue")).content.decode()
     assert "暂无待办事项。" in html  # catalog
+
+
+def test_signing_in_at_the_admin_login_lands_on_the_queue(client):
+    from tests.portal.factories import PASSWORD, StaffFactory
+
+    staff = StaffFactory(username="kjj_admin_login")
+    page = client.get("/admin/login/").content.decode()
+    assert 'name="next" value="/queue/"' in page
+    response = client.post(
+        "/admin/login/",
+        {"username": staff.username, "password": PASSWORD, "next": "/queue/"},
+        REMOTE_ADDR="127.0.0.1",
+    )
+    assert response.status_code == 302 and response["Location"] == "/queue/"
+    client.logout()
+    # on the way to an admin page, the sign-in goes on to that page
+    page = client.get("/admin/login/?next=/admin/enterprises/enterprise/").content.decode()
+    assert 'name="next" value="/admin/enterprises/enterprise/"' in page
