@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from common.calendar import notice_latest_start
 from enterprises.models import Enterprise, HighTechCertificate
@@ -299,7 +300,13 @@ def _pay(cast: Cast, claims: list[SubsidyClaim], today: dt.date, number: str, pa
     services.payment_batch_add(batch=batch, claims=claims, acting_user=cast.finance)
     if paid:
         services.payment_batch_export(batch=batch, acting_user=cast.finance)
-        services.payment_batch_mark_paid(batch=batch, paid_on=today, acting_user=cast.finance)
+        batch.refresh_from_db()
+        # Paid on the day of the export at the earliest: a seed that runs across midnight
+        # exports on the new day.
+        exported_on = timezone.localtime(batch.exported_at).date() if batch.exported_at else today
+        services.payment_batch_mark_paid(
+            batch=batch, paid_on=max(today, exported_on), acting_user=cast.finance
+        )
 
 
 @transaction.atomic
