@@ -89,13 +89,6 @@ LOANS = Workflow(
 )
 
 
-def loans_record_ready() -> bool:
-    """Whether the loans' status record has the shared shape yet (`created_at`)."""
-    from loans.models import LoanStatusChange
-
-    return any(f.name == "created_at" for f in LoanStatusChange._meta.get_fields())
-
-
 @contextmanager
 def registered(*workflows: Workflow) -> Iterator[None]:
     saved = dict(REGISTRY)

@@ -29,7 +29,6 @@ from tests.common.queue_world import (
     at,
     claim_entered,
     entered,
-    loans_record_ready,
     registered,
     request_entered,
 )
@@ -141,7 +140,6 @@ def test_an_outsider_sees_nothing(workflows):
         assert queue_count_for_user(user=user, day=DAY) == 0
 
 
-@pytest.mark.skipif(not loans_record_ready(), reason="loans' record not on StatusChange yet")
 def test_a_bank_officer_sees_only_its_banks_loans():
     from loans.models import LoanStatusChange
 

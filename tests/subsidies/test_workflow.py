@@ -8,6 +8,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from common.models import Notification
@@ -286,7 +287,7 @@ def test_the_notice_ends_only_after_its_last_day_and_only_by_the_system(world):
     last_day = claim.notice_ends_on
     with pytest.raises(Exception, match="runs until"):
         services.subsidy_claim_end_notice(claim=claim, today=last_day)
-    with pytest.raises(Exception):  # noqa: B017 (PermissionDenied: staff do not end it)
+    with pytest.raises(PermissionDenied):  # staff do not end a notice: the system does
         services.subsidy_claim_end_notice(claim=claim, acting_user=world.handler)
     assert services.subsidy_claim_notices_end(today=last_day) == 0
     assert services.subsidy_claim_notices_end(today=last_day + dt.timedelta(days=1)) == 1
