@@ -45,6 +45,7 @@ from common.importing.resources import (
     LedgerResource,
     ProgressCallback,
 )
+from common.lib import money
 from enterprises.models import Street
 from enterprises.resources import EnterpriseReference
 from incubators.models import (
@@ -97,8 +98,8 @@ class Area(Parser):
             raise CellError(AREA)
         text = repr(raw) if isinstance(raw, float) else str(raw).strip().replace(",", "")
         try:
-            value = Decimal(text)
-        except InvalidOperation:
+            value = Decimal(text) if isinstance(raw, float) else money.decimal_from_text(text)
+        except (InvalidOperation, money.AmountError):
             raise CellError(AREA) from None
         if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
             raise CellError(AREA)

@@ -27,6 +27,7 @@ from common.importing.columns import (
     WanAmount,
 )
 from common.importing.resources import ImportOutcome, LedgerResource
+from common.lib import money
 from enterprises.resources import EnterpriseReference
 from loans.lib.scoring import MAX_QUOTA
 from loans.models import CLOSED_STATUSES, Bank, LoanApplication, LoanStatus
@@ -78,8 +79,8 @@ class Percent(Parser):
     def parse(self, raw: Any) -> Decimal:
         text = repr(raw) if isinstance(raw, float) else str(raw).strip().rstrip("%")
         try:
-            value = Decimal(text)
-        except InvalidOperation:
+            value = Decimal(text) if isinstance(raw, float) else money.decimal_from_text(text)
+        except (InvalidOperation, money.AmountError):
             raise CellError(RATE) from None
         if not value.is_finite() or not 0 < value <= MAX_RATE:
             raise CellError(RATE)

@@ -149,7 +149,7 @@ class WanAmount(Parser):
         try:
             yuan = money.wan_to_yuan(raw)
         except money.AmountError:
-            raise CellError(msg.AMOUNT) from None
+            raise CellError(_number_message(raw, msg.AMOUNT)) from None
         if yuan < 0 and not self.allow_negative:
             raise CellError(msg.NEGATIVE)
         if abs(yuan) >= self.limit:
@@ -181,9 +181,9 @@ class Integer(Parser):
             if text.endswith(".0"):
                 text = text[:-2]
             try:
-                value = int(text)
+                value = money.int_from_text(text)
             except ValueError:
-                raise CellError(msg.INTEGER) from None
+                raise CellError(_number_message(raw, msg.INTEGER)) from None
         elif raw.__class__ is float:
             if not raw.is_integer():
                 raise CellError(msg.INTEGER)
@@ -197,6 +197,11 @@ class Integer(Parser):
         if self.max_value is not None and value > self.max_value:
             raise CellError(msg.TOO_LARGE.format(limit=self.max_value))
         return value
+
+
+def _number_message(raw: Any, message: str) -> str:
+    """The message for a cell that is not a number, naming the underscore if that is why."""
+    return msg.UNDERSCORE if raw.__class__ is str and "_" in raw else message
 
 
 class Boolean(Parser):

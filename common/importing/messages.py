@@ -19,6 +19,7 @@ AMOUNT = "金额格式错误，应为以万元为单位的数字，最多 6 位�
 AMOUNT_TOO_LARGE = "金额过大"
 NEGATIVE = "不能为负数"
 INTEGER = "应为整数"
+UNDERSCORE = "数字中不能有下划线「_」"
 TOO_SMALL = "不能小于 {limit}"
 TOO_LARGE = "不能大于 {limit}"
 BOOLEAN = "应为「是」或「否」"
@@ -37,6 +38,24 @@ DUPLICATE_HEADER = "列重复"
 NO_HEADER = "第 {column} 列有数据但没有表头"
 EMPTY_FILE = "文件是空的：第一行应为表头"
 UNREADABLE = "无法读取文件：不是有效的 {kind} 文件（{detail}）"
+FILE_TOO_LARGE = "文件过大（{size} MB），最大 {limit} MB；请分成几个文件导入"
+ZIP_TOO_LARGE = (
+    "Excel 文件解压后有 {size} MB，超过上限 {limit} MB，没有读取；"
+    "请删去名单以外的工作表和内容，或另存为 CSV 再导入"
+)
+ZIP_RATIO = (
+    "Excel 文件的组成部分「{part}」压缩比异常（{ratio} 倍，上限 {limit} 倍），"
+    "可能是恶意构造的文件，没有读取"
+)
+ZIP_SIZE_MISMATCH = (
+    "Excel 文件的组成部分「{part}」实际大小超过其声明的大小，文件已损坏或被篡改，没有读取"
+)
+FORMULA_WITHOUT_VALUE = "公式没有计算结果，请在 Excel 中打开并保存后再导入"
+HEADER_BELOW_TITLE = "表头应在第 1 行：第 {row} 行才是表头（{above}像是标题），请删去上面的行"
+HEADER_ON_OTHER_SHEET = (
+    "第一个工作表「{first}」没有名单的表头；工作表「{sheet}」的第 {row} 行是表头，"
+    "请把名单放在第一个工作表"
+)
 ENCODING = "无法识别 CSV 文件的编码：应为 UTF-8（可带 BOM）或 GB18030"
 MORE_ERRORS = "……另有 {count} 处错误未列出"
 REFUSED = "文件未导入，共 {count} 处错误，没有保存任何数据："

@@ -260,8 +260,8 @@ class LedgerResource(resources.ModelResource):
                 extra = [i for i in range(width, len(cells)) if _filled(cells[i])]
                 for index in extra:
                     add_error(number, None, msg.NO_HEADER.format(column=index + 1))
-            if not any(cells) and not any(_filled(cell) for cell in cells):
-                continue  # an empty row in the middle of a sheet carries nothing
+            if not any(_filled(cell) for cell in cells):
+                continue  # a blank or whitespace-only row in the middle carries nothing
             values: dict[str, Any] = {}
             ok = True
             for index, name, parse, required, empty, header in specs:

@@ -1,5 +1,6 @@
 """Money: Decimal yuan everywhere; official lists speak 万元 (10,000 yuan)."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 WAN = Decimal(10000)
@@ -11,6 +12,27 @@ class AmountError(ValueError):
     pass
 
 
+# What a list means by a number: ASCII digits, an optional sign and decimal point. Python's
+# Decimal() and int() also take "1_000", "1e3", "NaN" and full-width digits; a list never
+# means those, and "1_000" read as 1000 hides a typing slip.
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def decimal_from_text(text: str) -> Decimal:
+    """A Decimal from plain decimal notation only; anything else raises AmountError."""
+    if not _PLAIN_DECIMAL.fullmatch(text):
+        raise AmountError(text)
+    return Decimal(text)
+
+
+def int_from_text(text: str) -> int:
+    """An int from ASCII digits with an optional sign only; anything else raises ValueError."""
+    if not _PLAIN_INTEGER.fullmatch(text):
+        raise ValueError(text)
+    return int(text)
+
+
 def wan_to_yuan(raw: object) -> Decimal:
     """Exact conversion of a 万元 amount (text, int or Decimal) to yuan with two decimals.
 
@@ -19,9 +41,13 @@ def wan_to_yuan(raw: object) -> Decimal:
     """
     if isinstance(raw, bool):
         raise AmountError(raw)
-    text = repr(raw) if isinstance(raw, float) else str(raw).strip().replace(",", "")
     try:
-        wan = Decimal(text)
+        if isinstance(raw, float):
+            wan = Decimal(repr(raw))  # may be '1e-05': the float's own shortest form
+        elif isinstance(raw, int | Decimal):
+            wan = Decimal(raw)
+        else:
+            wan = decimal_from_text(str(raw).strip().replace(",", ""))
     except InvalidOperation as exc:
         raise AmountError(raw) from exc
     if not wan.is_finite():
