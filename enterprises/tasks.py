@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from enterprises.services.imports import import_job_run
+from enterprises.services.imports import import_job_run, import_jobs_fail_lost
 from enterprises.services.reminders import high_tech_expiry_reminders_send
 from enterprises.services.service_desk import overdue_digests_send
 
@@ -12,6 +12,12 @@ from enterprises.services.service_desk import overdue_digests_send
 def run_import_job(job_id: int) -> None:
     """Import the official list of ImportJob `job_id` (see import_job_run for effects)."""
     import_job_run(job_id=job_id)
+
+
+@shared_task(name="enterprises.fail_lost_import_jobs", acks_late=True)
+def fail_lost_import_jobs() -> int:
+    """Mark failed the background imports whose worker died (see import_jobs_fail_lost)."""
+    return import_jobs_fail_lost()
 
 
 @shared_task(name="enterprises.send_overdue_digests", acks_late=True)

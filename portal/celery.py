@@ -38,6 +38,12 @@ app.conf.beat_schedule = {
         "task": "statistics.alert_stuck_deliveries",
         "schedule": crontab(minute="*/15"),
     },
+    # Every minute: a background import whose worker stopped sending its heartbeat (killed,
+    # out of memory) is marked failed, so that staff see it and can run it again.
+    "enterprises-fail-lost-import-jobs": {
+        "task": "enterprises.fail_lost_import_jobs",
+        "schedule": crontab(minute="*"),
+    },
     # Every day at 00:10 Beijing time: subsidy claims whose public notice ended the day
     # before move to "notice ended", and staff are told they wait for approval.
     "subsidies-end-notices": {

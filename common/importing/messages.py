@@ -57,5 +57,9 @@ HEADER_ON_OTHER_SHEET = (
     "请把名单放在第一个工作表"
 )
 ENCODING = "无法识别 CSV 文件的编码：应为 UTF-8（可带 BOM）或 GB18030"
+IMPORT_WORKER_LOST = (
+    "导入中断：处理此文件的后台进程已停止（可能被终止或内存不足），没有保存任何数据；"
+    "可在导入任务列表中选中此任务，用「重新导入」再试"
+)
 MORE_ERRORS = "……另有 {count} 处错误未列出"
 REFUSED = "文件未导入，共 {count} 处错误，没有保存任何数据："

@@ -167,7 +167,7 @@ def _xlsx_table(data: bytes, limits: Limits) -> Table | None:
     def other_sheets() -> list[tuple[str, list[list[Any]]]]:
         return _peek_sheets(data, names)
 
-    extra = {"sheet_name": names[0] if names else None, "cell_problems": problems}
+    extra: dict[str, Any] = {"sheet_name": names[0] if names else None, "cell_problems": problems}
     if len(names) > 1:
         extra["other_sheets"] = other_sheets
         if not any(any(cell != "" for cell in row) for row in rows):
@@ -311,7 +311,7 @@ def _formulas_without_values(archive: zipfile.ZipFile, part: str) -> list[tuple[
     other formula with no <v>, or an empty one, was never computed.
     """
     found: list[tuple[int, int]] = []
-    parser = ElementTree.XMLPullParser(events=("start", "end"))
+    parser: Any = ElementTree.XMLPullParser(events=("start", "end"))
     row_number, column = 0, -1
     try:
         with archive.open(part) as handle:  # zipfile reads no more than the declared size

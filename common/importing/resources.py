@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 MAX_REPORTED_ERRORS = 500
 PROGRESS_EVERY = 5000
 LOOKUP_CHUNK = 5000
+#: rows looked at for a header row that is not the first (under a title, on another sheet)
+HEADER_SEARCH_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,15 @@ class LedgerResource(resources.ModelResource):
         columns = self.bound_columns()
         positions = self._check_headers(table.headers, outcome)
         if outcome.refused:
+            hint = self._misplaced_headers(table)
+            if hint:  # one line saying where the list is, instead of every header wrong
+                outcome.error_count = 0
+                outcome.errors.clear()
+                outcome.add_error(None, None, hint)
             return columns, []
+        for number, index, message in table.cell_problems:
+            header = table.headers[index] if index < len(table.headers) else None
+            outcome.add_error(number, header or f"第 {index + 1} 列", message)
         parsed = self._parse_rows(table, columns, positions, outcome, progress)
         self._check_keys(parsed, columns, outcome)
         self._resolve_references(parsed, columns, outcome)
@@ -224,6 +234,30 @@ class LedgerResource(resources.ModelResource):
             if header not in positions:
                 outcome.add_error(1, None, msg.MISSING_HEADER.format(header=header))
         return positions
+
+    def _misplaced_headers(self, table: Table) -> str | None:
+        """A message when the header row is further down the first sheet (under a title)
+        or on another sheet; None when the first row is the header row, however wrong."""
+        expected = set(self.headers())
+        enough = max(2, (len(expected) + 1) // 2)
+
+        def is_header_row(cells: list[Any]) -> bool:
+            return len(expected & {str(c).strip() for c in cells if _filled(c)}) >= enough
+
+        if is_header_row(table.headers):
+            return None
+        for offset, cells in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
+            if is_header_row(cells):
+                number = offset + 2
+                above = "第 1 行" if number == 2 else f"第 1–{number - 1} 行"
+                return msg.HEADER_BELOW_TITLE.format(row=number, above=above)
+        for name, rows in table.other_sheets() if table.other_sheets else ():
+            for offset, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+                if is_header_row(cells):
+                    return msg.HEADER_ON_OTHER_SHEET.format(
+                        first=table.sheet_name, sheet=name, row=offset + 1
+                    )
+        return None
 
     def _parse_rows(
         self,

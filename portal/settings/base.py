@@ -224,10 +224,9 @@ IMPORT_XLSX_MAX_UNPACKED_BYTES = env.int(
 IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=100)
 # A background import's worker writes a heartbeat every IMPORT_JOB_HEARTBEAT_SECONDS; a job
 # still "running" with no heartbeat for IMPORT_JOB_STALE_SECONDS lost its worker and is
-# marked failed by the sweep, which runs every IMPORT_JOB_SWEEP_SECONDS (portal/celery.py).
+# marked failed by the sweep that runs every minute (portal/celery.py).
 IMPORT_JOB_HEARTBEAT_SECONDS = env.int("IMPORT_JOB_HEARTBEAT_SECONDS", default=30)
 IMPORT_JOB_STALE_SECONDS = env.int("IMPORT_JOB_STALE_SECONDS", default=3 * 60)
-IMPORT_JOB_SWEEP_SECONDS = env.int("IMPORT_JOB_SWEEP_SECONDS", default=60)
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
