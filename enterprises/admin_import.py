@@ -19,29 +19,27 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from common.importing import messages as msg
 from common.importing.readers import (
     CSV,
     XLSX,
     FileReadError,
     LedgerCSV,
     LedgerXLSX,
+    check_file_size,
     read_table,
+    size_in_mb,
 )
 from common.importing.resources import LedgerResource
 from enterprises.models import ImportJob
 from enterprises.services.imports import import_job_create, import_job_rerun
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
-
-
 def validate_list_size(upload: Any) -> None:
     """Refuse an upload above settings.IMPORT_MAX_FILE_BYTES at the field, before reading it."""
-    limit = settings.IMPORT_MAX_FILE_BYTES
-    if upload.size > limit:
-        raise ValidationError(msg.FILE_TOO_LARGE.format(size=_mb(upload.size), limit=_mb(limit)))
+    try:
+        check_file_size(upload.size)
+    except FileReadError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 class LedgerImportAdminMixin:
@@ -76,7 +74,7 @@ class LedgerImportAdminMixin:
         field = form.fields["import_file"]
         field.validators.append(validate_list_size)
         field.help_text = gettext("An xlsx or csv file of at most %(size)s MB.") % {
-            "size": _mb(settings.IMPORT_MAX_FILE_BYTES)
+            "size": size_in_mb(settings.IMPORT_MAX_FILE_BYTES)
         }
         return form
 

@@ -69,6 +69,11 @@ class Table:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def __bool__(self) -> bool:
+        # The admin refuses an "empty" dataset before the resource sees it; a list whose
+        # rows are all missing (say, on another sheet) is for the resource to explain.
+        return True
+
     def __iter__(self) -> Iterator[list[Any]]:
         return iter(self.rows)
 
@@ -111,10 +116,7 @@ def read_table(
     """Read an official list from bytes. Raises FileReadError for a file that is not one,
     or one past the bounds of `limits` (by default the settings)."""
     limits = limits or Limits.from_settings()
-    if len(data) > limits.max_file_bytes:
-        raise FileReadError(
-            msg.FILE_TOO_LARGE.format(size=_mb(len(data)), limit=_mb(limits.max_file_bytes))
-        )
+    check_file_size(len(data), limits)
     kind = kind or guess_kind(data=data)
     if kind == XLSX:
         table = _xlsx_table(data, limits)
@@ -124,6 +126,20 @@ def read_table(
     else:
         rows = _csv_rows(_decode(data, encoding))
     return _table(rows)
+
+
+def check_file_size(size: int, limits: Limits | None = None) -> None:
+    """Refuse a file of `size` bytes above the bound (an upload, before it is read)."""
+    limit = (limits or Limits.from_settings()).max_file_bytes
+    if size > limit:
+        raise FileReadError(
+            msg.FILE_TOO_LARGE.format(size=size_in_mb(size), limit=size_in_mb(limit))
+        )
+
+
+def size_in_mb(size: int) -> str:
+    """'7.5' for 7.5 MB, '200' for 200 MB."""
+    return f"{size / MB:.1f}".removesuffix(".0")
 
 
 def _table(rows: list[list[Any]], **extra: Any) -> Table:
@@ -143,10 +159,6 @@ def _table(rows: list[list[Any]], **extra: Any) -> Table:
 
 def _header(cell: Any) -> str:
     return "" if cell is None else str(cell).strip().lstrip("\ufeff")
-
-
-def _mb(size: int) -> str:
-    return f"{size / MB:.1f}".removesuffix(".0")
 
 
 def _xlsx_table(data: bytes, limits: Limits) -> Table | None:
@@ -222,7 +234,9 @@ def _check_zip(data: bytes, limits: Limits) -> list[tuple[int, int, str]]:
         total += info.file_size
     if total > limits.max_unpacked_bytes:
         raise FileReadError(
-            msg.ZIP_TOO_LARGE.format(size=_mb(total), limit=_mb(limits.max_unpacked_bytes))
+            msg.ZIP_TOO_LARGE.format(
+                size=size_in_mb(total), limit=size_in_mb(limits.max_unpacked_bytes)
+            )
         )
     first_sheet = _first_sheet_part(archive)
     has_formulas = False
