@@ -39,3 +39,36 @@ def test_a_column_on_a_reverse_relation_is_refused():
     # Group has no `user` field of its own: `user` is the reverse side of User.groups.
     with pytest.raises(ImproperlyConfigured, match="Group.user"):
         Column("用户", "user", Text()).bind(Group)
+
+
+@pytest.mark.parametrize("text", ["1_000", "1e3", "１０００", "NaN", "+-1", "1.2.3"])
+def test_every_number_parser_refuses_what_python_reads_but_a_list_never_means(text):
+    from common.importing.columns import CellError, Integer, WanAmount
+    from common.lib import money
+    from incubators.resources import Area
+    from loans.resources import Percent
+
+    with pytest.raises(money.AmountError):
+        money.wan_to_yuan(text)
+    for parser in (Integer(), WanAmount(), Area(), Percent()):
+        with pytest.raises(CellError):
+            parser.parse(text)
+
+
+def test_a_number_with_an_underscore_is_named_as_such():
+    from common.importing import messages as msg
+    from common.importing.columns import CellError, Integer, WanAmount
+
+    for parser in (Integer(), WanAmount()):
+        with pytest.raises(CellError, match=msg.UNDERSCORE):
+            parser.parse("1_000")
+
+
+@pytest.mark.parametrize(("text", "yuan"), [("1,000", "10000000.00"), ("65.37", "653700.00"),
+                                            ("-2", "-20000.00"), (".5", "5000.00")])  # fmt: skip
+def test_plain_numbers_still_read(text, yuan):
+    from decimal import Decimal
+
+    from common.lib import money
+
+    assert money.wan_to_yuan(text) == Decimal(yuan)
