@@ -110,7 +110,7 @@ def form_values(form: Any, obj: Any) -> dict[str, Any]:
 
 def money_display(
     model: Any, field: str, *, wan: bool = False, description: Any = None
-) -> Callable[[Any, Any], str]:
+) -> Callable[[Any, Any], str | None]:
     """A ModelAdmin method showing `model.field` (yuan) through common.lib.money:
     '1,113,333.33', or in 万元 with `wan=True` (its description must then say 万元).
 
