@@ -24,7 +24,7 @@ def test_bank_loan_page_lists_repayments_in_the_unit_it_takes_them(client):
         reverse("loans:bank_loan_action", args=[loan.pk, "repayment"]),
         {
             "repayment-paid_on": dt.date.today().isoformat(),
-            "repayment-principal": "111.333333",
+            "repayment-principal": "11.133333",
             "repayment-interest": "6.56",
         },
     )
@@ -32,8 +32,8 @@ def test_bank_loan_page_lists_repayments_in_the_unit_it_takes_them(client):
     content = client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     table = content[content.index("<h2>还款记录") :]
     assert "本金（万元）" in table and "利息（万元）" in table
-    assert "<td>111.333333</td><td>6.56</td>" in table
-    assert "1113333.33" not in content and "65600.00" not in content  # never raw yuan
+    assert "<td>11.133333</td><td>6.56</td>" in table
+    assert "111333.33" not in content and "65600.00" not in content  # never raw yuan
     assert "<dd>100.00</dd>" in content  # the approved amount, in the same unit
 
 
