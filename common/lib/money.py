@@ -64,12 +64,12 @@ def format_yuan(yuan: Decimal | int | None) -> str:
 
 
 def format_wan_grouped(yuan: Decimal | int | None) -> str:
-    """'1,234.50' for 123,450 yuan: 万元 with thousands separators, at least two decimals and
-    as many more as the amount has (up to the cent: six), so nothing is rounded away."""
+    """'1,234.5' for 12,345,000 yuan: 万元 as official lists write it (`format_wan`: exact to
+    the cent, no trailing zeros, so '200' and '65.37'), with thousands separators."""
     if yuan is None:
         return ""
     wan = yuan_to_wan(Decimal(yuan))
-    places = max(2, -wan.as_tuple().exponent)  # type: ignore[operator]
+    places = max(0, -wan.as_tuple().exponent)  # type: ignore[operator]
     return f"{_unsigned_zero(wan):,.{places}f}"
 
 

@@ -274,7 +274,7 @@ def test_claim_page_explains_the_computation_in_chinese_not_in_keys():
     with translation.override("zh-hans"):
         lines = claim_facts_display(claim)
     assert lines == [
-        ("经审计的可计入研发费用（元）", "4444444.44"),
+        ("经审计的可计入研发费用（元）", "4,444,444.44"),
         ("归集口径", "税前加计扣除口径"),
         ("培育的企业", "甲、乙"),
     ]
