@@ -30,6 +30,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from common.audit import save_with_audit
 from common.calendar import calendar_day_delete, calendar_day_save
 from common.errors import put_on_form
+from common.lib.money import format_wan_grouped, format_yuan
 from common.models import CalendarDay, Notification, QueueHandover
 from common.queue import MANAGE_HANDOVERS, may_set_handover, queue_handover_save
 from common.workflow import REGISTRY, Workflow
@@ -105,6 +106,31 @@ def form_values(form: Any, obj: Any) -> dict[str, Any]:
     """The model field values a ModelAdmin form set on `obj`, to hand to a service."""
     concrete = {field.name for field in obj._meta.concrete_fields}
     return {name: getattr(obj, name) for name in form.cleaned_data if name in concrete}
+
+
+def money_display(
+    model: Any, field: str, *, wan: bool = False, description: Any = None
+) -> Callable[[Any, Any], str | None]:
+    """A ModelAdmin method showing `model.field` (yuan) through common.lib.money:
+    '1,113,333.33', or in 万元 with `wan=True` (its description must then say 万元).
+
+    The stock display of a DecimalField has no thousands separators unless
+    USE_THOUSAND_SEPARATOR is on, which would group ids and years too. Name the method in
+    list_display or readonly_fields in place of the field:
+    `approved_amount_display = money_display(SubsidyClaim, "approved_amount")`."""
+    fmt = format_wan_grouped if wan else format_yuan
+
+    @admin.display(
+        description=description or model._meta.get_field(field).verbose_name,
+        ordering=field,
+        empty_value="—",
+    )
+    def show(model_admin: Any, obj: Any) -> str | None:
+        value = getattr(obj, field)
+        return None if value is None else fmt(value)
+
+    show.__name__ = f"{field}_display"
+    return show
 
 
 class AuditedInlineMixin:

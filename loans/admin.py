@@ -21,10 +21,16 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from common import exports
-from common.admin import AdminStep, AuditedModelAdmin, StepForm, WorkflowStepsMixin
+from common.admin import (
+    AdminStep,
+    AuditedModelAdmin,
+    StepForm,
+    WorkflowStepsMixin,
+    money_display,
+)
 from common.audit import save_with_audit
 from common.errors import messages_of
-from common.lib.money import format_wan
+from common.lib.money import format_wan_grouped
 from enterprises.admin_import import LedgerImportAdminMixin
 from loans import services
 from loans.models import (
@@ -190,7 +196,7 @@ class CreditEvaluationAdmin(AuditedModelAdmin):
         "bonus_score",
         "score",
         "grade",
-        "quota",
+        "quota_display",
         "evaluated_by",
     )
     fields = ("enterprise", *readonly_fields)
@@ -211,9 +217,11 @@ class CreditEvaluationAdmin(AuditedModelAdmin):
         )
         obj.__dict__.update(created.__dict__)
 
+    quota_display = money_display(CreditEvaluation, "quota")
+
     @admin.display(description=_("credit quota (10,000 yuan)"), ordering="quota")
     def quota_wan(self, obj: CreditEvaluation) -> str:
-        return format_wan(obj.quota)
+        return format_wan_grouped(obj.quota)
 
     @admin.display(description=_("points per indicator"))
     def breakdown(self, obj: CreditEvaluation) -> str:
@@ -269,11 +277,22 @@ class RepaymentInline(admin.TabularInline):
     model = Repayment
     extra = 0
     can_delete = False
-    fields = ("paid_on", "principal", "interest", "recorded_by")
+    fields = ("paid_on", "principal_display", "interest_display", "recorded_by")
     readonly_fields = fields
+    principal_display = money_display(Repayment, "principal")
+    interest_display = money_display(Repayment, "interest")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+LOAN_MONEY_FIELDS = (
+    "quota",
+    "requested_amount",
+    "approved_amount",
+    "repaid_principal",
+    "principal_loss",
+)
 
 
 @admin.register(LoanApplication)
@@ -328,7 +347,18 @@ class LoanApplicationAdmin(
     inlines = (LoanStatusChangeInline, RepaymentInline)
     action_form = ReviewActionForm
     actions = ("forward_to_bank", "return_to_enterprise", "reject")
-    readonly_fields = [field.name for field in LoanApplication._meta.fields if field.name != "id"]
+    # The page is read-only; its amounts show through the money formatter, not raw.
+    exclude = LOAN_MONEY_FIELDS
+    readonly_fields = [
+        f"{field.name}_display" if field.name in LOAN_MONEY_FIELDS else field.name
+        for field in LoanApplication._meta.fields
+        if field.name != "id"
+    ]
+    quota_display = money_display(LoanApplication, "quota")
+    requested_amount_display = money_display(LoanApplication, "requested_amount")
+    approved_amount_display = money_display(LoanApplication, "approved_amount")
+    repaid_principal_display = money_display(LoanApplication, "repaid_principal")
+    principal_loss_display = money_display(LoanApplication, "principal_loss")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # applications come from firms, or from the loan ledger import
@@ -341,11 +371,11 @@ class LoanApplicationAdmin(
 
     @admin.display(description=_("amount requested (10,000 yuan)"), ordering="requested_amount")
     def requested_wan(self, obj: LoanApplication) -> str:
-        return format_wan(obj.requested_amount)
+        return format_wan_grouped(obj.requested_amount)
 
     @admin.display(description=_("amount approved (10,000 yuan)"), ordering="approved_amount")
     def approved_wan(self, obj: LoanApplication) -> str:
-        return format_wan(obj.approved_amount)
+        return format_wan_grouped(obj.approved_amount)
 
     @admin.action(description=_("Forward to the bank chosen below"), permissions=["review"])
     def forward_to_bank(self, request: HttpRequest, queryset: QuerySet[LoanApplication]) -> None:
@@ -403,8 +433,9 @@ class LoanApplicationAdmin(
 
 @admin.register(CompensationFund)
 class CompensationFundAdmin(AuditedModelAdmin):
-    list_display = ("name", "balance", "city_share_pct", "district_share_pct")
-    readonly_fields = ("balance",)
+    list_display = ("name", "balance_display", "city_share_pct", "district_share_pct")
+    readonly_fields = ("balance_display",)
+    balance_display = money_display(CompensationFund, "balance")
     actions = ("download_ledger",)
 
     @admin.action(description=_("Download the fund ledger (xlsx)"), permissions=["view"])
@@ -444,7 +475,15 @@ class ContributionForm(forms.ModelForm):
 @admin.register(FundContribution)
 class FundContributionAdmin(AuditedModelAdmin):
     form = ContributionForm
-    list_display = ("contributed_on", "fund", "city_amount", "district_amount", "note")
+    list_display = (
+        "contributed_on",
+        "fund",
+        "city_amount_display",
+        "district_amount_display",
+        "note",
+    )
+    city_amount_display = money_display(FundContribution, "city_amount")
+    district_amount_display = money_display(FundContribution, "district_amount")
     list_select_related = ("fund",)
     list_filter = (month_filter("contributed_on", _("month")),)
 
@@ -481,6 +520,9 @@ class CompensationClaimStatusChangeInline(admin.TabularInline):
         return request.user.has_perm("loans.view_compensationclaim")
 
 
+CLAIM_MONEY_FIELDS = ("principal_loss", "eligible_loss", "amount")
+
+
 @admin.register(CompensationClaim)
 class CompensationClaimAdmin(WorkflowStepsMixin, AuditedModelAdmin):
     workflow_name = "compensation_claim"
@@ -502,9 +544,9 @@ class CompensationClaimAdmin(WorkflowStepsMixin, AuditedModelAdmin):
     list_display = (
         "loan",
         "bank",
-        "principal_loss",
-        "eligible_loss",
-        "amount",
+        "principal_loss_display",
+        "eligible_loss_display",
+        "amount_display",
         "status",
         "filed_at",
         "paid_on",
@@ -512,7 +554,15 @@ class CompensationClaimAdmin(WorkflowStepsMixin, AuditedModelAdmin):
     list_select_related = ("loan__enterprise", "loan__bank")
     list_filter = ("status", "loan__bank", month_filter("filed_at", _("month filed")))
     search_fields = ("loan__enterprise__name",)
-    readonly_fields = [field.name for field in CompensationClaim._meta.fields if field.name != "id"]
+    exclude = CLAIM_MONEY_FIELDS
+    readonly_fields = [
+        f"{field.name}_display" if field.name in CLAIM_MONEY_FIELDS else field.name
+        for field in CompensationClaim._meta.fields
+        if field.name != "id"
+    ]
+    principal_loss_display = money_display(CompensationClaim, "principal_loss")
+    eligible_loss_display = money_display(CompensationClaim, "eligible_loss")
+    amount_display = money_display(CompensationClaim, "amount")
     inlines = (CompensationClaimStatusChangeInline,)
     actions = ("approve", "pay")
 

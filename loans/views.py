@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common.errors import messages_of, put_on_form
-from common.lib.money import format_wan, yuan_to_wan
+from common.lib.money import format_wan_grouped, yuan_to_wan
 from common.uploads import serve_private_file
 from enterprises.selectors import enterprise_for_user
 from enterprises.views.registry import enterprise_member_required
@@ -36,18 +36,13 @@ def loans_home(request: HttpRequest) -> HttpResponse:
     enterprise = enterprise_for_user(user=request.user)
     evaluation = selectors.evaluation_latest_for_enterprise(enterprise=enterprise)
     applications = list(selectors.loan_applications_for_enterprise(enterprise=enterprise))
-    for loan in applications:
-        loan.amount_wan = format_wan(loan.approved_amount or loan.requested_amount)  # type: ignore[attr-defined]
     grades = list(evaluation.credit_model.grades.all()) if evaluation else []
-    for grade in grades:
-        grade.quota_wan = format_wan(grade.quota)  # type: ignore[attr-defined]
     return render(
         request,
         "loans/home.html",
         {
             "enterprise": enterprise,
             "evaluation": evaluation,
-            "quota_wan": format_wan(evaluation.quota) if evaluation else "",
             "applications": applications,
             "grades": grades,
             "has_open": any(loan.is_open for loan in applications),
@@ -69,7 +64,7 @@ def evaluate(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             _("Evaluated: grade %(grade)s, credit quota %(quota)s 万元.")
-            % {"grade": evaluation.grade or "—", "quota": format_wan(evaluation.quota)},
+            % {"grade": evaluation.grade or "—", "quota": format_wan_grouped(evaluation.quota)},
         )
     return redirect("loans:home")
 
@@ -104,7 +99,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         {
             "enterprise": enterprise,
             "evaluation": evaluation,
-            "quota_wan": format_wan(evaluation.quota) if evaluation else "",
+            "quota": evaluation.quota if evaluation else None,
             "form": form,
         },
     )
@@ -118,19 +113,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(loan: LoanApplication, user: Any, **extra: Any) -> dict[str, Any]:
     """The page of one loan for its firm or its bank: the steps this user may make now (the
-    table's) and the amounts in 万元."""
-    return {
-        "loan": loan,
-        "next": LOAN.steps_for(user, loan),
-        "requested_wan": format_wan(loan.requested_amount),
-        "approved_wan": format_wan(loan.approved_amount),
-        "quota_wan": format_wan(loan.quota),
-        "max_wan": format_wan(loan.max_amount),
-        "outstanding_wan": format_wan(loan.outstanding_principal),
-        "loss_wan": format_wan(loan.principal_loss),
-        "repaid_wan": format_wan(loan.repaid_principal),
-        **extra,
-    }
+    table's). The template shows every amount in 万元 (the unit its forms take)."""
+    return {"loan": loan, "next": LOAN.steps_for(user, loan), **extra}
 
 
 @enterprise_member_required
@@ -172,7 +156,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "enterprise": loan.enterprise,
             "evaluation": loan.evaluation,
-            "quota_wan": format_wan(loan.quota),
+            "quota": loan.quota,
             "form": form,
             "loan": loan,
             "returned_note": selectors.loan_returned_note(loan=loan),
@@ -221,8 +205,6 @@ def bank_desk(request: HttpRequest) -> HttpResponse:
     if status and status not in LoanStatus.values:
         status = ""
     loans = list(selectors.loans_for_bank(bank=bank, status=status)[:500])
-    for loan in loans:
-        loan.amount_wan = format_wan(loan.approved_amount or loan.requested_amount)  # type: ignore[attr-defined]
     return render(
         request,
         "loans/bank_desk.html",

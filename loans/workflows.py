@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from common.lib.money import format_wan
+from common.lib.money import format_wan_grouped
 from common.workflow import Permission, Relation, Workflow, register
 from loans.models import CompensationClaim, LoanApplication
 from loans.models import LoanStatus as S
@@ -30,7 +30,7 @@ FINANCE = Permission("loans.pay_compensationclaim", _("bureau finance staff"))
 
 def _loan_title(loan: LoanApplication) -> str:
     amount = loan.approved_amount or loan.requested_amount
-    return f"{loan.enterprise.name}（{format_wan(amount)} 万元）"
+    return f"{loan.enterprise.name}（{format_wan_grouped(amount)} 万元）"
 
 
 LOAN = register(
@@ -109,7 +109,7 @@ C = CompensationClaim.Status
 
 
 def _claim_title(claim: CompensationClaim) -> str:
-    return f"{claim.loan.enterprise.name}（{format_wan(claim.amount)} 万元）"
+    return f"{claim.loan.enterprise.name}（{format_wan_grouped(claim.amount)} 万元）"
 
 
 CLAIM = register(

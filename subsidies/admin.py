@@ -27,9 +27,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
-from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin
+from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin, money_display
 from common.audit import save_with_audit
 from common.errors import messages_of, put_on_form
+from common.lib.money import format_yuan
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
 from subsidies import services
@@ -85,11 +86,11 @@ class SubsidyPolicyAdmin(AuditedModelAdmin):
         "year",
         "name",
         "kind",
-        "amount",
+        "amount_display",
         "rate",
-        "cap",
+        "cap_display",
         "document_number",
-        "yearly_budget",
+        "yearly_budget_display",
         "committed",
         "paid",
     )
@@ -110,13 +111,11 @@ class SubsidyPolicyAdmin(AuditedModelAdmin):
             )
         )
 
-    @admin.display(description=_("committed (yuan)"))
-    def committed(self, obj: SubsidyPolicy) -> Any:
-        return getattr(obj, "committed_total", None)
-
-    @admin.display(description=_("paid (yuan)"))
-    def paid(self, obj: SubsidyPolicy) -> Any:
-        return getattr(obj, "paid_total", None)
+    amount_display = money_display(SubsidyPolicy, "amount")
+    cap_display = money_display(SubsidyPolicy, "cap")
+    yearly_budget_display = money_display(SubsidyPolicy, "yearly_budget")
+    committed = money_display(SubsidyPolicy, "committed_total", description=_("committed (yuan)"))
+    paid = money_display(SubsidyPolicy, "paid_total", description=_("paid (yuan)"))
 
     def save_model(self, request: HttpRequest, obj: SubsidyPolicy, form: Any, change: bool) -> None:
         save_with_audit(obj, acting_user=request.user, reason="admin")
@@ -483,8 +482,8 @@ class SubsidyClaimAdmin(
         "programme",
         "year",
         "status",
-        "eligible_amount",
-        "approved_amount",
+        "eligible_amount_display",
+        "approved_amount_display",
         "submitted_on",
         "approved_on",
         "paid_on",
@@ -512,10 +511,10 @@ class SubsidyClaimAdmin(
         "certificate",
         "rent_month_from",
         "rent_month_to",
-        "claimed_amount",
-        "eligible_amount",
+        "claimed_amount_display",
+        "eligible_amount_display",
         "computation",
-        "approved_amount",
+        "approved_amount_display",
         "approval_reason",
         "decision_reason",
         "description",
@@ -529,6 +528,10 @@ class SubsidyClaimAdmin(
         "page_link",
     )
 
+    claimed_amount_display = money_display(SubsidyClaim, "claimed_amount")
+    eligible_amount_display = money_display(SubsidyClaim, "eligible_amount")
+    approved_amount_display = money_display(SubsidyClaim, "approved_amount")
+
     @admin.display(description=_("claimant"))
     def claimant_name(self, obj: SubsidyClaim) -> str:
         return str(obj.incubator.name if obj.incubator_id else obj.enterprise.name)
@@ -539,7 +542,9 @@ class SubsidyClaimAdmin(
         if audit is None:
             return "—"
         url = reverse("admin:subsidies_rdaudit_change", args=[audit.pk])
-        return format_html('<a href="{}">{} · {}</a>', url, audit.firm, audit.eligible_total)
+        return format_html(
+            '<a href="{}">{} · {}</a>', url, audit.firm, format_yuan(audit.eligible_total)
+        )
 
     @admin.display(description=_("claim page"))
     def page_link(self, obj: SubsidyClaim) -> str:
@@ -579,10 +584,12 @@ class SubsidyClaimAdmin(
 class RDAuditAdmin(AuditedModelAdmin):
     """Read-only for staff: audits are assigned from the claim and recorded by the firm."""
 
-    list_display = ("claim", "firm", "basis", "eligible_total", "completed_at")
+    list_display = ("claim", "firm", "basis", "eligible_total_display", "completed_at")
     list_select_related = ("claim__enterprise", "claim__incubator", "firm")
     list_filter = ("firm", "basis")
     search_fields = ("claim__enterprise__name", "firm__name")
+
+    eligible_total_display = money_display(RDAudit, "eligible_total")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -721,9 +728,18 @@ class HighTechApplicationAdmin(WorkflowStepsMixin, AuditedModelAdmin):
 
 class BatchClaimInline(ReadOnlyInline):
     model = SubsidyClaim
-    fields = ("id", "enterprise", "incubator", "programme", "year", "approved_amount", "status")
+    fields = (
+        "id",
+        "enterprise",
+        "incubator",
+        "programme",
+        "year",
+        "approved_amount_display",
+        "status",
+    )
     readonly_fields = fields
     show_change_link = True
+    approved_amount_display = money_display(SubsidyClaim, "approved_amount")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("enterprise", "incubator")
@@ -852,8 +868,8 @@ class PaymentBatchAdmin(WorkflowStepsMixin, PageActionsMixin, AuditedModelAdmin)
         return obj.claims_in  # type: ignore[attr-defined]
 
     @admin.display(description=_("total (yuan)"))
-    def total(self, obj: PaymentBatch) -> Any:
-        return obj.total_amount  # type: ignore[attr-defined]
+    def total(self, obj: PaymentBatch) -> str:
+        return format_yuan(obj.total_amount)  # type: ignore[attr-defined]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:

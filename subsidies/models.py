@@ -21,6 +21,7 @@ from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from common.lib.money import format_yuan
 from common.models import StatusChange
 from common.uploads import private_upload_to
 from enterprises.models import Enterprise, HighTechCertificate
@@ -552,7 +553,7 @@ class ClaimPayment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.claim_id} {self.paid_on} {self.amount}"
+        return f"{self.claim_id} {self.paid_on} {format_yuan(self.amount)}"
 
 
 class SubsidyClaimStatusChange(StatusChange):

@@ -13,6 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from common.lib.money import format_yuan
 from enterprises.models import Enterprise
 from subsidies import eligibility
 from subsidies.models import (
@@ -230,6 +231,9 @@ _FACT_LABELS = {
 }
 
 
+_YUAN_FACTS = ("audited_eligible", "other_allowed")
+
+
 def claim_facts_display(claim: SubsidyClaim) -> list[tuple[str, str]]:
     """The registry facts behind a claim's eligible amount as (label, value) lines in the
     user's language; keys of older computations without a label are shown as they are."""
@@ -241,5 +245,7 @@ def claim_facts_display(claim: SubsidyClaim) -> list[tuple[str, str]]:
             value = "、".join(value)
         elif key == "area_by_month":
             value = "; ".join(f"{month}: {area}" for month, area in value.items())
+        elif key in _YUAN_FACTS:
+            value = format_yuan(Decimal(value))
         lines.append((str(_FACT_LABELS.get(key, key)), str(value)))
     return lines

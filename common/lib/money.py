@@ -1,4 +1,9 @@
-"""Money: Decimal yuan everywhere; official lists speak 万元 (10,000 yuan)."""
+"""Money: Decimal yuan everywhere; official lists speak 万元 (10,000 yuan).
+
+Every page, email and message shows an amount through `format_yuan` (or, on a page that
+says it is in 万元, `format_wan_grouped`); the template filters `yuan` and `wan`
+(common/templatetags/money.py) call them. `format_wan` is the plain text of official lists.
+"""
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -70,3 +75,30 @@ def format_wan(yuan: Decimal | None) -> str:
     if yuan is None:
         return ""
     return f"{yuan_to_wan(yuan):f}"
+
+
+def format_yuan(yuan: Decimal | int | None) -> str:
+    """'1,113,333.33': yuan with thousands separators and two decimals, half up; '' for None.
+
+    Comma grouping is what Chinese uses too, so it does not depend on the locale or on
+    USE_THOUSAND_SEPARATOR (which would also group ids and years in templates).
+    """
+    if yuan is None:
+        return ""
+    amount = Decimal(yuan).quantize(CENT, rounding=ROUND_HALF_UP)
+    return f"{_unsigned_zero(amount):,.2f}"
+
+
+def format_wan_grouped(yuan: Decimal | int | None) -> str:
+    """'1,234.5' for 12,345,000 yuan: 万元 as official lists write it (`format_wan`: exact to
+    the cent, no trailing zeros, so '200' and '65.37'), with thousands separators."""
+    if yuan is None:
+        return ""
+    wan = yuan_to_wan(Decimal(yuan))
+    places = max(0, -wan.as_tuple().exponent)  # type: ignore[operator]
+    return f"{_unsigned_zero(wan):,.{places}f}"
+
+
+def _unsigned_zero(amount: Decimal) -> Decimal:
+    # -0.004 rounds to a negative zero, which would print as "-0.00".
+    return amount if amount else abs(amount)

@@ -14,6 +14,7 @@ from common.admin import (
     AuditedModelAdmin,
     OnDayFilter,
     form_values,
+    money_display,
     today,
 )
 from common.audit import save_with_audit
@@ -291,13 +292,15 @@ class AnnualFiguresAdmin(EnterpriseChildAdmin):
         "enterprise",
         "enterprise_uscc",
         "year",
-        "revenue",
-        "rd_expenditure",
+        "revenue_display",
+        "rd_expenditure_display",
         "employees",
         "rd_staff",
         "locked",
     )
     list_filter = ("year", "locked")
+    revenue_display = money_display(AnnualFigures, "revenue")
+    rd_expenditure_display = money_display(AnnualFigures, "rd_expenditure")
     readonly_fields = ("locked", "submitted_by")
     actions = ("lock_selected", "unlock_selected")
 

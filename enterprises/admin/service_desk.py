@@ -23,7 +23,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
-from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin, form_values, today
+from common.admin import (
+    AdminStep,
+    AuditedModelAdmin,
+    WorkflowStepsMixin,
+    form_values,
+    money_display,
+    today,
+)
 from common.audit import save_with_audit
 from common.lib.money import wan_to_yuan
 from enterprises import services
@@ -318,14 +325,21 @@ class ProjectRecommendationAdmin(WorkflowStepsMixin, AuditedModelAdmin):
         "status",
         "recommended_on",
         "decided_on",
-        "funding_amount",
+        "funding_amount_display",
     )
     list_select_related = ("enterprise",)
     list_filter = ("status", "level", "year")
     search_fields = ("title", "programme", "enterprise__name", "=enterprise__uscc")
     autocomplete_fields = ("enterprise",)
     inlines = (RecommendationStatusChangeInline,)
-    workflow_fields = ("status", "recommended_on", "decided_on", "funding_amount")
+    workflow_fields = ("status", "recommended_on", "decided_on", "funding_amount_display")
+    # The funding step takes 万元 (its form field says so); the page shows the same unit.
+    funding_amount_display = money_display(
+        ProjectRecommendation,
+        "funding_amount",
+        wan=True,
+        description=_("Funding amount (10,000 yuan)"),
+    )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         details = (None, {"fields": self.fields})

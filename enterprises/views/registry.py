@@ -16,7 +16,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from common.lib.money import format_wan
 from enterprises import selectors, services
 from enterprises.forms import AnnualFiguresForm, ContactForm
 from enterprises.models import AnnualFigures
@@ -61,11 +60,8 @@ def my_enterprise(request: HttpRequest) -> HttpResponse:
     registrations = list(selectors.registrations_for_enterprise(enterprise=enterprise))
     for registration in registrations:
         registration.valid_today = registration.is_registered_on(today)  # type: ignore[attr-defined]
+    # Official lists and the figures form speak 万元; the template shows the same unit.
     figures = list(selectors.annual_figures_for_enterprise(enterprise=enterprise))
-    for record in figures:
-        # Official lists and the figures form speak 万元; show the same unit.
-        record.revenue_wan = format_wan(record.revenue)  # type: ignore[attr-defined]
-        record.rd_expenditure_wan = format_wan(record.rd_expenditure)  # type: ignore[attr-defined]
     return render(
         request,
         "enterprises/my_enterprise.html",

@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from common.lib.money import format_wan
 from enterprises import selectors, services
 from enterprises.forms import (
     ServiceRequestCloseForm,
@@ -86,8 +85,6 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def my_projects(request: HttpRequest) -> HttpResponse:
     enterprise = selectors.enterprise_for_user(user=request.user)
     recommendations = list(selectors.project_recommendations_for_enterprise(enterprise=enterprise))
-    for item in recommendations:
-        item.funding_wan = format_wan(item.funding_amount)  # type: ignore[attr-defined]
     return render(
         request,
         "enterprises/my_projects.html",

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
-from common.lib.money import format_wan
+from common.lib.money import format_wan_grouped
 from common.workflow import lock, move, require_step
 from enterprises.models import Enterprise, TechFirmRegistration
 from loans.lib import scoring
@@ -76,7 +76,7 @@ def _check_amount(amount: Decimal | None, *, maximum: Decimal, field: str) -> De
                     "The amount may be at most %(max)s 万元 (the smaller of the credit quota "
                     "and 5,000,000 yuan)."
                 )
-                % {"max": format_wan(maximum)}
+                % {"max": format_wan_grouped(maximum)}
             }
         )
     return amount.quantize(CENT)
@@ -365,7 +365,7 @@ def loan_repayment_record(
         raise ValidationError(
             {
                 "principal": _("Only %(amount)s 万元 of principal is outstanding.")
-                % {"amount": format_wan(loan.outstanding_principal)}
+                % {"amount": format_wan_grouped(loan.outstanding_principal)}
             }
         )
     if paid_on is None or paid_on > today() or (loan.disbursed_on and paid_on < loan.disbursed_on):
@@ -417,7 +417,7 @@ def loan_mark_defaulted(
                 "principal_loss": _(
                     "The principal loss cannot exceed the outstanding principal (%(amount)s 万元)."
                 )
-                % {"amount": format_wan(loan.outstanding_principal)}
+                % {"amount": format_wan_grouped(loan.outstanding_principal)}
             }
         )
     loan.principal_loss = principal_loss.quantize(CENT)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
-from common.lib.money import format_wan
+from common.lib.money import format_wan_grouped
 from common.notifications import step_notifications_write
 from common.workflow import move
 from loans.models import (
@@ -82,7 +82,7 @@ def compensation_claim_file(
                     "The fund pays at most %(due)s 万元: 80%% of the smaller of the principal "
                     "loss and the credit quota."
                 )
-                % {"due": format_wan(due)}
+                % {"due": format_wan_grouped(due)}
             }
         )
     claimed = due if amount is None else amount.quantize(CENT)
@@ -93,7 +93,7 @@ def compensation_claim_file(
         raise ValidationError(
             {
                 "amount": _("The fund's balance (%(balance)s 万元) cannot cover this claim.")
-                % {"balance": format_wan(fund.balance)}
+                % {"balance": format_wan_grouped(fund.balance)}
             }
         )
     move(LOAN, loan, LoanStatus.COMPENSATION_CLAIMED, acting_user=acting_user, note=note)
@@ -184,7 +184,7 @@ def _payment_record(
                 "This claim was already paid on %(day)s (%(amount)s 万元); the fund pays a "
                 "claim once."
             )
-            % {"day": earlier.paid_on.isoformat(), "amount": format_wan(earlier.amount)}
+            % {"day": earlier.paid_on.isoformat(), "amount": format_wan_grouped(earlier.amount)}
         ) from None
     return payment
 
@@ -194,7 +194,7 @@ def _fund_withdraw(*, fund_id: int, amount: Decimal, acting_user: User) -> Compe
     if amount > fund.balance:
         raise ValidationError(
             _("The fund's balance (%(balance)s 万元) cannot cover this claim.")
-            % {"balance": format_wan(fund.balance)}
+            % {"balance": format_wan_grouped(fund.balance)}
         )
     fund.balance -= amount
     try:

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from common.admin import ReadOnlyHistoryAdmin
+from common.admin import ReadOnlyHistoryAdmin, money_display
 from portal.statistics import services
 from portal.statistics.models import (
     DistrictStatistic,
@@ -22,8 +22,17 @@ from portal.statistics.models import (
 
 @admin.register(DistrictStatistic)
 class DistrictStatisticAdmin(ReadOnlyHistoryAdmin):
-    list_display = ("year", "gdp", "rd_expenditure", "intensity", "city_intensity_pct", "note")
+    list_display = (
+        "year",
+        "gdp_display",
+        "rd_expenditure_display",
+        "intensity",
+        "city_intensity_pct",
+        "note",
+    )
     search_fields = ("=year", "note")
+    gdp_display = money_display(DistrictStatistic, "gdp")
+    rd_expenditure_display = money_display(DistrictStatistic, "rd_expenditure")
 
     @admin.display(description=_("R&D intensity (%)"))
     def intensity(self, obj: DistrictStatistic) -> str:

@@ -13,7 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from common import exports
 from portal.statistics.lib import Change, number
-from portal.statistics.sections.base import Kind
+from portal.statistics.sections.base import Figure, Kind
 from portal.statistics.selectors import SummaryWindow
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -53,6 +53,14 @@ def _change_cells(kind: Kind, change: Change | None) -> list[object]:
     return [_cell_value(kind, change.delta), percent]
 
 
+def _label(figure: Figure) -> str:
+    """A figure's name in the file; money cells are yuan (the dashboard shows 万元), so the
+    header says so."""
+    if figure.kind == Kind.MONEY:
+        return _("%(figure)s (yuan)") % {"figure": figure.label}
+    return str(figure.label)
+
+
 def _header(sheet: Worksheet, labels: list[str]) -> None:
     exports.append_row(sheet, labels)
     for cell in sheet[1]:
@@ -85,7 +93,7 @@ def report_workbook(window: SummaryWindow) -> bytes:
         exports.append_row(
             headline,
             [
-                row.figure.label,
+                _label(row.figure),
                 _cell_value(kind, row.value),
                 *_change_cells(kind, row.month_on_month),
                 *_change_cells(kind, row.year_on_year),
@@ -103,7 +111,7 @@ def report_workbook(window: SummaryWindow) -> bytes:
     months = window.months
     for section in window.sections():
         sheet = workbook.create_sheet(_sheet_title(str(section.title), used))
-        labels = [str(figure.label) for figure in section.figures]
+        labels = [_label(figure) for figure in section.figures]
         _header(sheet, [_("Month"), *labels])
         for month in months:
             exports.append_row(

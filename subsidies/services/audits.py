@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
+from common.lib.money import format_yuan
 from common.workflow import require_step
 from subsidies.models import (
     AuditFirm,
@@ -138,6 +139,6 @@ def rd_audit_complete(*, audit: RDAudit, acting_user: User) -> RDAudit:
         Status.AUDITED,
         acting_user=acting_user,
         note=_("Audited eligible R&D expenditure: %(amount)s yuan.")
-        % {"amount": locked.eligible_total},
+        % {"amount": format_yuan(locked.eligible_total)},
     )
     return locked

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
 from common.calendar import notice_earliest_end
+from common.lib.money import format_yuan
 from common.notifications import step_notifications_write
 from common.workflow import require_step
 from enterprises.models import Enterprise
@@ -443,7 +444,7 @@ def subsidy_claim_approve(
                 "approved_amount": _(
                     "The approved amount cannot exceed the eligible amount (%(amount)s yuan)."
                 )
-                % {"amount": locked.eligible_amount}
+                % {"amount": format_yuan(locked.eligible_amount)}
             }
         )
     reason = reason.strip()
@@ -463,10 +464,10 @@ def subsidy_claim_approve(
                 )
                 % {
                     "policy": policy,
-                    "budget": policy.yearly_budget,
-                    "committed": committed,
-                    "remaining": remaining,
-                    "amount": approved_amount,
+                    "budget": format_yuan(policy.yearly_budget),
+                    "committed": format_yuan(committed),
+                    "remaining": format_yuan(remaining),
+                    "amount": format_yuan(approved_amount),
                 }
             }
         )
@@ -474,5 +475,5 @@ def subsidy_claim_approve(
     locked.approved_amount = approved_amount
     locked.approval_reason = reason
     locked.approved_on = today
-    note = _("Approved amount: %(amount)s yuan.") % {"amount": approved_amount}
+    note = _("Approved amount: %(amount)s yuan.") % {"amount": format_yuan(approved_amount)}
     return _step(locked, Status.APPROVED, acting_user=acting_user, note=f"{note} {reason}".strip())

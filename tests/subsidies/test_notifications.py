@@ -63,7 +63,7 @@ def test_each_step_emails_the_claimant_and_the_next_actor(empty_queue, celery_wo
     to_firm = _to(smtp_server, actors.member)
     assert len(to_firm) == len(firm_steps)
     assert all(f"/subsidies/claims/{claim.pk}/" in body for body in to_firm)
-    assert any("24000.00" in body for body in to_firm)
+    assert any("24,000.00" in body for body in to_firm)
     # Outside the bureau no officer is named.
     assert not any(actors.handler.display_name in body for body in to_firm)
     to_carrier = _to(smtp_server, actors.operator)

@@ -240,7 +240,7 @@ def test_approval_over_the_yearly_budget_is_refused_with_the_figures(actors, ren
         services.subsidy_claim_approve(
             claim=second, approved_amount=second.eligible_amount, acting_user=other.handler
         )
-    assert "30000.00" in str(caught.value) and "6000.00" in str(caught.value)
+    assert "30,000.00" in str(caught.value) and "6,000.00" in str(caught.value)
     second.refresh_from_db()
     assert second.status == S.NOTICE_ENDED
 

@@ -75,7 +75,7 @@ def test_the_claim_page_shows_amount_policy_version_and_who_has_yet_to_sign(clie
     services.subsidy_claim_sign(claim=claim, stage=1, acting_user=actors.handler)
     _login(client, actors.member)
     body = client.get(reverse("subsidies:claim_detail", args=[claim.pk])).content.decode()
-    assert "24000.00" in body and claim.policy.document_number in body
+    assert "24,000.00" in body and claim.policy.document_number in body
     assert "signed on" in body and body.count("not yet signed") == 2
     # Outside the bureau no officer is named (as in the timeline); the bureau sees who signed.
     assert actors.handler.display_name not in body
@@ -274,7 +274,7 @@ def test_claim_page_explains_the_computation_in_chinese_not_in_keys():
     with translation.override("zh-hans"):
         lines = claim_facts_display(claim)
     assert lines == [
-        ("经审计的可计入研发费用（元）", "4444444.44"),
+        ("经审计的可计入研发费用（元）", "4,444,444.44"),
         ("归集口径", "税前加计扣除口径"),
         ("培育的企业", "甲、乙"),
     ]

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from common.lib.dates import year_start
@@ -54,25 +55,27 @@ def _claims_in_year(field: str, **extra: str) -> Callable[[Period], str]:
 
 
 def _per_programme() -> tuple[Figure, ...]:
+    """Three rows per programme, each labelled with the programme and what it counts (one
+    label shared by the three rows read as the same figure three times)."""
     figures = []
     for programme in Programme:
         code = programme.value
         figures += [
             Figure(
                 f"by_policy.{code}.claims",
-                programme.label,
+                format_lazy("{} · {}", programme.label, _("Subsidy claims this year")),
                 Kind.COUNT,
                 link=_claims_in_year("submitted_on", programme=code),
             ),
             Figure(
                 f"by_policy.{code}.approved_amount",
-                programme.label,
+                format_lazy("{} · {}", programme.label, _("Amount approved this year")),
                 Kind.MONEY,
                 link=_claims_in_year("approved_on", programme=code),
             ),
             Figure(
                 f"by_policy.{code}.paid_amount",
-                programme.label,
+                format_lazy("{} · {}", programme.label, _("Amount paid this year")),
                 Kind.MONEY,
                 link=_claims_in_year("paid_on", programme=code),
             ),
