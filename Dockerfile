@@ -12,6 +12,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# pg_dump and pg_restore for `manage.py backup` and `restore` (the compose `backup` service):
+# the client of the server's major version (postgres:16), from the PostgreSQL project's Debian
+# repository, whose key ships with Debian's postgresql-common.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-common \
+    && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
+    && apt-get install -y --no-install-recommends postgresql-client-16 \
+    && rm -rf /var/lib/apt/lists/*
+
 # Every dependency is a binary wheel (psycopg2-binary, python-calamine): no compiler needed.
 COPY requirements.lock ./
 RUN pip install -r requirements.lock

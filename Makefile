@@ -9,7 +9,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format bench services browser venv messages check-deploy clean
+.PHONY: run test lint format bench services browser venv messages check-deploy clean backup restore
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,16 @@ browser:
 messages: $(STAMP)
 	DJANGO_SETTINGS_MODULE=portal.settings.dev $(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=tests
 	DJANGO_SETTINGS_MODULE=portal.settings.dev $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+## make backup: a dated folder under BACKUP_DIR (default ./backups) holding a dump of the database
+## that DATABASE_URL names, the private media and a manifest (README: Backups).
+backup: $(STAMP)
+	$(PY) manage.py backup
+
+## make restore BACKUP=<folder>: that backup into an EMPTY database (DATABASE_URL) and media folder.
+restore: $(STAMP)
+	@test -n "$(BACKUP)" || { echo "Usage: make restore BACKUP=backups/<YYYYMMDD-HHMMSS>" >&2; exit 2; }
+	$(PY) manage.py restore "$(BACKUP)"
 
 bench: $(STAMP) services
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) bench/import_enterprises.py

@@ -88,13 +88,37 @@ def monthly_summary_compute(
     return summary
 
 
+def monthly_summary_first_record() -> dt.date | None:
+    """The date of the earliest record any registered section counts (None: no records)."""
+    days = [section.first_record() for section in registry.SECTIONS]
+    return min((day for day in days if day is not None), default=None)
+
+
 def monthly_summary_backfill(
     *, first: Period, last: Period, force: bool = False, acting_user: User | None = None
 ) -> list[MonthlySummary]:
-    """Compute every month from `first` to `last` inclusive, each in its own transaction."""
+    """Compute every month from `first` to `last` inclusive, each in its own transaction.
+
+    Refuses a range that starts before the month of the first record: its snapshots would be
+    empty figures that look like real ones (a mistyped 1990-01 would write 400 of them).
+    """
     if last < first:
         raise ValidationError(_("The first month must not come after the last month."))
     period_check(last)
+    first_record = monthly_summary_first_record()
+    if first_record is None:
+        raise ValidationError(
+            _("There are no records to summarise yet: import the lists first."), code="no_records"
+        )
+    if first < Period.of(first_record):
+        raise ValidationError(
+            _(
+                "The first record is dated %(day)s, so the backfill can start at %(first)s at "
+                "the earliest, not %(period)s."
+            )
+            % {"day": first_record.isoformat(), "first": Period.of(first_record), "period": first},
+            code="before_first_record",
+        )
     return [
         monthly_summary_compute(period=period, force=force, acting_user=acting_user)
         for period in first.months_until(last)

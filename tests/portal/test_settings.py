@@ -138,3 +138,14 @@ def test_compose_refuses_to_start_without_a_secret_key():
     result = _compose("config", **{**COMPOSE_REQUIRED, "SECRET_KEY": ""})
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_compose_has_a_backup_command_that_up_does_not_start():
+    result = _compose("config", **COMPOSE_REQUIRED)
+    assert result.returncode == 0, result.stderr
+    backup = result.stdout.split("\n  backup:\n", 1)[1].split("\n  beat:\n", 1)[0]
+    assert "- manage.py\n    - backup" in backup
+    assert "BACKUP_DIR: /backups" in backup and ":/backups" in backup
+    assert "media:/data/media" in backup
+    # `up` starts only the services without a profile.
+    assert "profiles:\n    - tools" in backup

@@ -105,6 +105,7 @@ def test_only_months_that_are_over_are_computed(period, allowed):
 
 @pytest.mark.django_db
 def test_backfill_computes_each_month_once_and_refuses_a_reversed_range():
+    TechFirmRegistrationFactory(registered_on=dt.date(2024, 11, 5))
     services.monthly_summary_compute(period=Period(2025, 2))
     summaries = services.monthly_summary_backfill(first=Period(2024, 11), last=Period(2025, 3))
     assert [s.period_label for s in summaries] == [

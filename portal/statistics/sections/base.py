@@ -1,9 +1,12 @@
 """What a section is: a key in the summary, a compute function and the figures it shows."""
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from django.db.models import Min, QuerySet
 
 from portal.statistics.lib import Period
 
@@ -41,14 +44,28 @@ class Section:
 
     `compute(period)` returns the section's figures as of `period.last_day`, as JSON-ready
     values (ints, money strings, numbers, nested dicts), with a fixed number of aggregate
-    queries whatever the row counts.
+    queries whatever the row counts. `first_record()` gives the date of the earliest record
+    the section counts (None when it has none): no month before the earliest of all
+    sections is backfilled.
     """
 
     key: str
     title: Any
     compute: Callable[[Period], dict[str, Any]]
     figures: tuple[Figure, ...] = field(default_factory=tuple)
+    first_record: Callable[[], dt.date | None] = lambda: None
 
     @property
     def headlines(self) -> tuple[Figure, ...]:
         return tuple(figure for figure in self.figures if figure.headline)
+
+
+def earliest(*sources: tuple[QuerySet, *tuple[str, ...]]) -> dt.date | None:
+    """The earliest value of the date fields named after each queryset, as in
+    `(Loan.objects.all(), "submitted_on", "disbursed_on")`: one query per queryset."""
+    days = [
+        day
+        for queryset, *names in sources
+        for day in queryset.aggregate(*(Min(name) for name in names)).values()
+    ]
+    return min((day for day in days if day is not None), default=None)

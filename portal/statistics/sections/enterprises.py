@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import HighTechCertificate, TechFirmRegistration
 from portal.statistics.lib import Period
-from portal.statistics.sections.base import Figure, Kind, Section
+from portal.statistics.sections.base import Figure, Kind, Section, earliest
 
 EXPIRY_WINDOW_DAYS = 90
 
@@ -73,10 +73,18 @@ def _new_registrations_url(period: Period) -> str:
     return f"{reverse('admin:enterprises_techfirmregistration_changelist')}?{query}"
 
 
+def first_record() -> dt.date | None:
+    return earliest(
+        (TechFirmRegistration.objects.all(), "registered_on"),
+        (HighTechCertificate.objects.all(), "issued_on"),
+    )
+
+
 SECTION = Section(
     key="enterprises",
     title=_("Tech firms"),
     compute=compute,
+    first_record=first_record,
     figures=(
         Figure(
             "registered_tech_firms",

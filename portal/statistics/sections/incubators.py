@@ -14,6 +14,7 @@ aggregate over its counting querysets (DESIGN §5):
 Three aggregate queries whatever the row counts.
 """
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -22,10 +23,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from common.lib.dates import year_start
-from incubators.models import IncubatorKind, Level
+from incubators.models import Activity, IncubatorKind, Level, Recognition, Tenancy
 from incubators.selectors import carrier_totals_on
 from portal.statistics.lib import Period
-from portal.statistics.sections.base import Figure, Kind, Section
+from portal.statistics.sections.base import Figure, Kind, Section, earliest
 
 
 def compute(period: Period) -> dict[str, Any]:
@@ -81,10 +82,20 @@ KIND_LABELS = {
     IncubatorKind.INDUSTRIAL_PARK: _("Recognised industrial parks"),
 }
 
+
+def first_record() -> dt.date | None:
+    return earliest(
+        (Recognition.objects.all(), "recognized_on"),
+        (Tenancy.objects.all(), "moved_in_on"),
+        (Activity.objects.all(), "held_on"),
+    )
+
+
 SECTION = Section(
     key="incubators",
     title=_("Innovation carriers"),
     compute=compute,
+    first_record=first_record,
     figures=(
         Figure("total", _("Recognised carriers"), Kind.COUNT, headline=True, link=_counted()),
         *(

@@ -12,6 +12,7 @@ row counts), which states how each is judged:
 - compensation_paid: claims paid ≤ D; fund_balance: contributions ≤ D less claims paid ≤ D.
 """
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -19,9 +20,10 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from loans.models import FundContribution, LoanApplication
 from loans.selectors import loans_summary_on
 from portal.statistics.lib import Period
-from portal.statistics.sections.base import Figure, Kind, Section
+from portal.statistics.sections.base import Figure, Kind, Section, earliest
 
 
 def compute(period: Period) -> dict[str, Any]:
@@ -41,10 +43,18 @@ def _month_url(period: Period) -> str:
     return f"{reverse('admin:loans_loanapplication_changelist')}?{query}"
 
 
+def first_record() -> dt.date | None:
+    return earliest(
+        (LoanApplication.objects.all(), "submitted_on", "disbursed_on"),
+        (FundContribution.objects.all(), "contributed_on"),
+    )
+
+
 SECTION = Section(
     key="loans",
     title=_("Knowledge-value credit loans"),
     compute=compute,
+    first_record=first_record,
     figures=(
         Figure(
             "applicant_firms",

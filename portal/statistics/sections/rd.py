@@ -7,9 +7,11 @@
 With no district figures every value is zero and `year` is null. One query.
 """
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db.models import Min
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -42,10 +44,17 @@ def _statistics_url(period: Period) -> str:
     return f"{reverse('admin:statistics_districtstatistic_changelist')}?{query}"
 
 
+def first_record() -> dt.date | None:
+    """A year's district figures count from its first day."""
+    year = DistrictStatistic.objects.aggregate(year=Min("year"))["year"]
+    return dt.date(year, 1, 1) if year is not None else None
+
+
 SECTION = Section(
     key="rd",
     title=_("R&D intensity"),
     compute=compute,
+    first_record=first_record,
     figures=(
         Figure("year", _("Year of the district figures"), Kind.NUMBER, trend=False),
         Figure(

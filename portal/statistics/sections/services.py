@@ -7,6 +7,7 @@ With Y the calendar year of D (1 January to D), from the service desk's queryset
 Three queries whatever the row counts.
 """
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from common.lib.dates import year_start
 from enterprises.models import ServiceRequest, ServiceVisit
 from portal.statistics.lib import Period
-from portal.statistics.sections.base import Figure, Kind, Section
+from portal.statistics.sections.base import Figure, Kind, Section, earliest
 
 
 def compute(period: Period) -> dict[str, Any]:
@@ -49,10 +50,18 @@ def _resolved_url(period: Period) -> str:
     return f"{base}&{urlencode({'resolved_on__lte': period.last_day.isoformat()})}"
 
 
+def first_record() -> dt.date | None:
+    return earliest(
+        (ServiceVisit.objects.all(), "visited_on"),
+        (ServiceRequest.objects.all(), "registered_on"),
+    )
+
+
 SECTION = Section(
     key="services",
     title=_("Services to firms"),
     compute=compute,
+    first_record=first_record,
     figures=(
         Figure(
             "visited_firms_ytd",

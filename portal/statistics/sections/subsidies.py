@@ -8,6 +8,7 @@ With Y the calendar year of D (1 January to D), from subsidies.selectors.subsidi
 - by_policy: per programme code, {claims, approved_amount, paid_amount} on the same rules.
 """
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -18,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from common.lib.dates import year_start
 from portal.statistics.lib import Period, money_text
-from portal.statistics.sections.base import Figure, Kind, Section
-from subsidies.models import Programme
+from portal.statistics.sections.base import Figure, Kind, Section, earliest
+from subsidies.models import Programme, SubsidyClaim
 from subsidies.selectors import subsidies_summary_on
 
 
@@ -83,10 +84,17 @@ def _per_programme() -> tuple[Figure, ...]:
     return tuple(figures)
 
 
+def first_record() -> dt.date | None:
+    return earliest(
+        (SubsidyClaim.objects.all(), "submitted_on", "approved_on", "paid_on"),
+    )
+
+
 SECTION = Section(
     key="subsidies",
     title=_("Subsidies and rewards"),
     compute=compute,
+    first_record=first_record,
     figures=(
         Figure(
             "claims_ytd",

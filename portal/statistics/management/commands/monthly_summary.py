@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.statistics import services
@@ -47,6 +48,9 @@ class Command(BaseCommand):
                 % {
                     "period": summary.period_label,
                     "as_of": summary.as_of.isoformat(),
-                    "computed_at": summary.computed_at.isoformat(timespec="seconds"),
+                    # In the bureau's time (Asia/Shanghai), as the JSON gives it.
+                    "computed_at": timezone.localtime(summary.computed_at).isoformat(
+                        timespec="seconds"
+                    ),
                 }
             )
