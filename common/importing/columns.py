@@ -269,7 +269,9 @@ class Column:
     `attribute` is the model field the column fills (None for a column that is only read by
     people, such as 企业名称 beside a USCC). `export_path` is the ORM path export reads;
     it defaults to the attribute, or `<fk>__<natural key>` for a reference, and a column
-    with no attribute must name it.
+    with no attribute must name it. An `optional` column may be absent from a file: its
+    field is then left as it is (and new rows get the model default); export always
+    writes it, so an exported list imports back whole.
     """
 
     def __init__(
@@ -280,8 +282,10 @@ class Column:
         *,
         export_path: str | None = None,
         required: bool | None = None,
+        optional: bool = False,
     ) -> None:
         self.header = header
+        self.optional = optional
         self.attribute = attribute
         self.parser = parser
         if export_path is None:

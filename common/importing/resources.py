@@ -131,6 +131,18 @@ class LedgerResource(resources.ModelResource):
     def headers(cls) -> list[str]:
         return [column.header for column in cls.columns]
 
+    @classmethod
+    def required_headers(cls) -> list[str]:
+        """The headers every file must have: all but the optional columns'."""
+        return [column.header for column in cls.columns if not column.optional]
+
+    @classmethod
+    def columns_in(cls, headers: list[str]) -> tuple[Column, ...]:
+        """The bound columns a file with `headers` fills: an optional column it lacks is
+        left out, so its field is neither read nor written."""
+        present = set(headers)
+        return tuple(c for c in cls.bound_columns() if not c.optional or c.header in present)
+
     #: the local date when the import started, for rules such as "not in the future"
     today: dt.date
 
@@ -149,7 +161,7 @@ class LedgerResource(resources.ModelResource):
         """The checks every import makes before it writes: headers, rows, keys and
         references. Returns the bound columns and the parsed rows; `outcome` records the
         errors and says whether the list is refused."""
-        columns = self.bound_columns()
+        columns = self.columns_in(table.headers)
         positions = self._check_headers(table.headers, outcome)
         if outcome.refused:
             return columns, []
@@ -220,7 +232,7 @@ class LedgerResource(resources.ModelResource):
             elif header not in expected:
                 outcome.add_error(1, header or f"第 {index + 1} 列", msg.UNKNOWN_HEADER)
             positions.setdefault(header, index)
-        for header in expected:
+        for header in self.required_headers():
             if header not in positions:
                 outcome.add_error(1, None, msg.MISSING_HEADER.format(header=header))
         return positions

@@ -35,6 +35,8 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     legal_representative = "张三"
     contact_person = "李四"
     contact_phone = "023-67000000"
+    bank_name = "中国工商银行重庆江北支行"
+    bank_account = factory.Sequence(lambda n: f"31000{n:014d}")
 
 
 class TechFirmRegistrationFactory(factory.django.DjangoModelFactory):
