@@ -55,7 +55,16 @@ class LedgerImportAdminMixin:
                         current_app=self.admin_site.name,  # type: ignore[attr-defined]
                     )
                     return HttpResponseRedirect(url)
-        return super().import_action(request, **kwargs)  # type: ignore[misc]
+        response = super().import_action(request, **kwargs)  # type: ignore[misc]
+        self._name_new_words(request, response)
+        return response
+
+    def _name_new_words(self, request: HttpRequest, response: HttpResponse) -> None:
+        """The preview names the words the list would add to the bureau's own lists (the
+        confirm step adds them); the messages show on the page being rendered."""
+        result = (getattr(response, "context_data", None) or {}).get("result")
+        for line in getattr(result, "new_word_lines", ()):
+            messages.info(request, line)
 
     def _start_background_import(self, request: HttpRequest, form: Any) -> ImportJob | None:
         upload = form.cleaned_data["import_file"]
@@ -99,6 +108,8 @@ class LedgerImportAdminMixin:
                 current_app=self.admin_site.name,  # type: ignore[attr-defined]
             )
             return HttpResponseRedirect(url)
+        for line in getattr(result, "new_word_lines", ()):
+            messages.success(request, line)
         return super().process_result(result, request)  # type: ignore[misc]
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.lib import bank as bank_lib
 from common.lib.money import wan_to_yuan, yuan_to_wan
-from enterprises.models import AnnualFigures, Department, ServiceRequest
+from enterprises.models import AnnualFigures, Department, RequestCategory, ServiceRequest
 from enterprises.models.registry import (
     last_complete_year,
     validate_bank_account,
@@ -202,7 +202,10 @@ class DateInput(forms.DateInput):
 class ServiceRequestRaiseForm(forms.Form):
     """An enterprise raises a request (enterprises.services.service_request_raise)."""
 
-    category = forms.ChoiceField(label=_("Category"), choices=ServiceRequest.Category.choices)
+    # The bureau's word list (edited in admin); retired words are not offered.
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=RequestCategory.objects.filter(active=True)
+    )
     description = forms.CharField(
         label=_("Description"),
         max_length=DESCRIPTION_MAX_LENGTH,

@@ -21,6 +21,7 @@ from common.importing.columns import (
     Reference,
     Text,
     WanAmount,
+    WordList,
 )
 from common.importing.resources import LedgerResource
 from common.lib import bank as bank_lib
@@ -32,6 +33,7 @@ from enterprises.models import (
     HighTechCertificate,
     Industry,
     Listing,
+    RequestCategory,
     ServiceRequest,
     ServiceVisit,
     Street,
@@ -242,17 +244,6 @@ class AnnualFiguresResource(LedgerResource):
 
 # ------------------------------------------------------------------------- service desk
 
-CATEGORY_LABELS = {
-    "政策咨询": ServiceRequest.Category.POLICY,
-    "资金补贴": ServiceRequest.Category.FUNDING,
-    "融资贷款": ServiceRequest.Category.FINANCING,
-    "人才招引": ServiceRequest.Category.TALENT,
-    "知识产权": ServiceRequest.Category.IP,
-    "科技项目": ServiceRequest.Category.PROJECTS,
-    "场地用房": ServiceRequest.Category.PREMISES,
-    "市场合作": ServiceRequest.Category.MARKET,
-    "其他": ServiceRequest.Category.OTHER,
-}
 HANDLING_LABELS = {
     "现场答复": ServiceRequest.Handling.ON_SITE,
     "转办部门": ServiceRequest.Handling.FORWARDED,
@@ -310,7 +301,8 @@ class ServiceRequestResource(LedgerResource):
         Column("登记日期", "registered_on", Date()),
         Column("统一社会信用代码", "enterprise", EnterpriseReference()),
         Column("企业名称", None, Text(max_length=200), export_path="enterprise__name"),
-        Column("问题类别", "category", Choice(CATEGORY_LABELS)),
+        # The bureau's own word list: a category not known yet is added, and named as new.
+        Column("问题类别", "category", WordList(RequestCategory)),
         Column("问题描述", "description", Text()),
         Column("办理方式", "handling", Choice(HANDLING_LABELS)),
         Column("状态", "status", RequestStatus(REQUEST_STATUS_LABELS), required=True),

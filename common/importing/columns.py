@@ -263,6 +263,31 @@ class Reference(Parser):
         return msg.UNKNOWN_REFERENCE.format(key=key)
 
 
+class WordList(Parser):
+    """A word of a list the bureau keeps itself (common.models.WordListEntry), by its name.
+
+    Unlike a Reference, a name not in the list yet is no error (DESIGN §5): the resource
+    collects the unknown names (ImportOutcome.new_words), adds them in the import's
+    transaction and names them as new in the preview and the command's output.
+    """
+
+    def __init__(self, model: type[models.Model], key: str = "name") -> None:
+        self.model = model
+        self.key = key
+        self.key_parser = Text()
+
+    def bind(self, field: models.Field | None) -> None:
+        super().bind(field)
+        self.key_parser.bind(model_field(self.model, self.key))
+
+    def parse(self, raw: Any) -> str:
+        # One word as people type it: inner runs of spaces count once.
+        return " ".join(self.key_parser.parse(raw).split())
+
+    def render(self, value: Any) -> Any:
+        return self.key_parser.render(value)
+
+
 class Column:
     """One column of an official list.
 
@@ -291,7 +316,7 @@ class Column:
         if export_path is None:
             if attribute is None:
                 raise ImproperlyConfigured(f"Column {header}: no attribute, so no export path")
-            if isinstance(parser, Reference):
+            if isinstance(parser, Reference | WordList):
                 export_path = f"{attribute}__{parser.key}"
             else:
                 export_path = attribute
