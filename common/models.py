@@ -233,3 +233,28 @@ class CalendarDay(models.Model):
             raise ValidationError(
                 {"date": _("An adjusted working day falls on a Saturday or Sunday.")}
             )
+
+
+class WordListEntry(models.Model):
+    """One word of a list the bureau keeps itself (DESIGN §5: request categories, activity
+    kinds, departments): staff add, rename, reorder and retire words in admin, and an import
+    meeting an unknown word adds it (`common.importing.columns.WordList`).
+
+    Each list is a concrete model of its own, so a row's foreign key says which list it
+    draws from and the database keeps a word in use from being deleted (PROTECT).
+    """
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Inactive words are not offered in forms; records keep them."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
+
+    class Meta:
+        abstract = True
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name

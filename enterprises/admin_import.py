@@ -67,7 +67,16 @@ class LedgerImportAdminMixin:
                         current_app=self.admin_site.name,  # type: ignore[attr-defined]
                     )
                     return HttpResponseRedirect(url)
-        return super().import_action(request, **kwargs)  # type: ignore[misc]
+        response = super().import_action(request, **kwargs)  # type: ignore[misc]
+        self._name_new_words(request, response)
+        return response
+
+    def _name_new_words(self, request: HttpRequest, response: HttpResponse) -> None:
+        """The preview names the words the list would add to the bureau's own lists (the
+        confirm step adds them); the messages show on the page being rendered."""
+        result = (getattr(response, "context_data", None) or {}).get("result")
+        for line in getattr(result, "new_word_lines", ()):
+            messages.info(request, line)
 
     def create_import_form(self, request: HttpRequest) -> Any:
         form = super().create_import_form(request)  # type: ignore[misc]
@@ -130,6 +139,8 @@ class LedgerImportAdminMixin:
                 current_app=self.admin_site.name,  # type: ignore[attr-defined]
             )
             return HttpResponseRedirect(url)
+        for line in getattr(result, "new_word_lines", ()):
+            messages.success(request, line)
         return super().process_result(result, request)  # type: ignore[misc]
 
 

@@ -9,9 +9,14 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.lib import bank as bank_lib
 from common.lib.money import wan_to_yuan, yuan_to_wan
-from enterprises.models import AnnualFigures, Department, ServiceRequest
-from enterprises.models.registry import last_complete_year, year_not_ended_message
+from enterprises.models import AnnualFigures, Department, RequestCategory, ServiceRequest
+from enterprises.models.registry import (
+    last_complete_year,
+    validate_bank_account,
+    year_not_ended_message,
+)
 from enterprises.models.service_desk import DESCRIPTION_MAX_LENGTH
 
 # A mainland mobile number (11 digits starting 13–19) or a landline with its area code,
@@ -44,6 +49,21 @@ class PhoneField(forms.CharField):
         return "".join(text.replace("－", "-").replace("—", "-").split())
 
 
+class BankAccountField(forms.CharField):
+    """A bank account number: spaces and hyphens between groups of digits are removed,
+    then the model's rule applies (digits only, common.lib.bank's lengths)."""
+
+    default_validators = [validate_bank_account]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "numeric")
+        self.widget.attrs.setdefault("autocomplete", "off")
+
+    def to_python(self, value: Any) -> str:
+        return bank_lib.normalise(super().to_python(value))
+
+
 class ContactForm(forms.Form):
     """The contact fields an enterprise keeps itself (enterprises.services.CONTACT_FIELDS)."""
 
@@ -51,6 +71,25 @@ class ContactForm(forms.Form):
     contact_phone = PhoneField(label=_("Contact phone"))
     contact_email = forms.EmailField(label=_("Contact email"), required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    bank_name = forms.CharField(
+        label=_("Bank of account"),
+        max_length=100,
+        required=False,
+        help_text=_("Where the bureau pays subsidies and awards, as on the account licence."),
+    )
+    bank_account = BankAccountField(
+        label=_("Bank account number"),
+        required=False,
+        help_text=_("Digits only; spaces between groups of digits are removed."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("bank_account") and not data.get("bank_name"):
+            self.add_error("bank_name", _("Name the bank where this account is held."))
+        if data.get("bank_name") and "bank_account" in data and not data["bank_account"]:
+            self.add_error("bank_account", _("Give the account number at this bank."))
+        return data
 
 
 class WanField(forms.DecimalField):
@@ -163,7 +202,10 @@ class DateInput(forms.DateInput):
 class ServiceRequestRaiseForm(forms.Form):
     """An enterprise raises a request (enterprises.services.service_request_raise)."""
 
-    category = forms.ChoiceField(label=_("Category"), choices=ServiceRequest.Category.choices)
+    # The bureau's word list (edited in admin); retired words are not offered.
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=RequestCategory.objects.filter(active=True)
+    )
     description = forms.CharField(
         label=_("Description"),
         max_length=DESCRIPTION_MAX_LENGTH,

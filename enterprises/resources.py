@@ -13,6 +13,7 @@ from typing import Any
 from common.importing import messages as msg
 from common.importing.columns import (
     USCC,
+    CellError,
     Choice,
     Column,
     Date,
@@ -20,8 +21,10 @@ from common.importing.columns import (
     Reference,
     Text,
     WanAmount,
+    WordList,
 )
 from common.importing.resources import LedgerResource
+from common.lib import bank as bank_lib
 from common.lib import uscc as uscc_lib
 from enterprises.models import (
     CERTIFICATE_NUMBER_RE,
@@ -30,6 +33,7 @@ from enterprises.models import (
     HighTechCertificate,
     Industry,
     Listing,
+    RequestCategory,
     ServiceRequest,
     ServiceVisit,
     Street,
@@ -83,6 +87,44 @@ CERTIFICATE_KIND_LABELS = {
 _CERTIFICATE_NUMBER = re.compile(CERTIFICATE_NUMBER_RE)
 
 
+BANK_ACCOUNT = {
+    "digits": "银行账号只能由数字组成",
+    "length": f"银行账号应为 {bank_lib.MIN_DIGITS} 至 {bank_lib.MAX_DIGITS} 位数字",
+}
+BANK_ACCOUNT_AS_NUMBER = "银行账号超过 15 位，数字单元格已丢失末几位：请将该列设为文本后重新填写"
+BANK_NAME_MISSING = "填写了银行账号，但未填写开户银行"
+BANK_ACCOUNT_MISSING = "填写了开户银行，但未填写银行账号"
+
+
+class BankAccount(Text):
+    """A bank account number: digits only (spaces and hyphens between groups dropped).
+
+    A spreadsheet keeps numbers to 15 significant digits, so an account typed into a number
+    cell has lost its last digits: it is refused rather than paid to the wrong account.
+    """
+
+    def parse(self, raw: Any) -> str:
+        if isinstance(raw, float | int) and not isinstance(raw, bool):
+            if isinstance(raw, float) and (not raw.is_integer() or abs(raw) >= 10**15):
+                raise CellError(BANK_ACCOUNT_AS_NUMBER)
+            raw = str(int(raw))
+        try:
+            return bank_lib.validate(super().parse(raw))
+        except bank_lib.BankAccountError as exc:
+            raise CellError(BANK_ACCOUNT[exc.code]) from None
+
+
+def _bank_check(values: dict[str, Any]) -> dict[str, str]:
+    """Both bank columns or neither (when the file has them)."""
+    if "bank_account" not in values:
+        return {}
+    if values["bank_account"] and not values.get("bank_name"):
+        return {"bank_name": BANK_NAME_MISSING}
+    if values.get("bank_name") and not values["bank_account"]:
+        return {"bank_account": BANK_ACCOUNT_MISSING}
+    return {}
+
+
 def _rd_staff_check(values: dict[str, Any]) -> dict[str, str]:
     rd_staff, employees = values.get("rd_staff"), values.get("employees")
     if rd_staff is not None and employees is not None and rd_staff > employees:
@@ -105,6 +147,9 @@ class EnterpriseResource(LedgerResource):
         Column("联系人", "contact_person", Text()),
         Column("联系电话", "contact_phone", Text()),
         Column("地址", "address", Text()),
+        # DESIGN §5: optional; a list without them leaves the registry's bank details alone.
+        Column("开户银行", "bank_name", Text(), optional=True),
+        Column("银行账号", "bank_account", BankAccount(), optional=True),
     )
     natural_key = ("uscc",)
 
@@ -113,7 +158,7 @@ class EnterpriseResource(LedgerResource):
         fields: tuple[str, ...] = ()
 
     def clean_row(self, values: dict[str, Any]) -> dict[str, str]:
-        errors = _rd_staff_check(values)
+        errors = _rd_staff_check(values) | _bank_check(values)
         founded_on = values.get("founded_on")
         if founded_on and founded_on > self.today:
             errors["founded_on"] = msg.FUTURE_DATE
@@ -199,17 +244,6 @@ class AnnualFiguresResource(LedgerResource):
 
 # ------------------------------------------------------------------------- service desk
 
-CATEGORY_LABELS = {
-    "政策咨询": ServiceRequest.Category.POLICY,
-    "资金补贴": ServiceRequest.Category.FUNDING,
-    "融资贷款": ServiceRequest.Category.FINANCING,
-    "人才招引": ServiceRequest.Category.TALENT,
-    "知识产权": ServiceRequest.Category.IP,
-    "科技项目": ServiceRequest.Category.PROJECTS,
-    "场地用房": ServiceRequest.Category.PREMISES,
-    "市场合作": ServiceRequest.Category.MARKET,
-    "其他": ServiceRequest.Category.OTHER,
-}
 HANDLING_LABELS = {
     "现场答复": ServiceRequest.Handling.ON_SITE,
     "转办部门": ServiceRequest.Handling.FORWARDED,
@@ -267,7 +301,8 @@ class ServiceRequestResource(LedgerResource):
         Column("登记日期", "registered_on", Date()),
         Column("统一社会信用代码", "enterprise", EnterpriseReference()),
         Column("企业名称", None, Text(max_length=200), export_path="enterprise__name"),
-        Column("问题类别", "category", Choice(CATEGORY_LABELS)),
+        # The bureau's own word list: a category not known yet is added, and named as new.
+        Column("问题类别", "category", WordList(RequestCategory)),
         Column("问题描述", "description", Text()),
         Column("办理方式", "handling", Choice(HANDLING_LABELS)),
         Column("状态", "status", RequestStatus(REQUEST_STATUS_LABELS), required=True),

@@ -110,7 +110,7 @@ def service_requests_for_enterprise(*, enterprise: Enterprise) -> QuerySet[Servi
     """The enterprise's own requests, newest first, with their replies (two queries)."""
     return (
         ServiceRequest.objects.filter(enterprise=enterprise)
-        .select_related("department")
+        .select_related("department", "category")
         .prefetch_related(
             Prefetch(
                 "status_changes",
@@ -147,7 +147,7 @@ def desk_pending_requests(*, user: AnyUser, department_id: int | None = None) ->
     _require_desk(user)
     requests = (
         ServiceRequest.objects.pending()
-        .select_related("enterprise", "department", "handler")
+        .select_related("enterprise", "department", "handler", "category")
         .order_by("registered_on", "pk")
     )
     if department_id is not None:
@@ -192,7 +192,9 @@ def desk_request_get(*, user: AnyUser, pk: int) -> ServiceRequest:
     read by the page's timeline)."""
     _require_desk(user)
     found = (
-        ServiceRequest.objects.select_related("enterprise", "department", "handler", "visit")
+        ServiceRequest.objects.select_related(
+            "enterprise", "department", "handler", "visit", "category"
+        )
         .filter(pk=pk)
         .first()
     )

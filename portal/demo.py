@@ -250,6 +250,8 @@ class PlannedFirm:
     contact_phone: str
     contact_email: str
     address: str
+    bank_name: str
+    bank_account: str
     registration: tuple[str, dt.date, dt.date | None] | None = None
     certificates: list[PlannedCertificate] = field(default_factory=list)
     figures: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -267,6 +269,8 @@ class PlannedFirm:
             "contact_phone": self.contact_phone,
             "contact_email": self.contact_email,
             "address": self.address,
+            "bank_name": self.bank_name,
+            "bank_account": self.bank_account,
         }
 
 
@@ -303,6 +307,24 @@ def _phone(rng: random.Random) -> str:
     if rng.random() < 0.6:
         return "1" + rng.choice("35789") + "".join(rng.choices("0123456789", k=9))
     return "023-6" + "".join(rng.choices("0123456789", k=7))
+
+
+DEMO_BANKS = (
+    "中国工商银行重庆江北支行",
+    "中国建设银行重庆江北支行",
+    "中国农业银行重庆江北支行",
+    "中国银行重庆江北支行",
+    "重庆农村商业银行江北支行",
+    "重庆银行江北支行",
+    "招商银行重庆江北支行",
+)
+
+
+def _bank_account(index: int) -> tuple[str, str]:
+    """Where the treasury pays the firm: a bank and a 19-digit account, from a stream of
+    their own, so that adding them shifted nothing else the plan draws."""
+    rng = random.Random(f"{SEED}-{index}-bank")
+    return rng.choice(DEMO_BANKS), "3100" + "".join(rng.choices("0123456789", k=15))
 
 
 def _wan(amount: float) -> Decimal:
@@ -373,6 +395,7 @@ def plan(today: dt.date) -> list[PlannedFirm]:
         address = f"重庆市江北区{road}{rng.randint(1, 199)}号"
         if rng.random() < 0.6:
             address += f"{rng.randint(1, 12)}栋{rng.randint(1, 28)}楼"
+        bank_name, bank_account = _bank_account(index)
         firm = PlannedFirm(
             uscc=code,
             name=name,
@@ -388,6 +411,8 @@ def plan(today: dt.date) -> list[PlannedFirm]:
             contact_phone=_phone(rng),
             contact_email=f"office@qiye{index + 1:03d}.example.cn",
             address=address,
+            bank_name=bank_name,
+            bank_account=bank_account,
         )
         _plan_records(firm, index=index, rng=rng, today=today, cert_serials=cert_serials)
         firms.append(firm)

@@ -17,6 +17,7 @@ from enterprises.models import (
     Department,
     Enterprise,
     ProjectRecommendation,
+    RequestCategory,
     ServiceRequest,
     ServiceVisit,
 )
@@ -25,7 +26,19 @@ SEED = "500105-service"
 VISITS = 95  # the bureau visited 93 platforms and firms in 2022
 DAYS = 365
 
-# (category, description) as a visiting officer writes them down.
+# (category, description) as a visiting officer writes them down; the categories are the
+# words the bureau's list starts with (enterprises migration 0009), by their former codes.
+CATEGORY_NAMES = {
+    "policy": "政策咨询",
+    "funding": "资金补贴",
+    "financing": "融资贷款",
+    "talent": "人才招引",
+    "ip": "知识产权",
+    "projects": "科技项目",
+    "premises": "场地用房",
+    "market": "市场合作",
+    "other": "其他",
+}
 PROBLEMS: tuple[tuple[str, str], ...] = (
     ("policy", "咨询研发费用加计扣除政策的归集口径"),
     ("policy", "咨询高新技术企业认定的申报条件和时间安排"),
@@ -140,6 +153,11 @@ def seed(*, staff: Any, enterprise_user: Any | None, today: dt.date) -> ServiceS
     rng = random.Random(SEED)
     result = ServiceSeedResult()
     departments = list(Department.objects.filter(active=True).order_by("sort_order"))
+    # The list's words by former code; a word staff renamed or removed is added back.
+    categories = {
+        code: RequestCategory.objects.get_or_create(name=name)[0]
+        for code, name in CATEGORY_NAMES.items()
+    }
     if not departments:
         departments = [Department.objects.create(name="区经济信息委")]
     firms = list(Enterprise.objects.order_by("uscc")[:120])
@@ -174,7 +192,7 @@ def seed(*, staff: Any, enterprise_user: Any | None, today: dt.date) -> ServiceS
             service_request = services.service_request_register(
                 enterprise=firm,
                 registered_on=day,
-                category=category,
+                category=categories[category],
                 description=description,
                 visit=visit,
                 acting_user=staff,
@@ -188,7 +206,7 @@ def seed(*, staff: Any, enterprise_user: Any | None, today: dt.date) -> ServiceS
         if not raised.exists():
             first = services.service_request_raise(
                 enterprise=own,
-                category="financing",
+                category=categories["financing"],
                 description="拟申请知识价值信用贷款 300 万元，请告知所需材料。",
                 acting_user=enterprise_user,
             )
@@ -199,7 +217,7 @@ def seed(*, staff: Any, enterprise_user: Any | None, today: dt.date) -> ServiceS
             )
             services.service_request_raise(
                 enterprise=own,
-                category="premises",
+                category=categories["premises"],
                 description="研发团队扩大，希望在孵化载体内增租 300 平方米办公用房。",
                 acting_user=enterprise_user,
             )

@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
@@ -913,7 +914,10 @@ class PaymentBatchAdmin(WorkflowStepsMixin, PageActionsMixin, AuditedModelAdmin)
             content,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-        response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.xlsx"'
+        # 付款清单-<number>-<YYYYMMDD>.xlsx: RFC 6266's filename* carries the Chinese name.
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=services.payment_batch_file_name(batch)
+        )
         return response
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:

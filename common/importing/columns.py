@@ -268,13 +268,40 @@ class Reference(Parser):
         return msg.UNKNOWN_REFERENCE.format(key=key)
 
 
+class WordList(Parser):
+    """A word of a list the bureau keeps itself (common.models.WordListEntry), by its name.
+
+    Unlike a Reference, a name not in the list yet is no error (DESIGN §5): the resource
+    collects the unknown names (ImportOutcome.new_words), adds them in the import's
+    transaction and names them as new in the preview and the command's output.
+    """
+
+    def __init__(self, model: type[models.Model], key: str = "name") -> None:
+        self.model = model
+        self.key = key
+        self.key_parser = Text()
+
+    def bind(self, field: models.Field | None) -> None:
+        super().bind(field)
+        self.key_parser.bind(model_field(self.model, self.key))
+
+    def parse(self, raw: Any) -> str:
+        # One word as people type it: inner runs of spaces count once.
+        return " ".join(self.key_parser.parse(raw).split())
+
+    def render(self, value: Any) -> Any:
+        return self.key_parser.render(value)
+
+
 class Column:
     """One column of an official list.
 
     `attribute` is the model field the column fills (None for a column that is only read by
     people, such as 企业名称 beside a USCC). `export_path` is the ORM path export reads;
     it defaults to the attribute, or `<fk>__<natural key>` for a reference, and a column
-    with no attribute must name it.
+    with no attribute must name it. An `optional` column may be absent from a file: its
+    field is then left as it is (and new rows get the model default); export always
+    writes it, so an exported list imports back whole.
     """
 
     def __init__(
@@ -285,14 +312,16 @@ class Column:
         *,
         export_path: str | None = None,
         required: bool | None = None,
+        optional: bool = False,
     ) -> None:
         self.header = header
+        self.optional = optional
         self.attribute = attribute
         self.parser = parser
         if export_path is None:
             if attribute is None:
                 raise ImproperlyConfigured(f"Column {header}: no attribute, so no export path")
-            if isinstance(parser, Reference):
+            if isinstance(parser, Reference | WordList):
                 export_path = f"{attribute}__{parser.key}"
             else:
                 export_path = attribute

@@ -63,3 +63,4 @@ IMPORT_WORKER_LOST = (
 )
 MORE_ERRORS = "……另有 {count} 处错误未列出"
 REFUSED = "文件未导入，共 {count} 处错误，没有保存任何数据："
+NEW_WORDS = "新词条 {header}：{words}"

@@ -30,7 +30,7 @@ from import_export.results import Result, RowResult
 
 from . import messages as msg
 from . import writers
-from .columns import CellError, Column, Reference, model_field
+from .columns import CellError, Column, Reference, WordList, model_field
 from .readers import Table
 
 if TYPE_CHECKING:
@@ -72,6 +72,17 @@ class ImportOutcome:
     dry_run: bool = False
     # Per data row, in file order, when asked for (the admin preview): NEW / UPDATE / SKIP.
     row_kinds: list[writers.RowKind] | None = None
+    # Words of the bureau's own lists that the file names and the lists lack yet, by header
+    # in file order: the import adds them (a dry run only says it would).
+    new_words: dict[str, list[str]] = field(default_factory=dict)
+
+    def new_word_lines(self) -> list[str]:
+        """ "新词条 问题类别：融资需求、用地用房" lines, one per list that gains words."""
+        return [
+            msg.NEW_WORDS.format(header=header, words="、".join(words))
+            for header, words in self.new_words.items()
+            if words
+        ]
 
     @property
     def refused(self) -> bool:
@@ -133,6 +144,18 @@ class LedgerResource(resources.ModelResource):
     def headers(cls) -> list[str]:
         return [column.header for column in cls.columns]
 
+    @classmethod
+    def required_headers(cls) -> list[str]:
+        """The headers every file must have: all but the optional columns'."""
+        return [column.header for column in cls.columns if not column.optional]
+
+    @classmethod
+    def columns_in(cls, headers: list[str]) -> tuple[Column, ...]:
+        """The bound columns a file with `headers` fills: an optional column it lacks is
+        left out, so its field is neither read nor written."""
+        present = set(headers)
+        return tuple(c for c in cls.bound_columns() if not c.optional or c.header in present)
+
     #: the local date when the import started, for rules such as "not in the future"
     today: dt.date
 
@@ -151,7 +174,7 @@ class LedgerResource(resources.ModelResource):
         """The checks every import makes before it writes: headers, rows, keys and
         references. Returns the bound columns and the parsed rows; `outcome` records the
         errors and says whether the list is refused."""
-        columns = self.bound_columns()
+        columns = self.columns_in(table.headers)
         positions = self._check_headers(table.headers, outcome)
         if outcome.refused:
             hint = self._misplaced_headers(table)
@@ -166,6 +189,7 @@ class LedgerResource(resources.ModelResource):
         parsed = self._parse_rows(table, columns, positions, outcome, progress)
         self._check_keys(parsed, columns, outcome)
         self._resolve_references(parsed, columns, outcome)
+        self._resolve_words(parsed, columns, outcome)
         return columns, parsed
 
     def import_table(
@@ -193,6 +217,7 @@ class LedgerResource(resources.ModelResource):
         user_id = acting_user.pk if acting_user is not None else None
         try:
             with transaction.atomic():
+                self._add_new_words(db_rows, columns, outcome, acting_user)
                 kinds = writers.write_rows(
                     model=self.model(),
                     rows=db_rows,
@@ -230,7 +255,7 @@ class LedgerResource(resources.ModelResource):
             elif header not in expected:
                 outcome.add_error(1, header or f"第 {index + 1} 列", msg.UNKNOWN_HEADER)
             positions.setdefault(header, index)
-        for header in expected:
+        for header in self.required_headers():
             if header not in positions:
                 outcome.add_error(1, None, msg.MISSING_HEADER.format(header=header))
         return positions
@@ -362,6 +387,61 @@ class LedgerResource(resources.ModelResource):
                     outcome.add_error(number, column.header, parser.missing_message(natural))
                 values[name] = pk
 
+    def _resolve_words(
+        self,
+        parsed: list[tuple[int, dict[str, Any]]],
+        columns: tuple[Column, ...],
+        outcome: ImportOutcome,
+    ) -> None:
+        """Word-list names to primary keys (one query per list); names the list lacks stay
+        as text and are recorded in `outcome.new_words` for `_add_new_words`."""
+        for column in columns:
+            parser = column.parser
+            if not isinstance(parser, WordList) or not column.attribute:
+                continue
+            name = column.attribute
+            wanted = list(dict.fromkeys(v[name] for _, v in parsed if v[name] is not None))
+            found = dict(
+                parser.model._default_manager.filter(**{f"{parser.key}__in": wanted}).values_list(
+                    parser.key, "pk"
+                )
+            )
+            new = [word for word in wanted if word not in found]
+            if new:
+                outcome.new_words[column.header] = new
+            for _number, values in parsed:
+                word = values[name]
+                if word in found:
+                    values[name] = found[word]
+
+    def _add_new_words(
+        self,
+        db_rows: list[dict[str, Any]],
+        columns: tuple[Column, ...],
+        outcome: ImportOutcome,
+        acting_user: User | None,
+    ) -> None:
+        """Add the words `_resolve_words` did not find, with their history rows, and point
+        the rows at them. Runs inside the import's transaction, so a dry run (the admin
+        preview) rolls them back with everything else."""
+        for column in columns:
+            parser = column.parser
+            words = outcome.new_words.get(column.header)
+            if not isinstance(parser, WordList) or not words or not column.attname:
+                continue
+            created: dict[str, int] = {}
+            for word in words:
+                entry = parser.model(**{parser.key: word})
+                entry._history_user = acting_user  # type: ignore[attr-defined]
+                entry._change_reason = "added by an import"  # type: ignore[attr-defined]
+                entry.save()
+                created[word] = entry.pk
+            attname = column.attname
+            for row in db_rows:
+                value = row[attname]
+                if value.__class__ is str:
+                    row[attname] = created[value]
+
     def _db_rows(
         self, parsed: list[tuple[int, dict[str, Any]]], columns: tuple[Column, ...]
     ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
@@ -396,7 +476,10 @@ class LedgerResource(resources.ModelResource):
         outcome = self.import_table(
             table, dry_run=dry_run, acting_user=kwargs.get("user"), collect_rows=True
         )
-        return outcome_to_result(outcome, table)
+        result = outcome_to_result(outcome, table)
+        # Read by the admin (enterprises.admin_import) to name the words the list adds.
+        result.new_word_lines = [] if outcome.refused else outcome.new_word_lines()  # type: ignore[attr-defined]
+        return result
 
     # --------------------------------------------------------------------------- export
 

@@ -168,6 +168,7 @@ class EnterpriseAdmin(AuditedModelAdmin):
             },
         ),
         (_("Contact"), {"fields": ("contact_person", "contact_phone", "contact_email", "address")}),
+        (_("Bank account"), {"fields": ("bank_name", "bank_account")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

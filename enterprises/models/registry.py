@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from common.lib import bank as bank_lib
 from common.lib import uscc as uscc_lib
 from common.lib.dates import add_years
 
@@ -33,6 +34,21 @@ USCC_MESSAGES = {
 
 def uscc_error_message(exc: uscc_lib.USCCError) -> str:
     return str(USCC_MESSAGES[exc.code])
+
+
+BANK_ACCOUNT_MESSAGES = {
+    "digits": _("A bank account number has digits only."),
+    "length": _("A bank account number has %(min)d to %(max)d digits.")
+    % {"min": bank_lib.MIN_DIGITS, "max": bank_lib.MAX_DIGITS},
+}
+
+
+def validate_bank_account(value: str) -> None:
+    """A field validator: digits only, of a length banks use (common.lib.bank)."""
+    try:
+        bank_lib.validate(value)
+    except bank_lib.BankAccountError as exc:
+        raise ValidationError(BANK_ACCOUNT_MESSAGES[exc.code], code="bank_account") from None
 
 
 class USCCField(models.CharField):
@@ -148,6 +164,21 @@ class Enterprise(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
+    # Where the bureau pays the firm (or the carrier it operates): the treasury file of a
+    # payment batch carries both, and a batch with a payee lacking them is not exported.
+    bank_name = models.CharField(
+        _("bank of account"),
+        max_length=100,
+        blank=True,
+        help_text=_("The bank and branch where the account is held, as on the account licence."),
+    )
+    bank_account = models.CharField(
+        _("bank account number"),
+        max_length=bank_lib.MAX_DIGITS,
+        blank=True,
+        validators=[validate_bank_account],
+        help_text=_("Digits only; spaces between groups of digits are removed."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
@@ -196,8 +227,25 @@ class Enterprise(models.Model):
             errors["rd_staff"] = [_("R&D staff cannot exceed the number of employees.")]
         if self.founded_on and self.founded_on > dt.date.today():
             errors["founded_on"] = [_("The founding date cannot be in the future.")]
+        errors |= self._bank_errors()
         if errors:
             raise ValidationError(errors)
+
+    def _bank_errors(self) -> dict[str, list]:
+        """Normalises the account; a bank without an account, or the reverse, is half an
+        address for a payment."""
+        self.bank_name = self.bank_name.strip()
+        # Spaces and hyphens between groups of digits go; the field's validator judges the rest.
+        self.bank_account = bank_lib.normalise(self.bank_account)
+        if self.bank_account and not self.bank_name:
+            return {"bank_name": [_("Name the bank where this account is held.")]}
+        if self.bank_name and not self.bank_account:
+            return {"bank_account": [_("Give the account number at this bank.")]}
+        return {}
+
+    @property
+    def has_bank_account(self) -> bool:
+        return bool(self.bank_name and self.bank_account)
 
 
 class TechFirmRegistrationQuerySet(models.QuerySet):

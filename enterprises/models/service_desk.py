@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from common.calendar import service_request_due_on, service_request_overdue_cutoff
 from common.lib.dates import year_start
-from common.models import StatusChange
+from common.models import StatusChange, WordListEntry
 from enterprises.models.registry import Enterprise
 
 # Long enough for a notebook entry, short enough for the (enterprise, date, description)
@@ -48,6 +48,16 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RequestCategory(WordListEntry):
+    """A category of service requests (问题类别): the bureau's own word list."""
+
+    history = HistoricalRecords()
+
+    class Meta(WordListEntry.Meta):
+        verbose_name = _("request category")
+        verbose_name_plural = _("request categories")
 
 
 class ServiceVisitQuerySet(models.QuerySet):
@@ -147,17 +157,6 @@ class ServiceRequest(models.Model):
         FORWARDED = "forwarded", _("Forwarded to a department")
         COORDINATED = "coordinated", _("Coordinated within the district")
 
-    class Category(models.TextChoices):
-        POLICY = "policy", _("Policy enquiry")
-        FUNDING = "funding", _("Funding and subsidies")
-        FINANCING = "financing", _("Loans and financing")
-        TALENT = "talent", _("Talent and recruitment")
-        IP = "ip", _("Intellectual property")
-        PROJECTS = "projects", _("Research projects")
-        PREMISES = "premises", _("Premises and land")
-        MARKET = "market", _("Market and cooperation")
-        OTHER = "other", _("Other")
-
     PENDING_STATUSES = (Status.OPEN, Status.FORWARDED)
 
     enterprise = models.ForeignKey(
@@ -172,7 +171,9 @@ class ServiceRequest(models.Model):
         verbose_name=_("collected at visit"),
     )
     registered_on = models.DateField(_("date registered"), db_index=True)
-    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    category = models.ForeignKey(
+        RequestCategory, models.PROTECT, related_name="requests", verbose_name=_("category")
+    )
     description = models.CharField(_("description"), max_length=DESCRIPTION_MAX_LENGTH)
     handling = models.CharField(_("handling"), max_length=20, choices=Handling.choices, blank=True)
     status = models.CharField(

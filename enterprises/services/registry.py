@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from common.types import User
 
 # Fields an enterprise user may change on its own profile; the rest is the registry's.
-CONTACT_FIELDS = ("contact_person", "contact_phone", "contact_email", "address")
+CONTACT_FIELDS = (
+    "contact_person",
+    "contact_phone",
+    "contact_email",
+    "address",
+    # Where the bureau pays the firm: the firm knows its account best.
+    "bank_name",
+    "bank_account",
+)
 FIGURE_FIELDS = (
     "revenue",
     "rd_expenditure",
@@ -74,7 +82,8 @@ def enterprise_update(*, enterprise: Enterprise, acting_user: User, **fields: An
 def enterprise_update_contact(
     *, enterprise: Enterprise, acting_user: User, **contact: str
 ) -> Enterprise:
-    """Change the contact fields an enterprise keeps itself; any other field is refused."""
+    """Change the contact and bank fields an enterprise keeps itself; any other field is
+    refused. The bank pair is checked by the model (digits, length, both or neither)."""
     unknown = set(contact) - set(CONTACT_FIELDS)
     if unknown:
         raise PermissionDenied(f"Not contact fields: {sorted(unknown)}")

@@ -39,6 +39,7 @@ from enterprises.models import (
     OverdueDigest,
     ProjectRecommendation,
     ProjectRecommendationStatusChange,
+    RequestCategory,
     ServiceRequest,
     ServiceRequestStatusChange,
     ServiceVisit,
@@ -129,7 +130,7 @@ def _new_request(
     *,
     enterprise: Enterprise,
     registered_on: dt.date,
-    category: str,
+    category: RequestCategory,
     description: str,
     acting_user: User,
     visit: ServiceVisit | None,
@@ -176,7 +177,7 @@ def _new_request(
 
 @transaction.atomic
 def service_request_raise(
-    *, enterprise: Enterprise, category: str, description: str, acting_user: User
+    *, enterprise: Enterprise, category: RequestCategory, description: str, acting_user: User
 ) -> ServiceRequest:
     """An enterprise raises a request from the portal, registered today.
 
@@ -204,7 +205,7 @@ def service_request_register(
     *,
     enterprise: Enterprise,
     registered_on: dt.date,
-    category: str,
+    category: RequestCategory,
     description: str,
     acting_user: User,
     visit: ServiceVisit | None = None,
@@ -417,7 +418,7 @@ def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
     overdue = list(
         ServiceRequest.objects.overdue_on(day)
         .filter(handler=handler)
-        .select_related("enterprise", "department")
+        .select_related("enterprise", "department", "category")
         .order_by("registered_on", "pk")
     )
     overdue.sort(key=lambda item: item.effective_due_on)

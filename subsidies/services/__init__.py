@@ -30,10 +30,13 @@ from subsidies.services.claims import (
     subsidy_claim_take_up,
 )
 from subsidies.services.finance import (
-    EXPORT_HEADERS,
+    TREASURY_HEADERS,
+    payee_of,
+    payees_without_account,
     payment_batch_add,
     payment_batch_create,
     payment_batch_export,
+    payment_batch_file_name,
     payment_batch_mark_paid,
     payment_batch_remove,
     payment_batch_xlsx,
@@ -46,7 +49,7 @@ from subsidies.services.recognition import (
 )
 
 __all__ = [
-    "EXPORT_HEADERS",
+    "TREASURY_HEADERS",
     "NEEDS_DOCUMENTS",
     "acts_for_claimant",
     "high_tech_application_pass_preliminary",
@@ -60,7 +63,10 @@ __all__ = [
     "payment_batch_export",
     "payment_batch_mark_paid",
     "payment_batch_remove",
+    "payment_batch_file_name",
     "payment_batch_xlsx",
+    "payee_of",
+    "payees_without_account",
     "rd_audit_assign",
     "rd_audit_complete",
     "rd_audit_record",

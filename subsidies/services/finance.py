@@ -14,19 +14,23 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
 
 from common import exports
 from common.audit import save_with_audit
-from common.lib.money import yuan_to_wan
+from common.lib.money import CENT
 from common.workflow import lock, move, require_step
+from enterprises.models import Enterprise
 from subsidies.models import (
     ClaimPayment,
     PaymentBatch,
     PaymentBatchStatusChange,
     SubsidyClaim,
 )
+from subsidies.resources import PROGRAMME_LABELS
 from subsidies.services.base import (
     Status,
     _lock,
@@ -103,29 +107,107 @@ def payment_batch_remove(*, batch: PaymentBatch, claim: SubsidyClaim, acting_use
     _step(locked, Status.APPROVED, acting_user=acting_user, note=locked_batch.number)
 
 
-EXPORT_HEADERS = ("序号", "统一社会信用代码", "申请单位", "补贴项目", "年度", "核定金额(万元)")
+TREASURY_HEADERS = (
+    "序号",
+    "收款单位",
+    "统一社会信用代码",
+    "开户银行",
+    "银行账号",
+    "金额(元)",
+    "补贴项目",
+    "申请编号",
+)
+TREASURY_TOTAL = "合计"
+# Yuan with thousands separators and two decimals, as the treasury reads amounts.
+YUAN_FORMAT = "#,##0.00"
+_AMOUNT_COLUMN = TREASURY_HEADERS.index("金额(元)") + 1
+# 补贴项目 as the bureau's official lists name the programmes, whatever the admin's language.
+PROGRAMME_NAMES = {code: label for label, code in PROGRAMME_LABELS.items()}
+
+
+def payee_of(claim: SubsidyClaim) -> Enterprise:
+    """Who the treasury pays for a claim: the enterprise, or for a carrier's award the
+    carrier's operating company, whose registry entry holds the account."""
+    payee = claim.incubator.operator if claim.incubator_id else claim.enterprise
+    assert payee is not None  # a claim has one claimant (a database constraint)
+    return payee
+
+
+def _batch_claims(batch: PaymentBatch) -> QuerySet[SubsidyClaim]:
+    return batch.claims.select_related("enterprise", "incubator__operator").order_by("pk")
+
+
+def payees_without_account(batch: PaymentBatch) -> list[Enterprise]:
+    """The payees of a batch's claims whose registry entry lacks a bank or an account, in
+    claim order, each once (no writes)."""
+    missing: dict[int, Enterprise] = {}
+    for claim in _batch_claims(batch):
+        payee = payee_of(claim)
+        if not payee.has_bank_account:
+            missing.setdefault(payee.pk, payee)
+    return list(missing.values())
+
+
+def _require_accounts(batch: PaymentBatch) -> None:
+    missing = payees_without_account(batch)
+    if missing:
+        raise ValidationError(
+            _(
+                "The treasury cannot pay a payee without a bank account: enter the bank and "
+                "account number of %(payees)s in the registry, then export the batch."
+            )
+            % {"payees": "、".join(f"{p.name}（{p.uscc}）" for p in missing)}
+        )
+
+
+def payment_batch_file_name(batch: PaymentBatch) -> str:
+    """付款清单-<batch number>-<YYYYMMDD>.xlsx, dated on the local day of the export (today
+    for a batch not exported yet); characters a file name cannot hold become "_"."""
+    day = timezone.localtime(batch.exported_at).date() if batch.exported_at else None
+    day = day or timezone.localdate()
+    number = "".join("_" if ch in '\\/:*?"<>|' or ord(ch) < 32 else ch for ch in batch.number)
+    return f"付款清单-{number}-{day:%Y%m%d}.xlsx"
 
 
 def payment_batch_xlsx(batch: PaymentBatch) -> bytes:
-    """The treasury's sheet of a batch (no writes); names go through the export helper, so a
-    claimant called `=HYPERLINK(...)` reaches the treasury as text."""
-    claims = batch.claims.select_related("enterprise", "incubator__operator").order_by("pk")
-    rows: list[tuple[Any, ...]] = []
-    for index, claim in enumerate(claims, start=1):
-        # A carrier is paid through its operating enterprise (its registry entry's account).
-        organisation = claim.incubator.operator if claim.incubator else claim.enterprise
-        assert organisation is not None  # a claim has one claimant (a database constraint)
-        rows.append(
+    """The treasury's file of a batch (DESIGN §5; no writes): one row per claim, then 合计.
+
+    Amounts are numeric cells in yuan with two decimals; text goes through the export
+    helper, so a payee called `=HYPERLINK(...)` reaches the treasury as text.
+    """
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = exports.sheet_title(f"付款清单 {batch.number}")
+    exports.append_row(sheet, TREASURY_HEADERS)
+    total = Decimal("0.00")
+    index = 0
+    for index, claim in enumerate(_batch_claims(batch), start=1):
+        payee = payee_of(claim)
+        amount = (claim.approved_amount or Decimal(0)).quantize(CENT)
+        total += amount
+        exports.append_row(
+            sheet,
             (
                 index,
-                organisation.uscc,
-                str(claim.claimant),
-                claim.get_programme_display(),
-                claim.year,
-                str(yuan_to_wan(claim.approved_amount or Decimal(0))),
-            )
+                payee.name,
+                payee.uscc,
+                payee.bank_name,
+                payee.bank_account,
+                amount,
+                PROGRAMME_NAMES.get(claim.programme, claim.get_programme_display()),
+                str(claim.pk),
+            ),
         )
-    return exports.xlsx_bytes(exports.Sheet(title=batch.number, headers=EXPORT_HEADERS, rows=rows))
+    exports.append_row(sheet, (TREASURY_TOTAL, None, None, None, None, total, None, None))
+    for (amount_cell,) in sheet.iter_rows(
+        min_row=2, max_row=index + 2, min_col=_AMOUNT_COLUMN, max_col=_AMOUNT_COLUMN
+    ):
+        amount_cell.number_format = YUAN_FORMAT
+    for letter, width in zip("ABCDEFGH", (6, 36, 22, 28, 26, 16, 24, 10), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    return exports.workbook_bytes(workbook)
 
 
 @transaction.atomic
@@ -137,6 +219,7 @@ def payment_batch_export(*, batch: PaymentBatch, acting_user: Any) -> bytes:
     claims = locked.claims.all()
     if not claims.exists():
         raise ValidationError(_("The batch is empty."))
+    _require_accounts(locked)
     # The treasury must not receive a claim paid before (its status set back since).
     paid = ClaimPayment.objects.filter(claim__payment_batch=locked).select_related("claim", "batch")
     if earlier := paid.first():

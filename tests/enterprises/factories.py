@@ -11,11 +11,30 @@ from enterprises.models import (
     Enterprise,
     HighTechCertificate,
     ProjectRecommendation,
+    RequestCategory,
     ServiceRequest,
     ServiceVisit,
     Street,
     TechFirmRegistration,
 )
+
+# The categories the word list starts with (migration 0009), by their former codes.
+CATEGORY_NAMES = {
+    "policy": "政策咨询",
+    "funding": "资金补贴",
+    "financing": "融资贷款",
+    "talent": "人才招引",
+    "ip": "知识产权",
+    "projects": "科技项目",
+    "premises": "场地用房",
+    "market": "市场合作",
+    "other": "其他",
+}
+
+
+def request_category(code: str) -> RequestCategory:
+    """A seeded request category by its former code ("policy" is 政策咨询)."""
+    return RequestCategory.objects.get(name=CATEGORY_NAMES[code])
 
 
 def make_uscc(n: int) -> str:
@@ -35,6 +54,8 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     legal_representative = "张三"
     contact_person = "李四"
     contact_phone = "023-67000000"
+    bank_name = "中国工商银行重庆江北支行"
+    bank_account = factory.Sequence(lambda n: f"31000{n:014d}")
 
 
 class TechFirmRegistrationFactory(factory.django.DjangoModelFactory):
@@ -93,7 +114,7 @@ class ServiceRequestFactory(factory.django.DjangoModelFactory):
 
     enterprise = factory.SubFactory(EnterpriseFactory)
     registered_on = dt.date(2025, 3, 10)
-    category = ServiceRequest.Category.POLICY
+    category = factory.LazyFunction(lambda: request_category("policy"))
     description = factory.Sequence(lambda n: f"咨询研发费用加计扣除政策（{n}）")
     due_on = factory.LazyAttribute(lambda r: service_request_due_on(r.registered_on))
 

@@ -7,13 +7,19 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from enterprises.models import ProjectRecommendation, ServiceRequest, ServiceVisit
+from enterprises.models import (
+    ProjectRecommendation,
+    RequestCategory,
+    ServiceRequest,
+    ServiceVisit,
+)
 from tests.enterprises.factories import (
     DepartmentFactory,
     EnterpriseFactory,
     ProjectRecommendationFactory,
     ServiceRequestFactory,
     ServiceVisitFactory,
+    request_category,
 )
 from tests.portal.factories import StaffFactory
 
@@ -101,7 +107,7 @@ def test_staff_record_a_visit_and_a_request_in_admin(staff_client, staff):
             "enterprise": enterprise.pk,
             "visit": visit.pk,
             "registered_on": "2025-06-03",
-            "category": "premises",
+            "category": request_category("premises").pk,
             "description": "扩产需要 2000 平方米厂房",
             "handler": "",
             "due_on": "",
@@ -123,7 +129,7 @@ def test_admin_change_cannot_touch_the_status(staff_client, staff):
         url,
         {
             "registered_on": "2025-03-10",
-            "category": "talent",
+            "category": request_category("talent").pk,
             "description": service_request.description,
             "visit": "",
             "handler": staff.pk,
@@ -135,7 +141,10 @@ def test_admin_change_cannot_touch_the_status(staff_client, staff):
     )
     assert response.status_code == 302
     service_request.refresh_from_db()
-    assert (service_request.category, service_request.status) == ("talent", "open")
+    assert (service_request.category, service_request.status) == (
+        request_category("talent"),
+        "open",
+    )
     assert service_request.due_on == dt.date(2025, 4, 30)
     assert service_request.history.latest().history_change_reason == "details corrected"
 
@@ -276,18 +285,23 @@ def test_admin_import_of_a_request_ledger_previews_then_confirms(staff_client, s
     ]  # fmt: skip
     url = reverse("admin:enterprises_servicerequest_import")
 
-    bad = [*rows, ["2022-03-10", firm.uscc, firm.name, "税务", "x", "", "办理中", ""]]
+    bad = [*rows, ["2022-03-10", firm.uscc, firm.name, "税务", "x", "", "已办结", ""]]
     response = staff_client.post(
         url, {"import_file": _upload(bad), "format": _xlsx_format_index(), "resource": 0}
     )
-    assert "第 4 行「问题类别」：不是可选值" in response.content.decode()
+    assert "第 4 行「状态」：不是可选值" in response.content.decode()
+    assert "新词条" not in response.content.decode()  # a refused file adds nothing
     assert not ServiceRequest.objects.exists()
 
+    # A category the bureau's list lacks is named as new in the preview, added on confirm.
+    rows.append(["2022-03-10", firm.uscc, firm.name, "融资需求", "贷款对接", "", "办理中", ""])
     preview = staff_client.post(
         url, {"import_file": _upload(rows), "format": _xlsx_format_index(), "resource": 0}
     )
-    assert preview.context["result"].totals["new"] == 2
+    assert preview.context["result"].totals["new"] == 3
+    assert "新词条 问题类别：融资需求" in preview.content.decode()
     assert not ServiceRequest.objects.exists()
+    assert not RequestCategory.objects.filter(name="融资需求").exists()
     confirm = preview.context["confirm_form"]
     response = staff_client.post(
         reverse("admin:enterprises_servicerequest_process_import"),
@@ -297,8 +311,12 @@ def test_admin_import_of_a_request_ledger_previews_then_confirms(staff_client, s
     assert set(ServiceRequest.objects.values_list("status", flat=True)) == {
         "resolved",
         "forwarded",
+        "open",
     }
-    assert ServiceRequest.history.filter(history_user=staff).count() == 2
+    assert ServiceRequest.history.filter(history_user=staff).count() == 3
+    added = RequestCategory.objects.get(name="融资需求")
+    assert added.active and added.history.get().history_user == staff
+    assert ServiceRequest.objects.get(description="贷款对接").category == added
 
 
 def test_a_visit_page_offers_to_register_a_request_collected_there(staff_client):
@@ -328,7 +346,7 @@ def test_admin_refuses_a_request_pointing_to_a_visit_to_another_firm(staff_clien
             "enterprise": EnterpriseFactory().pk,
             "visit": visit.pk,
             "registered_on": "2025-06-03",
-            "category": "other",
+            "category": request_category("other").pk,
             "description": "别家的问题",
             "handler": "",
             "due_on": "",

@@ -9,7 +9,7 @@ import pytest
 from common.models import Notification
 from enterprises import services
 from enterprises.models import ServiceRequest
-from tests.enterprises.factories import EnterpriseFactory, ServiceRequestFactory
+from tests.enterprises.factories import EnterpriseFactory, ServiceRequestFactory, request_category
 from tests.portal.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def register(staff, registered_on: dt.date, **kwargs) -> ServiceRequest:
     return services.service_request_register(
         enterprise=EnterpriseFactory(),
         registered_on=registered_on,
-        category="policy",
+        category=request_category("policy"),
         description="咨询研发费用加计扣除政策",
         acting_user=staff,
         **kwargs,

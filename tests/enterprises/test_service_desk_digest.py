@@ -15,7 +15,7 @@ from enterprises.models import Department, OverdueDigest
 from enterprises.services import overdue_digests_send
 from portal.celery import app
 from tests.conftest import body_of
-from tests.enterprises.factories import EnterpriseFactory, ServiceRequestFactory
+from tests.enterprises.factories import EnterpriseFactory, ServiceRequestFactory, request_category
 
 
 @pytest.fixture
@@ -169,7 +169,10 @@ def test_each_step_emails_the_enterprise_through_the_worker(
     staff = get_user_model().objects.create_superuser(username="boss", password="x")
     department, _ = Department.objects.get_or_create(name="区经济信息委")
     service_request = services.service_request_raise(
-        enterprise=firm, category="premises", description="扩产需要厂房", acting_user=member
+        enterprise=firm,
+        category=request_category("premises"),
+        description="扩产需要厂房",
+        acting_user=member,
     )
     services.service_request_forward(
         service_request=service_request, department=department, note="已转办", acting_user=staff

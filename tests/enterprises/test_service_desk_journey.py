@@ -36,7 +36,7 @@ def test_request_raised_forwarded_resolved_and_read(page: Page):
     page.get_by_role("link", name="我的诉求").first.click()
     expect(page.get_by_role("heading", name="我的诉求")).to_be_visible()
     page.get_by_role("link", name="提出诉求").click()
-    page.select_option("#id_category", "premises")
+    page.select_option("#id_category", label="场地用房")
     page.get_by_role("button", name="提交诉求").click()
     expect(page.locator(".field.has-error")).to_be_visible()
     assert not ServiceRequest.objects.exists()

@@ -17,7 +17,12 @@ from django.utils import timezone
 from enterprises import services
 from enterprises.models import ServiceRequest, ServiceVisit
 from enterprises.resources import ServiceRequestResource, ServiceVisitResource
-from tests.enterprises.factories import DepartmentFactory, EnterpriseFactory, make_uscc
+from tests.enterprises.factories import (
+    DepartmentFactory,
+    EnterpriseFactory,
+    make_uscc,
+    request_category,
+)
 from tests.enterprises.test_resources import csv_bytes, xlsx_bytes
 from tests.portal.factories import EnterpriseUserFactory, StaffFactory
 
@@ -157,7 +162,7 @@ def _rows_with(index: int, column: int, value) -> list[list]:
         (_rows_with(2, 7, "2022-03-01"), "第 4 行「解决日期」：解决日期不能早于登记日期"),
         (_rows_with(3, 6, "已办结"), "第 5 行「状态」：不是可选值"),
         (_rows_with(3, 5, "电话答复"), "第 5 行「办理方式」：不是可选值"),
-        (_rows_with(0, 3, "税务"), "第 2 行「问题类别」：不是可选值"),
+        (_rows_with(0, 3, ""), "第 2 行「问题类别」：不能为空"),
         (_rows_with(0, 0, "2022-02-30"), "第 2 行「登记日期」：日期格式错误"),
         (_rows_with(1, 1, make_uscc(880009)), "第 3 行「统一社会信用代码」：登记簿中没有"),
         (_rows_with(1, 4, "研发费用加计扣除口径"), "第 3 行「问题描述」：与第 2 行重复"),
@@ -201,7 +206,7 @@ def test_portal_requests_export_and_import_back_unchanged(tmp_path, capsysbinary
 
     def raise_(text):
         return services.service_request_raise(
-            enterprise=firms[0], category="ip", description=text, acting_user=user
+            enterprise=firms[0], category=request_category("ip"), description=text, acting_user=user
         )
 
     raise_("仍在办理")

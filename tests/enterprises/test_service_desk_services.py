@@ -20,6 +20,7 @@ from tests.enterprises.factories import (
     DepartmentFactory,
     EnterpriseFactory,
     ServiceRequestFactory,
+    request_category,
 )
 from tests.portal.factories import EnterpriseUserFactory, StaffFactory
 
@@ -44,7 +45,10 @@ def department():
 
 def raise_request(user, description="申请高企认定培训名额") -> ServiceRequest:
     return services.service_request_raise(
-        enterprise=user.enterprise, category="policy", description=description, acting_user=user
+        enterprise=user.enterprise,
+        category=request_category("policy"),
+        description=description,
+        acting_user=user,
     )
 
 
@@ -112,7 +116,10 @@ def test_an_enterprise_raises_requests_only_for_itself(enterprise_user):
     other = EnterpriseFactory()
     with pytest.raises(PermissionDenied):
         services.service_request_raise(
-            enterprise=other, category="policy", description="代别人提", acting_user=enterprise_user
+            enterprise=other,
+            category=request_category("policy"),
+            description="代别人提",
+            acting_user=enterprise_user,
         )
     assert not ServiceRequest.objects.exists()
 
@@ -232,7 +239,7 @@ def test_a_resolution_dated_before_registration_is_refused(staff):
     service_request = services.service_request_register(
         enterprise=EnterpriseFactory(),
         registered_on=dt.date(2025, 5, 20),
-        category="talent",
+        category=request_category("talent"),
         description="引进博士的住房补贴",
         acting_user=staff,
     )
@@ -340,7 +347,7 @@ def test_staff_register_a_request_collected_at_a_visit(staff):
     service_request = services.service_request_register(
         enterprise=enterprise,
         registered_on=dt.date(2025, 6, 3),
-        category="premises",
+        category=request_category("premises"),
         description="扩产需要 2000 平方米厂房",
         visit=visit,
         acting_user=staff,
@@ -362,7 +369,7 @@ def test_a_request_cannot_point_to_a_visit_to_another_firm(staff):
         services.service_request_register(
             enterprise=EnterpriseFactory(),
             registered_on=dt.date(2025, 6, 3),
-            category="other",
+            category=request_category("other"),
             description="别家的问题",
             visit=visit,
             acting_user=staff,

@@ -16,6 +16,7 @@ from tests.enterprises.factories import (
     ProjectRecommendationFactory,
     ServiceRequestFactory,
     ServiceVisitFactory,
+    request_category,
 )
 from tests.portal.factories import EnterpriseUserFactory, StaffFactory
 
@@ -46,7 +47,10 @@ def staff_client(client, staff):
 
 def raise_for(user, description="咨询研发费用加计扣除") -> ServiceRequest:
     return services.service_request_raise(
-        enterprise=user.enterprise, category="policy", description=description, acting_user=user
+        enterprise=user.enterprise,
+        category=request_category("policy"),
+        description=description,
+        acting_user=user,
     )
 
 
@@ -56,7 +60,10 @@ def raise_for(user, description="咨询研发费用加计扣除") -> ServiceRequ
 def test_enterprise_raises_a_request_and_sees_it(client_a, user_a):
     response = client_a.post(
         reverse("enterprises:request_create"),
-        {"category": "financing", "description": "希望了解知识价值信用贷款申请条件"},
+        {
+            "category": request_category("financing").pk,
+            "description": "希望了解知识价值信用贷款申请条件",
+        },
     )
     created = ServiceRequest.objects.get()
     assert response.status_code == 302
@@ -69,7 +76,9 @@ def test_enterprise_raises_a_request_and_sees_it(client_a, user_a):
 
 
 def test_an_empty_request_is_refused_at_the_field(client_a):
-    response = client_a.post(reverse("enterprises:request_create"), {"category": "policy"})
+    response = client_a.post(
+        reverse("enterprises:request_create"), {"category": request_category("policy").pk}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["description"]
     assert not ServiceRequest.objects.exists()

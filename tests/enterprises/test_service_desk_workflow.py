@@ -21,6 +21,7 @@ from tests.enterprises.factories import (
     EnterpriseFactory,
     ProjectRecommendationFactory,
     ServiceRequestFactory,
+    request_category,
 )
 from tests.workflow_roles import assert_told, every_role, last_notification_pk
 from tests.workflow_walk import walk
@@ -133,7 +134,10 @@ def test_each_request_step_tells_its_next_actors_and_the_firm(
 def test_a_raised_request_tells_every_desk_staff_member_not_the_firm(client, roles, firm):
     after = last_notification_pk()
     raised = services.service_request_raise(
-        enterprise=firm, category="premises", description="扩产需要厂房", acting_user=roles["firm"]
+        enterprise=firm,
+        category=request_category("premises"),
+        description="扩产需要厂房",
+        acting_user=roles["firm"],
     )
     told = assert_told(client, SERVICE_REQUEST, raised, roles, after=after)
     assert {n.recipient for n in told} == {roles["staff"], roles["bureau_admin"]}
@@ -146,7 +150,7 @@ def test_a_request_staff_register_for_a_colleague_tells_the_colleague(roles, fir
     services.service_request_register(
         enterprise=firm,
         registered_on=dt.date(2025, 6, 3),
-        category="talent",
+        category=request_category("talent"),
         description="招聘研发人员",
         acting_user=staff,
     )
@@ -155,7 +159,7 @@ def test_a_request_staff_register_for_a_colleague_tells_the_colleague(roles, fir
     services.service_request_register(
         enterprise=firm,
         registered_on=dt.date(2025, 6, 3),
-        category="talent",
+        category=request_category("talent"),
         description="申请人才公寓",
         acting_user=staff,
         handler=colleague,
@@ -199,7 +203,7 @@ def test_the_desk_locks_the_request_alone_not_the_enterprise_it_joins(
             service_request=obj, note="已收到", acting_user=staff
         ),
         "update": lambda: services.service_request_update(
-            service_request=obj, acting_user=staff, category="talent"
+            service_request=obj, acting_user=staff, category=request_category("talent")
         ),
     }
     with CaptureQueriesContext(connection) as queries:

@@ -29,6 +29,7 @@ from tests.enterprises.factories import (
     ProjectRecommendationFactory,
     ServiceVisitFactory,
     TechFirmRegistrationFactory,
+    request_category,
 )
 from tests.incubators.factories import (
     ActivityFactory,
@@ -121,7 +122,7 @@ def _side(name: str, bureau: dict[str, User]) -> Side:
     side.keep(
         enterprise_services.service_request_raise(
             enterprise=enterprise,
-            category="policy",
+            category=request_category("policy"),
             description=f"{marker}咨询研发费用加计扣除",
             acting_user=side.member,
         )

@@ -3,7 +3,8 @@
 Same arguments as the stock command. Differences: xlsx is read with calamine and csv with
 the csv module (UTF-8 with or without BOM, or GB18030); any invalid row refuses the whole
 file, prints the Chinese row-and-column messages on stderr and exits non-zero (the stock
-command exits 0 on validation errors).
+command exits 0 on validation errors). Words a file adds to one of the bureau's own lists
+are named on stdout: "新词条 问题类别：融资需求、用地用房".
 """
 
 import importlib
@@ -72,6 +73,9 @@ class Command(stock_import.Command):
                     "You have activated the --dry-run option so no data will be modified."
                 )
             )
+        # Words of the bureau's own lists the file named for the first time (DESIGN §5).
+        for line in outcome.new_word_lines():
+            self.stdout.write(line)
         self.stderr.write(
             self.style.NOTICE(
                 f"Import finished: {outcome.new} new, {outcome.updated} updated, 0 deleted and "
