@@ -25,13 +25,15 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from common.audit import save_with_audit
 from common.calendar import calendar_day_delete, calendar_day_save
 from common.errors import put_on_form
 from common.lib.money import format_wan_grouped, format_yuan
-from common.models import CalendarDay, Notification, QueueHandover
+from common.models import CalendarDay, Notification, OutboxStatus, QueueHandover
+from common.outbox import outbox_release
 from common.queue import MANAGE_HANDOVERS, may_set_handover, queue_handover_save
 from common.workflow import REGISTRY, Workflow
 
@@ -362,12 +364,54 @@ class CalendarDayAdmin(admin.ModelAdmin):
 # -------------------------------------------------------- the outbox and queue handovers
 
 
+class DeliveryStateFilter(admin.SimpleListFilter):
+    """Where an email stands, as staff act on it: the ones a person must look at first."""
+
+    title = _("delivery")
+    parameter_name = "delivery"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("needs_person", _("Needs a person")),
+            ("uncertain", _("May have been sent")),
+            ("retrying", _("Failed, will be tried again")),
+            ("undelivered", _("Not delivered yet")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "needs_person":
+            return queryset.filter(
+                Q(status=OutboxStatus.UNCERTAIN)
+                | Q(status=OutboxStatus.FAILED, next_attempt_at__isnull=True)
+            )
+        if value == "uncertain":
+            return queryset.filter(status=OutboxStatus.UNCERTAIN)
+        if value == "retrying":
+            return queryset.filter(status=OutboxStatus.FAILED, next_attempt_at__isnull=False)
+        if value == "undelivered":
+            return queryset.exclude(status=OutboxStatus.SENT)
+        return queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """The outbox, read-only: what was told to whom, and whether it went out."""
+    """The outbox, read-only: what was told to whom, and whether it went out. Staff may send
+    again what needs a person (after checking, for what may have been sent)."""
 
-    list_display = ("created_at", "recipient", "kind", "subject", "status", "attempts", "sent_at")
-    list_filter = ("status", "kind")
+    list_display = (
+        "created_at",
+        "recipient",
+        "email",
+        "kind",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    )
+    list_filter = (DeliveryStateFilter, "status", "kind")
+    actions = ("release_selected",)
     list_select_related = ("recipient",)
     search_fields = ("subject", "email", "recipient__username", "recipient__last_name")
     paginator = EstimatedCountPaginator
@@ -384,6 +428,31 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_release_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("common.change_notification")
+
+    @admin.action(
+        description=_(
+            "Send selected notifications again (after checking those that may have been sent)"
+        ),
+        permissions=["release"],
+    )
+    def release_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        released = sum(
+            outbox_release(model=Notification, pk=pk)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d notification queued for sending again.",
+                "%(count)d notifications queued for sending again.",
+                released,
+            )
+            % {"count": released},
+            messages.SUCCESS,
+        )
 
 
 class QueueHandoverForm(forms.ModelForm):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -43,22 +44,73 @@ class StatusChange(models.Model):
         return f"{self.from_status or '—'} → {self.to_status}"
 
 
-class Notification(models.Model):
-    """One email to one person, written in the transaction of what it reports (an outbox).
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    UNCERTAIN = "uncertain", _("May have been sent; check before resending")
 
-    pending → sending (claimed by a conditional UPDATE) → sent; a failed attempt puts it
-    back to pending, and after the last attempt it is failed and shown to staff.
+
+class OutboxMessage(models.Model):
+    """The delivery state every outgoing email shares (see `common.outbox`, which alone
+    writes these fields).
+
+    pending → sending (claimed by a conditional UPDATE) → sent. A failed attempt leaves it
+    failed with `next_attempt_at` set (the periodic sweep queues it again then) or, once the
+    attempts are spent or the error is permanent, failed with none (a person decides). A
+    claim that outlives its time limit (a killed worker) is taken back by the sweep: resent
+    if the SMTP dialogue had not started, `uncertain` if it had — the message may have left,
+    so it is never resent by itself.
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting to be sent")
-        SENDING = "sending", _("Being sent")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+    Status = OutboxStatus
+
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=OutboxStatus.choices,
+        default=OutboxStatus.PENDING,
+        db_index=True,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"), null=True, blank=True, db_index=True, default=timezone.now
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    smtp_started_at = models.DateTimeField(_("handed to the mail server at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    alerted_at = models.DateTimeField(_("staff alerted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def email_message(self) -> Any:
+        """The django.core.mail.EmailMessage to send (built at send time)."""
+        raise NotImplementedError
+
+    @property
+    def needs_a_person(self) -> bool:
+        """Nothing more happens by itself: it may have left, or trying was given up."""
+        return self.status == OutboxStatus.UNCERTAIN or (
+            self.status == OutboxStatus.FAILED and self.next_attempt_at is None
+        )
+
+
+class Notification(OutboxMessage):
+    """One email to one person, written in the transaction of what it reports (an outbox).
+
+    Its delivery follows `OutboxMessage`. A message to an address rather than a user (the
+    ADMINS' alerts and error reports) has no recipient.
+    """
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.CASCADE,
+        null=True,
+        blank=True,
         related_name="notifications",
         verbose_name=_("recipient"),
     )
@@ -73,14 +125,6 @@ class Notification(models.Model):
         blank=True,
         help_text=_("A second notification with the same key to the same person is not written."),
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -92,11 +136,20 @@ class Notification(models.Model):
                 condition=~Q(dedupe_key=""),
                 name="notification_once_per_key",
             ),
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | ~Q(email=""),
+                name="notification_to_someone",
+            ),
         ]
         indexes = [models.Index(fields=["recipient", "-created_at"], name="notification_inbox")]
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.email or self.recipient_id}"
+
+    def email_message(self) -> Any:
+        from django.core.mail import EmailMessage
+
+        return EmailMessage(subject=self.subject, body=self.body, to=[self.email])
 
     @property
     def path(self) -> str:

@@ -1,6 +1,6 @@
 """The notification outbox: rows written in the transaction of what they report, sent by a
-task after commit (claimed with a conditional UPDATE, so a retried or duplicated task sends
-each message once)."""
+task after commit through the one delivery path of `common.outbox` (claimed with a
+conditional UPDATE, so a retried or duplicated task sends each message once)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from common.models import Notification
+from common.outbox import outbox_enqueue_on_commit, outbox_send
 
 if TYPE_CHECKING:
     from common.models import StatusChange
@@ -51,6 +50,8 @@ def notification_write(
             url=absolute(path),
             dedupe_key=dedupe_key,
             status=Notification.Status.PENDING if user.email else Notification.Status.FAILED,
+            # No address: given up at once (no next attempt), visible in the admin.
+            next_attempt_at=timezone.now() if user.email else None,
             last_error="" if user.email else "no email address",
         )
         if dedupe_key:
@@ -67,16 +68,33 @@ def notification_write(
 
 
 def _send_after_commit(ids: list[int]) -> None:
-    if not ids:
-        return
+    outbox_enqueue_on_commit(Notification, ids)
 
-    def enqueue() -> None:
-        from common.tasks import send_notification
 
-        for pk in ids:
-            send_notification.delay(pk)
+def admins_notify(*, subject: str, body: str, kind: str = "admin_alert") -> list[Notification]:
+    """Write one notification per ADMINS address (or, with none configured, per active
+    superuser with an address) and queue them after commit; returns the rows."""
+    addresses = [address for _name, address in settings.ADMINS]
+    rows: list[Notification] = []
+    if addresses:
+        for address in dict.fromkeys(a.strip().lower() for a in addresses if a.strip()):
+            rows.append(
+                Notification(
+                    email=address,
+                    kind=kind,
+                    subject=" ".join(subject.split())[:200],
+                    body=body,
+                )
+            )
+        Notification.objects.bulk_create(rows)
+        _send_after_commit([row.pk for row in rows])
+        return rows
+    from django.contrib.auth import get_user_model
 
-    transaction.on_commit(enqueue, robust=True)
+    superusers = (
+        get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
+    )
+    return notification_write(recipients=superusers, subject=subject, body=body, kind=kind)
 
 
 def step_notifications_write(workflow: Workflow, obj: Any, change: StatusChange) -> int:
@@ -152,31 +170,6 @@ def notifications_for_user(*, user: Any, limit: int = 20) -> list[Notification]:
 # ------------------------------------------------------------------------------ sending
 
 
-def notification_claim(*, notification_id: int) -> bool:
-    """Take a pending notification for sending; False if another run has it or it is done."""
-    return (
-        Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
-            status=Notification.Status.SENDING,
-            claimed_at=timezone.now(),
-            attempts=F("attempts") + 1,
-        )
-        == 1
-    )
-
-
-def notification_send(*, notification_id: int, final_attempt: bool = True) -> str:
-    """Send one claimed notification. On an SMTP error the claim is released (pending, or
-    failed on the final attempt) and the error raised again for the caller to retry."""
-    if not notification_claim(notification_id=notification_id):
-        return "skipped"
-    row = Notification.objects.get(pk=notification_id)
-    try:
-        send_mail(row.subject, row.body, None, [row.email])
-    except Exception as exc:
-        status = Notification.Status.FAILED if final_attempt else Notification.Status.PENDING
-        Notification.objects.filter(pk=row.pk).update(status=status, last_error=str(exc)[:2000])
-        raise
-    Notification.objects.filter(pk=row.pk).update(
-        status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return "sent"
+def notification_send(*, notification_id: int) -> str:
+    """Send one notification through the outbox (see `common.outbox.outbox_send`)."""
+    return outbox_send(model=Notification, pk=notification_id)

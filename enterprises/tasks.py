@@ -22,7 +22,8 @@ def fail_lost_import_jobs() -> int:
 
 @shared_task(name="enterprises.send_overdue_digests", acks_late=True)
 def send_overdue_digests() -> int:
-    """Email each handler today's digest of their overdue requests (at most once a day)."""
+    """Write each handler today's digest of their overdue requests to the outbox (at most
+    once a day; the worker sends it)."""
     return overdue_digests_send()
 
 

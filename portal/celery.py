@@ -8,6 +8,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 
@@ -33,10 +34,12 @@ app.conf.beat_schedule = {
         "task": "statistics.send_monthly_reports",
         "schedule": crontab(day_of_month="1-7", hour=8, minute=30),
     },
-    # Every 15 minutes: alert the admins about report emails interrupted while sending.
-    "statistics-alert-stuck-deliveries": {
-        "task": "statistics.alert_stuck_deliveries",
-        "schedule": crontab(minute="*/15"),
+    # Every minute (OUTBOX_SWEEP_SECONDS): queue again every email whose next attempt is due
+    # or whose task was lost, take back the claims of killed workers, and alert the admins
+    # once about emails that stay undelivered.
+    "common-sweep-outbox": {
+        "task": "common.sweep_outbox",
+        "schedule": settings.OUTBOX_SWEEP_SECONDS,
     },
     # Every minute: a background import whose worker stopped sending its heartbeat (killed,
     # out of memory) is marked failed, so that staff see it and can run it again.

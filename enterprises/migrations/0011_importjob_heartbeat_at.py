@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enterprises', '0006_desk_status_changes_on_common_record'),
+        ('enterprises', '0010_request_category_required'),
     ]
 
     operations = [

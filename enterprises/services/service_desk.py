@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
 from common.calendar import service_request_due_on
-from common.notifications import absolute, step_notifications_write
+from common.notifications import absolute, notification_write, step_notifications_write
 from common.queue import overdue_queue_items
 from common.workflow import lock, move, require_step
 from enterprises.models import (
@@ -383,9 +382,9 @@ def overdue_digests_send(*, day: dt.date | None = None) -> int:
     """Email each handler with overdue requests, and each bureau user whose work queue holds
     overdue items of any process, one digest for `day` (default today).
 
-    Side effects: one OverdueDigest row and one email per such person who has an email
-    address and has not had that day's digest yet. Safe to run any number of times. Returns
-    the number of emails sent.
+    Side effects: one OverdueDigest row and one outbox notification per such person who has
+    an email address and has not had that day's digest yet (the worker sends them). Safe to
+    run any number of times. Returns the number of digests written.
     """
     day = day or timezone.localdate()
     handler_ids = set(
@@ -408,9 +407,9 @@ def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
     """Send one person their overdue requests and the overdue items of their work queue for
     `day`, unless that digest exists already.
 
-    The OverdueDigest row is claimed (committed) before the email goes out, so two workers
-    or a second run never send it twice. Should the SMTP server refuse the email, the claim
-    is released and the error raised, so that a retry can send it.
+    The OverdueDigest row and the outbox notification are written in one transaction (the
+    unique person-and-day key makes a second run write nothing); the worker sends the email
+    after commit through the one delivery path, with its retries, sweep and alert.
     """
     handler = get_user_model().objects.filter(pk=handler_id, is_active=True).first()
     if handler is None or not handler.email:
@@ -430,12 +429,6 @@ def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
     ]
     if not overdue and not queue_items:
         return False
-    with transaction.atomic():
-        digest, claimed = OverdueDigest.objects.get_or_create(
-            handler=handler, day=day, defaults={"request_count": len(overdue) + len(queue_items)}
-        )
-    if not claimed:
-        return False
     for item in overdue:
         item.days_overdue = (day - item.effective_due_on).days
     context = {
@@ -449,13 +442,20 @@ def overdue_digest_send(*, handler_id: int, day: dt.date) -> bool:
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string("enterprises/email/overdue_digest_subject.txt", context)
         body = render_to_string("enterprises/email/overdue_digest.txt", context)
-    try:
-        send_mail(" ".join(subject.split()), body, None, [handler.email])
-    except Exception:
-        logger.exception("overdue digest for user %s on %s not sent", handler_id, day)
-        OverdueDigest.objects.filter(pk=digest.pk).delete()
-        raise
-    OverdueDigest.objects.filter(pk=digest.pk).update(sent_at=timezone.now())
+    with transaction.atomic():
+        _digest, claimed = OverdueDigest.objects.get_or_create(
+            handler=handler, day=day, defaults={"request_count": len(overdue) + len(queue_items)}
+        )
+        if not claimed:
+            return False
+        notification_write(
+            recipients=[handler],
+            subject=subject,
+            body=body,
+            path=reverse("queue"),
+            kind="overdue_digest",
+            dedupe_key=f"overdue-digest-{day.isoformat()}",
+        )
     return True
 
 

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_ipv46_address
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -169,9 +168,9 @@ def _decide_link(*, user: User, acting_user: User, to: str, note: str) -> User:
     return locked
 
 
-def _send_link_email(*, user_id: int, template: str, reason: str = "") -> None:
-    """Render and send a link decision email in the portal's language (Chinese)."""
-    user = User.objects.select_related("enterprise").get(pk=user_id)
+def _write_link_email(*, user: User, template: str, reason: str = "") -> None:
+    """Write the link decision email in the portal's language (Chinese) to the outbox; the
+    worker sends it after commit."""
     if not user.email:
         return
     context = {
@@ -183,20 +182,20 @@ def _send_link_email(*, user_id: int, template: str, reason: str = "") -> None:
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string(f"accounts/email/{template}_subject.txt", context)
         body = render_to_string(f"accounts/email/{template}.txt", context)
-    send_mail(" ".join(subject.split()), body, None, [user.email])
+    notification_write(
+        recipients=[user], subject=subject, body=body, path=reverse("login"), kind="account_link"
+    )
 
 
 @transaction.atomic
 def user_link_approve(*, user: User, acting_user: User) -> User:
-    """Staff approve the user's link to its organisation; the user is emailed after commit.
+    """Staff approve the user's link to its organisation; the user is emailed (outbox).
 
     Locks the user row, records who decided and when, and writes a history row. Raises
     PermissionDenied for non-staff and ValidationError when the link is not awaiting approval.
     """
     decided = _decide_link(user=user, acting_user=acting_user, to=LinkStatus.APPROVED, note="")
-    transaction.on_commit(
-        lambda: _send_link_email(user_id=decided.pk, template="link_approved"), robust=True
-    )
+    _write_link_email(user=decided, template="link_approved")
     return decided
 
 
@@ -210,10 +209,7 @@ def user_link_reject(*, user: User, acting_user: User, reason: str) -> User:
     if not reason:
         raise ValidationError({"reason": _("Please give the reason for the rejection.")})
     decided = _decide_link(user=user, acting_user=acting_user, to=LinkStatus.REJECTED, note=reason)
-    transaction.on_commit(
-        lambda: _send_link_email(user_id=decided.pk, template="link_rejected", reason=reason),
-        robust=True,
-    )
+    _write_link_email(user=decided, template="link_rejected", reason=reason)
     return decided
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -147,6 +148,9 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="科技局服务平台 <noreply@kjj.example.cn>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds any one SMTP socket operation may wait: a server that accepts the connection and
+# never answers fails the attempt (retried later) instead of holding a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # Who gets mail_admins alerts (such as report emails stuck half-way): comma-separated addresses.
 ADMINS = [(address, address) for address in env.list("ADMINS", default=[])]
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
@@ -164,15 +168,46 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
+# Redis holds a delivered task "unacked" until the worker acknowledges it (after it ran:
+# acks_late). A killed worker's tasks go back to the queue CELERY_VISIBILITY_TIMEOUT seconds
+# after delivery; a surviving worker looks every CELERY_UNACKED_RESTORE_INTERVAL seconds.
+# A task still running past the timeout is delivered a second time, which is why every task
+# claims its row first and is safe to run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=5 * 60),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
+    # A request that queues a task never hangs on a broker that stopped answering.
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = False
 
-# Monthly report emails: SMTP failures are retried REPORT_MAX_RETRIES times, waiting
-# REPORT_RETRY_BACKOFF seconds doubled at each try; a delivery still "sending" after
-# REPORT_DELIVERY_STUCK_AFTER seconds is reported to the admins instead of being resent.
-REPORT_RETRY_BACKOFF = env.int("REPORT_RETRY_BACKOFF", default=60)
-REPORT_MAX_RETRIES = env.int("REPORT_MAX_RETRIES", default=6)
-REPORT_DELIVERY_STUCK_AFTER = env.int("REPORT_DELIVERY_STUCK_AFTER", default=60 * 60)
+# Every email goes through common.outbox. A failed attempt is tried again after
+# OUTBOX_RETRY_BACKOFF seconds, doubled at each attempt up to OUTBOX_RETRY_BACKOFF_MAX (the
+# cool-down), until OUTBOX_MAX_ATTEMPTS (defaults: about two days); then a person decides.
+# The sweep (every OUTBOX_SWEEP_SECONDS) queues due messages again, re-queues a pending one
+# whose task was lost after OUTBOX_LOST_AFTER, takes back a claim older than
+# OUTBOX_CLAIM_TIMEOUT (its worker died: resent, or "may have been sent" once SMTP had
+# started) and alerts the admins once about a message still unsent OUTBOX_ALERT_AFTER after
+# it was written. A send task gets OUTBOX_SEND_SOFT_TIME_LIMIT seconds (then it releases its
+# claim) and is killed at OUTBOX_SEND_TIME_LIMIT.
+OUTBOX_RETRY_BACKOFF = env.int("OUTBOX_RETRY_BACKOFF", default=60)
+OUTBOX_RETRY_BACKOFF_MAX = env.int("OUTBOX_RETRY_BACKOFF_MAX", default=60 * 60)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=48)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=60.0)
+OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=500)
+OUTBOX_LOST_AFTER = env.int("OUTBOX_LOST_AFTER", default=15 * 60)
+OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=5 * 60)
+OUTBOX_ALERT_AFTER = env.int("OUTBOX_ALERT_AFTER", default=60 * 60)
+OUTBOX_SEND_SOFT_TIME_LIMIT = env.int("OUTBOX_SEND_SOFT_TIME_LIMIT", default=4 * EMAIL_TIMEOUT)
+OUTBOX_SEND_TIME_LIMIT = env.int("OUTBOX_SEND_TIME_LIMIT", default=OUTBOX_SEND_SOFT_TIME_LIMIT + 30)
+if not OUTBOX_SEND_SOFT_TIME_LIMIT < OUTBOX_SEND_TIME_LIMIT < OUTBOX_CLAIM_TIMEOUT:
+    # A live worker's claim must never look abandoned, or its email could leave twice.
+    raise ImproperlyConfigured(
+        "Set OUTBOX_SEND_SOFT_TIME_LIMIT < OUTBOX_SEND_TIME_LIMIT < OUTBOX_CLAIM_TIMEOUT."
+    )
 
 # A high-tech certificate's holder and the registry staff are emailed this many days before
 # it expires, once per step; a certificate first seen inside a later step (a list imported
@@ -236,7 +271,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Error reports to ADMINS are written to the outbox and sent by the worker: a request
+        # never waits on the mail server (Django's own handler sends inside the request).
+        "mail_admins": {
+            "class": "common.error_reports.OutboxAdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Replaces Django's default handlers of this logger (among them its synchronous
+        # AdminEmailHandler); records still reach the console through the root logger.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+    },
 }

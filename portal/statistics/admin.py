@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from common.admin import ReadOnlyHistoryAdmin, money_display
+from common.admin import DeliveryStateFilter, ReadOnlyHistoryAdmin, money_display
 from portal.statistics import services
 from portal.statistics.models import (
     DistrictStatistic,
@@ -104,9 +104,17 @@ class ReportSubscriptionAdmin(ReadOnlyHistoryAdmin):
 
 @admin.register(ReportDelivery)
 class ReportDeliveryAdmin(ReadOnlyHistoryAdmin):
-    list_display = ("summary", "recipient", "language", "status", "attempts", "sent_at")
+    list_display = (
+        "summary",
+        "recipient",
+        "language",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    )
     list_select_related = ("summary",)
-    list_filter = ("status", "summary__period")
+    list_filter = (DeliveryStateFilter, "status", "summary__period")
     search_fields = ("recipient",)
     readonly_fields = (
         "summary",
@@ -115,9 +123,12 @@ class ReportDeliveryAdmin(ReadOnlyHistoryAdmin):
         "language",
         "status",
         "attempts",
+        "next_attempt_at",
         "claimed_at",
+        "smtp_started_at",
         "sent_at",
         "last_error",
+        "alerted_at",
         "created_at",
     )
     actions = ("release_selected",)
@@ -129,16 +140,15 @@ class ReportDeliveryAdmin(ReadOnlyHistoryAdmin):
         return False
 
     @admin.action(
-        description=_("Allow selected stuck or failed deliveries to be sent again"),
+        description=_(
+            "Send selected deliveries again (after checking those that may have been sent)"
+        ),
         permissions=["change"],
     )
     def release_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        from portal.statistics.tasks import send_report_delivery
-
         released = 0
         for delivery in queryset:
             if services.report_delivery_release(delivery=delivery, acting_user=request.user):
-                send_report_delivery.delay(delivery.pk)
                 released += 1
         self.message_user(
             request,

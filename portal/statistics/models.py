@@ -4,6 +4,7 @@ Every write goes through portal.statistics.services.
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from common.models import OutboxMessage
 from portal.statistics.lib import Period
 
 
@@ -184,21 +186,10 @@ class ReportSubscription(models.Model):
         return self.email
 
 
-class ReportDelivery(models.Model):
-    """One report email for one month to one address, claimed before it is sent.
-
-    pending → sending (claimed by a conditional UPDATE) → sent; an SMTP failure puts it back
-    to pending for a retry, and after the last retry it is failed. A delivery left in
-    sending (worker killed half-way) is never resent by itself: it becomes stuck and the
-    admins are alerted, since the email may or may not have left.
-    """
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting to be sent")
-        SENDING = "sending", _("Being sent")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        STUCK = "stuck", _("Interrupted while sending; check before resending")
+class ReportDelivery(OutboxMessage):
+    """One report email for one month to one address; its delivery follows
+    `common.models.OutboxMessage` (claimed before it is sent, retried with back-off, a claim
+    lost half-way in the SMTP dialogue shown to staff as "may have been sent")."""
 
     summary = models.ForeignKey(
         MonthlySummary, models.PROTECT, related_name="deliveries", verbose_name=_("monthly summary")
@@ -215,14 +206,6 @@ class ReportDelivery(models.Model):
     language = models.CharField(
         _("language"), max_length=10, choices=ReportLanguage.choices, default=ReportLanguage.ZH_HANS
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -237,3 +220,8 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.summary} → {self.recipient}"
+
+    def email_message(self) -> Any:
+        from portal.statistics.reports import report_email
+
+        return report_email(delivery=self)

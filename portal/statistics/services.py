@@ -1,24 +1,22 @@
 """Every write of the statistics: snapshots, district figures and the report deliveries.
 
 Snapshots are computed by the registered sections (portal.statistics.sections.SECTIONS);
-deliveries are claimed with a conditional UPDATE before any email leaves, so a retried,
-duplicated or concurrent task never sends the same month twice to the same address.
+deliveries go through the one delivery path of `common.outbox`, claimed with a conditional
+UPDATE before any email leaves, so a retried, duplicated or concurrent task never sends the
+same month twice to the same address.
 """
 
 import datetime as dt
 import logging
-import smtplib
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
+from common.outbox import outbox_release, outbox_send
 from portal.accounts.models import User
 from portal.statistics import sections as registry
 from portal.statistics.lib import Period
@@ -28,12 +26,8 @@ from portal.statistics.models import (
     ReportDelivery,
     ReportSubscription,
 )
-from portal.statistics.reports import report_email
 
 logger = logging.getLogger(__name__)
-
-# Errors of the mail transport that are worth a retry (server down, refused, timed out).
-SEND_ERRORS: tuple[type[Exception], ...] = (smtplib.SMTPException, OSError)
 
 
 def period_check(period: Period, *, today: dt.date | None = None) -> None:
@@ -166,8 +160,9 @@ def report_deliveries_prepare(*, period: Period) -> list[int]:
     """One pending delivery of `period` per active subscription; returns the pending ids.
 
     Computes the month first when its snapshot is missing (the compute run was missed).
-    Existing deliveries of the month are kept as they are (the unique month-and-recipient key
-    makes a second run add nothing), so running it twice is harmless.
+    Existing deliveries of the month are kept (the unique month-and-recipient key makes a
+    second run add nothing), so running it twice is harmless; failed ones still to be
+    retried are due again at once.
     """
     summary = monthly_summary_compute(period=period)
     deliveries: dict[str, ReportDelivery] = {}
@@ -184,6 +179,11 @@ def report_deliveries_prepare(*, period: Period) -> list[int]:
                 ),
             )
     ReportDelivery.objects.bulk_create(deliveries.values(), ignore_conflicts=True)
+    # A run started by hand does not wait for the back-off of the failed ones; deliveries
+    # given up on or that may have left wait for a person (release in the admin).
+    ReportDelivery.objects.filter(
+        summary=summary, status=ReportDelivery.Status.FAILED, next_attempt_at__isnull=False
+    ).update(status=ReportDelivery.Status.PENDING, next_attempt_at=timezone.now())
     return list(
         ReportDelivery.objects.filter(
             summary=summary, status=ReportDelivery.Status.PENDING
@@ -191,100 +191,19 @@ def report_deliveries_prepare(*, period: Period) -> list[int]:
     )
 
 
-def report_delivery_claim(*, delivery_id: int) -> bool:
-    """Take a pending delivery for sending with one conditional UPDATE; False if taken/done."""
-    claimed = ReportDelivery.objects.filter(
-        pk=delivery_id, status=ReportDelivery.Status.PENDING
-    ).update(
-        status=ReportDelivery.Status.SENDING,
-        claimed_at=timezone.now(),
-        attempts=F("attempts") + 1,
-    )
-    return claimed == 1
-
-
-def report_delivery_send(*, delivery_id: int, final_attempt: bool = True) -> str:
-    """Claim delivery `delivery_id`, build the email with its xlsx report and send it.
-
-    Returns 'sent', or 'skipped' when another run has it or it is done. On an SMTP error the
-    claim is released (back to pending, or failed on the final attempt) and the error is
-    raised again for the caller to retry. Not atomic on purpose: the claim must be committed
-    before the email leaves, and the result recorded after.
-    """
-    if not report_delivery_claim(delivery_id=delivery_id):
-        return "skipped"
-    delivery = ReportDelivery.objects.select_related("summary").get(pk=delivery_id)
-    try:
-        message = report_email(delivery=delivery)
-    except Exception as exc:
-        # Nothing left: the delivery must not look half-sent. A fault here is ours, not the
-        # mail server's, so it is not retried.
-        _release(delivery_id, ReportDelivery.Status.FAILED, exc)
-        raise
-    try:
-        message.send()
-    except SEND_ERRORS as exc:
-        status = ReportDelivery.Status.FAILED if final_attempt else ReportDelivery.Status.PENDING
-        _release(delivery_id, status, exc)
-        logger.warning("report delivery %s failed: %s", delivery_id, exc)
-        raise
-    ReportDelivery.objects.filter(pk=delivery_id, status=ReportDelivery.Status.SENDING).update(
-        status=ReportDelivery.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return "sent"
-
-
-def _release(delivery_id: int, status: str, exc: Exception) -> None:
-    ReportDelivery.objects.filter(pk=delivery_id, status=ReportDelivery.Status.SENDING).update(
-        status=status, last_error=f"{exc.__class__.__name__}: {exc}"[:2000]
-    )
-
-
-def report_deliveries_alert_stuck(*, older_than: dt.timedelta | None = None) -> int:
-    """Mark deliveries left in 'sending' past the timeout as stuck and alert the admins once.
-
-    They are not resent: the worker may have died after the email left. Staff look, then
-    release them for another try from the admin. Returns how many were marked.
-    """
-    timeout = older_than or dt.timedelta(seconds=settings.REPORT_DELIVERY_STUCK_AFTER)
-    cutoff = timezone.now() - timeout
-    stuck = []
-    for delivery in ReportDelivery.objects.filter(
-        status=ReportDelivery.Status.SENDING, claimed_at__lt=cutoff
-    ).select_related("summary"):
-        # Conditional: a delivery finishing right now, or marked by a parallel run, is left.
-        marked = ReportDelivery.objects.filter(
-            pk=delivery.pk, status=ReportDelivery.Status.SENDING
-        ).update(status=ReportDelivery.Status.STUCK)
-        if marked:
-            stuck.append(delivery)
-    if stuck:
-        lines = "\n".join(
-            f"- {d.summary.period_label} → {d.recipient} "
-            f"({_('claimed at')} {timezone.localtime(d.claimed_at):%Y-%m-%d %H:%M})"
-            for d in stuck
-        )
-        mail_admins(
-            _("%(count)d monthly report emails were interrupted while sending")
-            % {"count": len(stuck)},
-            _(
-                "These report emails were claimed for sending but never confirmed as sent. "
-                "They may or may not have reached the recipient, so they are not resent "
-                "automatically. Check with the recipients, then release them for resending "
-                "in the admin (Report deliveries).\n\n%(lines)s"
-            )
-            % {"lines": lines},
-        )
-    return len(stuck)
+def report_delivery_send(*, delivery_id: int) -> str:
+    """Send one report delivery through the one delivery path (`common.outbox.outbox_send`):
+    claimed first, built with its xlsx, handed to SMTP, the outcome recorded."""
+    return outbox_send(model=ReportDelivery, pk=delivery_id)
 
 
 @transaction.atomic
 def report_delivery_release(*, delivery: ReportDelivery, acting_user: User) -> bool:
-    """Staff decided a stuck or failed delivery may be sent again: back to pending."""
-    delivery = ReportDelivery.objects.select_for_update().get(pk=delivery.pk)
-    if delivery.status not in (ReportDelivery.Status.STUCK, ReportDelivery.Status.FAILED):
+    """Staff decided an uncertain or given-up delivery may be sent again: pending, queued
+    after commit, with a history row naming who released it."""
+    if not outbox_release(model=ReportDelivery, pk=delivery.pk):
         return False
-    delivery.status = ReportDelivery.Status.PENDING
+    delivery = ReportDelivery.objects.get(pk=delivery.pk)
     delivery._history_user = acting_user  # type: ignore[attr-defined]
     delivery._change_reason = "released for resending"  # type: ignore[attr-defined]
     delivery.save()

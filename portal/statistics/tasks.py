@@ -8,8 +8,10 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from common.outbox import outbox_enqueue
 from portal.statistics import services
 from portal.statistics.lib import Period
+from portal.statistics.models import ReportDelivery
 
 
 def _previous_month() -> Period:
@@ -33,29 +35,17 @@ def send_monthly_reports(period: str | None = None) -> int:
     """
     month = Period.parse(period) if period else _previous_month()
     delivery_ids = services.report_deliveries_prepare(period=month)
-    for delivery_id in delivery_ids:
-        send_report_delivery.delay(delivery_id)
+    outbox_enqueue(ReportDelivery, delivery_ids)
     return len(delivery_ids)
 
 
 @shared_task(
-    bind=True,
     name="statistics.send_report_delivery",
     acks_late=True,
-    autoretry_for=services.SEND_ERRORS,
-    retry_backoff=settings.REPORT_RETRY_BACKOFF,
-    retry_backoff_max=3600,
-    retry_jitter=False,
-    max_retries=settings.REPORT_MAX_RETRIES,
+    soft_time_limit=settings.OUTBOX_SEND_SOFT_TIME_LIMIT,
+    time_limit=settings.OUTBOX_SEND_TIME_LIMIT,
 )
-def send_report_delivery(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Send one report email (claimed first); SMTP errors are retried with backoff."""
-    return services.report_delivery_send(
-        delivery_id=delivery_id, final_attempt=self.request.retries >= self.max_retries
-    )
-
-
-@shared_task(name="statistics.alert_stuck_deliveries", acks_late=True)
-def alert_stuck_deliveries() -> int:
-    """Alert the admins about report emails left half-way (see the service); resends nothing."""
-    return services.report_deliveries_alert_stuck()
+def send_report_delivery(delivery_id: int) -> str:
+    """Send one report email (claimed first); a failed attempt is rescheduled in its row and
+    queued again by the outbox sweep (common.sweep_outbox), not retried here."""
+    return services.report_delivery_send(delivery_id=delivery_id)

@@ -10,6 +10,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from common.models import Notification
 from enterprises import services
 from enterprises.models import Department, OverdueDigest
 from enterprises.services import overdue_digests_send
@@ -90,6 +91,8 @@ def test_each_handler_gets_one_digest_a_day_even_when_the_job_runs_twice(
     late_request(no_email, enterprise=firm, description="无邮箱")
 
     run_in_worker_and_wait("enterprises.send_overdue_digests", "enterprises.send_overdue_digests")
+    wait_for(lambda: len(smtp_server.messages) >= 2)  # the outbox rows, sent after commit
+    run_in_worker_and_wait()  # anything else queued has run too
 
     messages = smtp_server.messages
     assert sorted(m["X-Envelope-To"] for m in messages) == [
@@ -106,35 +109,42 @@ def test_each_handler_gets_one_digest_a_day_even_when_the_job_runs_twice(
         ("li", today, 1),
         ("wang", today, 2),
     ]
-    assert all(d.sent_at for d in digests)
+    sent = Notification.objects.filter(kind="overdue_digest")
+    assert sorted(sent.values_list("status", flat=True)) == ["sent", "sent"]
 
 
 @pytest.mark.django_db
-def test_a_claimed_digest_is_not_sent_again_but_the_next_day_is(smtp_server):
+def test_a_claimed_digest_is_not_sent_again_but_the_next_day_is():
     wang = handler("wang")
     late_request(wang)
     today = timezone.localdate()
     OverdueDigest.objects.create(handler=wang, day=today, request_count=1)
 
     assert overdue_digests_send(day=today) == 0
-    assert smtp_server.messages == []
+    assert not Notification.objects.filter(kind="overdue_digest").exists()
 
     assert overdue_digests_send(day=today + dt.timedelta(days=1)) == 1
     assert overdue_digests_send(day=today + dt.timedelta(days=1)) == 0
-    assert len(smtp_server.messages) == 1
+    assert Notification.objects.filter(kind="overdue_digest", recipient=wang).count() == 1
 
 
 @pytest.mark.django_db
-def test_a_refused_email_releases_the_claim_for_a_retry(settings):
+def test_a_refused_digest_stays_in_the_outbox_for_a_retry(settings):
+    from common.notifications import notification_send
+
     wang = handler("wang")
     late_request(wang)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there
     settings.EMAIL_TIMEOUT = 2
 
-    with pytest.raises(OSError):
-        overdue_digests_send()
-    assert not OverdueDigest.objects.exists()
+    assert overdue_digests_send() == 1
+    digest = Notification.objects.get(kind="overdue_digest")
+    assert notification_send(notification_id=digest.pk) == "retry"
+    digest.refresh_from_db()
+    assert (digest.status, digest.attempts) == ("failed", 1)
+    assert digest.next_attempt_at is not None  # the sweep queues it again then
+    assert OverdueDigest.objects.filter(handler=wang).exists()
 
 
 def test_the_schedule_runs_the_digest_every_morning():
@@ -215,7 +225,7 @@ def test_a_reply_is_an_outbox_row_sent_only_once_committed(django_capture_on_com
 
 
 @pytest.mark.django_db
-def test_the_digest_lists_each_persons_overdue_queue_items_across_processes(smtp_server):
+def test_the_digest_lists_each_persons_overdue_queue_items_across_processes():
     from subsidies.models import SubsidyClaim
     from tests.common.queue_world import (
         CLAIMS,
@@ -252,7 +262,7 @@ def test_the_digest_lists_each_persons_overdue_queue_items_across_processes(smtp
         assert overdue_digests_send(day=day) == 3
         assert overdue_digests_send(day=day) == 0
 
-    bodies = {m["X-Envelope-To"]: body_of(m) for m in smtp_server.messages}
+    bodies = {n.email: n.body for n in Notification.objects.filter(kind="overdue_digest")}
     assert sorted(bodies) == ["li@kjj.example.cn", "wang@kjj.example.cn", "zhou@kjj.example.cn"]
     claim_link = f"/admin/subsidies/subsidyclaim/{late_claim.pk}/change/"
     to_wang = bodies["wang@kjj.example.cn"]

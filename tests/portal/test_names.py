@@ -84,8 +84,12 @@ def test_the_link_email_greets_by_name(
         last_name=last,
         link_status=User.LinkStatus.PENDING,
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    from common.models import Notification
+    from common.notifications import notification_send
+
+    with django_capture_on_commit_callbacks(execute=False):
         account_services.user_link_approve(user=user, acting_user=StaffFactory())
+    notification_send(notification_id=Notification.objects.get(recipient=user).pk)
     [message] = mailoutbox
     first_line = message.body.splitlines()[0]
     assert shown in first_line

@@ -1,7 +1,7 @@
 """Report emails through a real Celery worker on Redis and a real SMTP server (aiosmtpd).
 
 Exactly one email per month and recipient: sent twice, concurrently, after an SMTP failure,
-and never again after a worker died half-way (the admins are alerted instead).
+and never again after a worker died in the SMTP dialogue (the admins are alerted instead).
 """
 
 import datetime as dt
@@ -167,6 +167,7 @@ def test_concurrent_sends_deliver_one_email(celery_worker, smtp_server):
 
 
 def test_smtp_down_is_retried_with_backoff_and_sends_once(celery_worker, settings):
+    from common.tasks import sweep_outbox
     from portal.statistics.tasks import send_monthly_reports
 
     port = _free_port()
@@ -174,23 +175,30 @@ def test_smtp_down_is_retried_with_backoff_and_sends_once(celery_worker, setting
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.EMAIL_USE_TLS, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = False, "", ""
     settings.EMAIL_TIMEOUT = 5
+    settings.OUTBOX_RETRY_BACKOFF = 1
     _data()
     ReportSubscriptionFactory(email="office@kjj.example.cn")
 
     send_monthly_reports.delay(PERIOD)
     assert _wait_for(lambda: ReportDelivery.objects.exclude(last_error="").exists())
     delivery = ReportDelivery.objects.get()
-    assert delivery.status == "pending"  # released for the retry, not stuck
+    assert delivery.status == "failed"  # released for the retry, not stuck
+    assert delivery.next_attempt_at is not None
     assert "Connection" in delivery.last_error or "refused" in delivery.last_error.lower()
 
     inbox = _Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        assert _wait_for(lambda: len(inbox.messages) == 1)
+
+        def swept_and_sent() -> bool:
+            sweep_outbox.delay()  # what the beat does every minute
+            return _wait_for(lambda: len(inbox.messages) == 1, timeout=1.5)
+
+        assert _wait_for(swept_and_sent)
         send_monthly_reports.delay(PERIOD)
-        assert _wait_for(lambda: ReportDelivery.objects.filter(status="sent").exists())
-        time.sleep(1)
+        sweep_outbox.delay()
+        time.sleep(2)
     finally:
         controller.stop()
     delivery.refresh_from_db()
@@ -199,24 +207,29 @@ def test_smtp_down_is_retried_with_backoff_and_sends_once(celery_worker, setting
     assert len(inbox.messages) == 1
 
 
-def test_a_delivery_stuck_half_way_alerts_the_admins_and_is_not_resent(
+def test_a_delivery_cut_off_after_smtp_started_alerts_the_admins_and_is_not_resent(
     celery_worker, smtp_server, settings
 ):
-    from portal.statistics.tasks import alert_stuck_deliveries, send_monthly_reports
+    from common.models import Notification
+    from common.tasks import sweep_outbox
+    from portal.statistics.tasks import send_monthly_reports
 
     settings.ADMINS = [("科技局系统管理员", ADMIN_ADDRESS)]
     _data()
     ReportSubscriptionFactory(email="office@kjj.example.cn")
     [delivery_id] = services.report_deliveries_prepare(period=Period.parse(PERIOD))
-    # A worker claimed it and died before sending: the row stays "sending".
-    assert services.report_delivery_claim(delivery_id=delivery_id)
+    # A worker claimed it, began the SMTP dialogue and died: the row stays "sending".
+    from common.outbox import outbox_claim
+
+    assert outbox_claim(model=ReportDelivery, pk=delivery_id)
     ReportDelivery.objects.filter(pk=delivery_id).update(
-        claimed_at=timezone.now() - dt.timedelta(hours=2)
+        claimed_at=timezone.now() - dt.timedelta(hours=2),
+        smtp_started_at=timezone.now() - dt.timedelta(hours=2),
     )
 
-    alert_stuck_deliveries.delay()
+    sweep_outbox.delay()
     assert _wait_for(lambda: len(_to(smtp_server, ADMIN_ADDRESS)) == 1)
-    alert_stuck_deliveries.delay()
+    sweep_outbox.delay()
     send_monthly_reports.delay(PERIOD)
     send_monthly_reports.delay(PERIOD)
     from portal.statistics.tasks import compute_previous_month
@@ -224,18 +237,19 @@ def test_a_delivery_stuck_half_way_alerts_the_admins_and_is_not_resent(
     compute_previous_month.delay()
     assert _wait_for(_marker_done)
 
-    assert ReportDelivery.objects.get().status == "stuck"
+    assert ReportDelivery.objects.get().status == "uncertain"
     assert len(_to(smtp_server, ADMIN_ADDRESS)) == 1  # alerted once
+    assert Notification.objects.filter(kind="admin_alert").count() == 1
     assert _to(smtp_server, "office@kjj.example.cn") == []  # never resent by itself
     assert "office@kjj.example.cn" in body_of(_to(smtp_server, ADMIN_ADDRESS)[0])
 
 
 @pytest.mark.django_db
-def test_staff_release_a_stuck_delivery_for_resending():
+def test_staff_release_an_uncertain_delivery_for_resending():
     _data()
     ReportSubscriptionFactory(email="office@kjj.example.cn")
     [delivery_id] = services.report_deliveries_prepare(period=Period.parse(PERIOD))
-    ReportDelivery.objects.filter(pk=delivery_id).update(status="stuck")
+    ReportDelivery.objects.filter(pk=delivery_id).update(status="uncertain", next_attempt_at=None)
     delivery = ReportDelivery.objects.get()
     staff = UserFactory(is_staff=True)
     assert services.report_delivery_release(delivery=delivery, acting_user=staff)
