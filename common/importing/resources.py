@@ -401,9 +401,17 @@ def table_from_dataset(dataset: tablib.Dataset) -> Table:
     return Table(headers=headers, rows=rows)
 
 
-def outcome_to_result(outcome: ImportOutcome, table: Table) -> Result:
+class LedgerResult(Result):
+    """A Result that keeps the engine's outcome: the admin lists its messages as they are."""
+
+    def __init__(self, outcome: ImportOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+def outcome_to_result(outcome: ImportOutcome, table: Table) -> LedgerResult:
     """An import_export Result that the stock admin templates and command understand."""
-    result = Result()
+    result = LedgerResult(outcome)
     result.diff_headers = list(table.headers)
     result.total_rows = outcome.total_rows
     if outcome.refused:
