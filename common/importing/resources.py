@@ -441,9 +441,20 @@ def outcome_to_result(outcome: ImportOutcome, table: Table) -> LedgerResult:
         for kind, cells in zip(outcome.row_kinds, filled, strict=False):
             row_result = RowResult()
             row_result.import_type = kind
-            row_result.diff = ["" if c is None else str(c) for c in cells]
+            row_result.diff = [_shown(c) for c in cells]
             result.append_row_result(row_result)
     return result
+
+
+def _shown(cell: Any) -> str:
+    """A cell as the preview shows it: 50, not the 50.0 a spreadsheet number reads as."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, dt.datetime) and cell.time() == dt.time(0):
+        return cell.date().isoformat()
+    return str(cell)
 
 
 def today() -> dt.date:
