@@ -381,3 +381,23 @@ def test_a_role_that_only_reads_the_registry_exports_but_cannot_import(client):
     assert client.post(official.url + "import/", {"import_file": file}).status_code == 403
     assert export(client, official, "csv").status_code == 200
     assert not Enterprise.objects.filter(uscc=CODE_A).exists()
+
+
+def test_a_list_that_no_longer_holds_at_confirm_is_refused_with_its_lines(client, staff):
+    from django.contrib.messages import get_messages
+
+    from enterprises.models import Street
+
+    official = LISTS["enterprise"]
+    preview = upload(client, official, xlsx_bytes(official.headers(), official.rows(None)))
+    assert preview.context["confirm_form"]
+    Street.objects.filter(name="鱼嘴镇").delete()  # between the preview and the confirm
+
+    response = confirm(client, official, preview)
+
+    assert response.status_code == 302 and response["Location"] == official.url + "import/"
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "文件未导入，共 1 处错误，没有保存任何数据：",
+        "第 3 行「所属街道」：找不到「鱼嘴镇」",
+    ]
+    assert not Enterprise.objects.exists()
