@@ -1,10 +1,13 @@
 """Admin wiring for official-list imports: the fast formats, background jobs, their progress.
 
-`LedgerImportAdminMixin` goes before import-export's ImportExportModelAdmin in a ModelAdmin
-whose resource_classes are LedgerResources. Small files keep the stock flow (preview with the
-Chinese row-and-column messages, then confirm); a file of more than
-settings.IMPORT_BACKGROUND_ROWS rows becomes an ImportJob run by Celery, and the user is
-taken to the job's page, which shows its progress and, if refused, its messages.
+`LedgerImportAdminMixin` goes before import-export's ImportExportMixin in a ModelAdmin
+whose resource_classes are LedgerResources. Small files keep the stock flow, preview then
+confirm, on the engine's own validation (`LedgerResource.import_table`, as `manage.py import`
+runs it): a refused file is listed as the command prints it, one "第 N 行「列」：…" line per
+error under the same heading; a good one shows how many rows are new, updated and unchanged.
+A file of more than settings.IMPORT_BACKGROUND_ROWS rows becomes an ImportJob run by
+Celery, and the user is taken to the job's page, which shows its progress and, if refused,
+its messages.
 """
 
 from typing import Any
@@ -13,12 +16,14 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.importing import messages as import_messages
 from common.importing.readers import (
     CSV,
     XLSX,
@@ -29,7 +34,7 @@ from common.importing.readers import (
     read_table,
     size_in_mb,
 )
-from common.importing.resources import LedgerResource
+from common.importing.resources import ImportOutcome, LedgerResource
 from enterprises.models import ImportJob
 from enterprises.services.imports import import_job_create, import_job_rerun
 
@@ -46,8 +51,20 @@ class LedgerImportAdminMixin:
     """Import through the ledger engine; large files in the background (see module doc)."""
 
     import_formats = [LedgerXLSX, LedgerCSV]
+    import_template_name = "admin/common/ledger_import.html"
 
     def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        response = self._import_action(request, **kwargs)
+        if isinstance(response, TemplateResponse) and response.context_data is not None:
+            outcome: ImportOutcome | None = getattr(
+                response.context_data.get("result"), "outcome", None
+            )
+            if outcome is not None and outcome.refused:
+                heading, *lines = _refused_lines(outcome)
+                response.context_data.update(refused_heading=heading, refused_lines=lines)
+        return response
+
+    def _import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         if request.method == "POST" and self.has_import_permission(request):  # type: ignore[attr-defined]
             form = self.create_import_form(request)  # type: ignore[attr-defined]
             if form.is_valid():
@@ -128,11 +145,10 @@ class LedgerImportAdminMixin:
 
     def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
         # The data may have changed between preview and confirm; a refused file says why.
-        if result.has_validation_errors():
-            for row in result.invalid_rows:
-                for lines in row.error_dict.values():
-                    for line in lines:
-                        messages.error(request, line)
+        outcome: ImportOutcome | None = getattr(result, "outcome", None)
+        if outcome is not None and outcome.refused:
+            for line in _refused_lines(outcome):
+                messages.error(request, line)
             app_label, model_name = self.get_model_info()  # type: ignore[attr-defined]
             url = reverse(
                 f"admin:{app_label}_{model_name}_import",
@@ -142,6 +158,11 @@ class LedgerImportAdminMixin:
         for line in getattr(result, "new_word_lines", ()):
             messages.success(request, line)
         return super().process_result(result, request)  # type: ignore[misc]
+
+
+def _refused_lines(outcome: ImportOutcome) -> list[str]:
+    """What `manage.py import` prints for a refused file: a heading, then one line per error."""
+    return [import_messages.REFUSED.format(count=outcome.error_count), *outcome.messages()]
 
 
 @admin.register(ImportJob)

@@ -518,9 +518,17 @@ def table_from_dataset(dataset: tablib.Dataset) -> Table:
     return Table(headers=headers, rows=rows)
 
 
-def outcome_to_result(outcome: ImportOutcome, table: Table) -> Result:
+class LedgerResult(Result):
+    """A Result that keeps the engine's outcome: the admin lists its messages as they are."""
+
+    def __init__(self, outcome: ImportOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+def outcome_to_result(outcome: ImportOutcome, table: Table) -> LedgerResult:
     """An import_export Result that the stock admin templates and command understand."""
-    result = Result()
+    result = LedgerResult(outcome)
     result.diff_headers = list(table.headers)
     result.total_rows = outcome.total_rows
     if outcome.refused:
@@ -550,9 +558,20 @@ def outcome_to_result(outcome: ImportOutcome, table: Table) -> Result:
         for kind, cells in zip(outcome.row_kinds, filled, strict=False):
             row_result = RowResult()
             row_result.import_type = kind
-            row_result.diff = ["" if c is None else str(c) for c in cells]
+            row_result.diff = [_shown(c) for c in cells]
             result.append_row_result(row_result)
     return result
+
+
+def _shown(cell: Any) -> str:
+    """A cell as the preview shows it: 50, not the 50.0 a spreadsheet number reads as."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, dt.datetime) and cell.time() == dt.time(0):
+        return cell.date().isoformat()
+    return str(cell)
 
 
 def today() -> dt.date:

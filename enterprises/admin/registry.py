@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from import_export.admin import ImportExportMixin
 
 from common.admin import (
     AuditedInlineMixin,
@@ -19,12 +20,19 @@ from common.admin import (
 )
 from common.audit import save_with_audit
 from enterprises import services
+from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.models import (
     AnnualFigures,
     Enterprise,
     HighTechCertificate,
     Street,
     TechFirmRegistration,
+)
+from enterprises.resources import (
+    AnnualFiguresResource,
+    EnterpriseResource,
+    HighTechCertificateResource,
+    TechFirmRegistrationResource,
 )
 
 EXPIRY_WARNING_DAYS = 90
@@ -124,7 +132,8 @@ class StreetAdmin(AuditedModelAdmin):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(AuditedModelAdmin):
+class EnterpriseAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+    resource_classes = [EnterpriseResource]
     list_display = (
         "name",
         "uscc",
@@ -247,8 +256,8 @@ class ExpiringSoonFilter(admin.SimpleListFilter):
         return queryset
 
 
-class EnterpriseChildAdmin(AuditedModelAdmin):
-    """Admin for rows that belong to one enterprise."""
+class EnterpriseChildAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+    """Admin for rows that belong to one enterprise, each with its official list."""
 
     list_select_related = ("enterprise",)
     autocomplete_fields = ("enterprise",)
@@ -264,6 +273,7 @@ class EnterpriseChildAdmin(AuditedModelAdmin):
 
 @admin.register(TechFirmRegistration)
 class TechFirmRegistrationAdmin(EnterpriseChildAdmin):
+    resource_classes = [TechFirmRegistrationResource]
     list_display = ("number", "enterprise", "enterprise_uscc", "registered_on", "removed_on")
     list_filter = ("registered_on", "removed_on")
     search_fields = ("=number", *EnterpriseChildAdmin.search_fields)
@@ -272,6 +282,7 @@ class TechFirmRegistrationAdmin(EnterpriseChildAdmin):
 
 @admin.register(HighTechCertificate)
 class HighTechCertificateAdmin(EnterpriseChildAdmin):
+    resource_classes = [HighTechCertificateResource]
     list_display = (
         "number",
         "enterprise",
@@ -289,6 +300,7 @@ class HighTechCertificateAdmin(EnterpriseChildAdmin):
 
 @admin.register(AnnualFigures)
 class AnnualFiguresAdmin(EnterpriseChildAdmin):
+    resource_classes = [AnnualFiguresResource]
     list_display = (
         "enterprise",
         "enterprise_uscc",

@@ -27,13 +27,11 @@ from portal.celery import app as celery_app
 from tests.enterprises.test_resources import (
     BAD_CODE,
     HEADERS,
-    EnterpriseImportAdmin,
     csv_bytes,
     enterprise_rows,
-    site,
     xlsx_bytes,
+    xlsx_format_index,
 )
-from tests.enterprises.test_resources import urlpatterns as urlpatterns  # noqa: F401
 
 DONE = (ImportJob.Status.DONE, ImportJob.Status.FAILED)
 
@@ -109,7 +107,6 @@ def test_refused_job_stores_the_chinese_messages_and_saves_nothing(
     assert not Enterprise.history.exists()
 
 
-@pytest.mark.urls("tests.enterprises.test_import_jobs")
 def test_large_admin_upload_runs_in_the_background_with_progress(
     celery_worker, private_storage, staff, client, settings
 ):
@@ -117,12 +114,10 @@ def test_large_admin_upload_runs_in_the_background_with_progress(
     client.force_login(staff)
     upload = io.BytesIO(xlsx_bytes(HEADERS, enterprise_rows()))
     upload.name = "big.xlsx"
-    formats = EnterpriseImportAdmin(Enterprise, site).get_import_formats()
-    xlsx_index = next(i for i, f in enumerate(formats) if f().get_extension() == "xlsx")
 
     response = client.post(
         "/admin/enterprises/enterprise/import/",
-        {"import_file": upload, "format": xlsx_index, "resource": 0},
+        {"import_file": upload, "format": xlsx_format_index(Enterprise), "resource": 0},
     )
 
     job = ImportJob.objects.get()
@@ -136,7 +131,6 @@ def test_large_admin_upload_runs_in_the_background_with_progress(
     assert Enterprise.objects.count() == 2
 
 
-@pytest.mark.urls("tests.enterprises.test_import_jobs")
 def test_job_page_lists_the_errors(celery_worker, private_storage, staff, client):
     rows = enterprise_rows()
     rows[0][5] = "明年"

@@ -6,20 +6,15 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.contrib import admin
-from django.urls import path
-from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from openpyxl import Workbook, load_workbook
 
 from common.importing import writers
 from common.importing.readers import read_table
-from enterprises.admin_import import ImportJobAdmin, LedgerImportAdminMixin
 from enterprises.models import (
     AnnualFigures,
     Enterprise,
     HighTechCertificate,
-    ImportJob,
     Street,
     TechFirmRegistration,
 )
@@ -400,17 +395,16 @@ def test_registrations_and_certificates_export_their_enterprise():
                               certificate.number)  # fmt: skip
 
 
-# ---------------------------------------------------------------- admin preview (test site)
+# ------------------------------------------------------------------------- admin preview
+# (the admin of every official list: tests/test_official_lists_in_admin.py)
 
 
-class EnterpriseImportAdmin(LedgerImportAdminMixin, ImportExportModelAdmin):
-    resource_classes = [EnterpriseResource]
+def xlsx_format_index(model) -> int:
+    """The position of the xlsx reader among the import formats of the model's admin."""
+    from django.contrib.admin import site
 
-
-site = admin.AdminSite(name="import_test_admin")
-site.register(Enterprise, EnterpriseImportAdmin)
-site.register(ImportJob, ImportJobAdmin)
-urlpatterns = [path("admin/", site.urls)]
+    formats = site._registry[model].get_import_formats()
+    return next(i for i, f in enumerate(formats) if f().get_extension() == "xlsx")
 
 
 @pytest.fixture
@@ -421,18 +415,15 @@ def staff_client(client, django_user_model):
     return client
 
 
-@pytest.mark.urls("tests.enterprises.test_resources")
 def test_admin_import_preview_shows_the_chinese_errors(staff_client):
     rows = enterprise_rows()
     rows[1][0] = BAD_CODE
     upload = io.BytesIO(xlsx_bytes(HEADERS, rows))
     upload.name = "list.xlsx"
-    formats = EnterpriseImportAdmin(Enterprise, site).get_import_formats()
-    xlsx_index = next(i for i, f in enumerate(formats) if f().get_extension() == "xlsx")
 
     response = staff_client.post(
         "/admin/enterprises/enterprise/import/",
-        {"import_file": upload, "format": xlsx_index, "resource": 0},
+        {"import_file": upload, "format": xlsx_format_index(Enterprise), "resource": 0},
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
 
@@ -443,11 +434,12 @@ def test_admin_import_preview_shows_the_chinese_errors(staff_client):
     assert not Enterprise.objects.exists()
 
 
-@pytest.mark.urls("tests.enterprises.test_resources")
 def test_admin_import_preview_then_confirm(staff_client):
+    from django.contrib.admin import site
+
     upload = io.BytesIO(csv_bytes(HEADERS, enterprise_rows(), "gb18030"))
     upload.name = "list.csv"
-    formats = EnterpriseImportAdmin(Enterprise, site).get_import_formats()
+    formats = site._registry[Enterprise].get_import_formats()
     csv_index = next(i for i, f in enumerate(formats) if f().get_extension() == "csv")
 
     preview = staff_client.post(
