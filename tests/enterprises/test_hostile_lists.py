@@ -316,6 +316,57 @@ def test_zip_bomb_is_refused_in_a_fresh_process_under_300_mb(tmp_path):
     assert not Enterprise.objects.exists()
 
 
+# The admin upload of a file, in a process of its own: the view called as the admin calls it,
+# by a superuser held in memory (no database needed), the page rendered, the peak printed.
+ADMIN_UPLOAD_SCRIPT = """
+import resource, sys
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
+from enterprises.admin_import import LedgerImportAdminMixin
+from tests.enterprises.test_resources import EnterpriseImportAdmin, site
+from enterprises.models import Enterprise
+
+with open(sys.argv[1], "rb") as handle:
+    upload = SimpleUploadedFile("bomb.xlsx", handle.read())
+formats = [f().get_extension() for f in LedgerImportAdminMixin.import_formats]
+request = RequestFactory().post(
+    "/admin/enterprises/enterprise/import/",
+    {"import_file": upload, "format": formats.index("xlsx"), "resource": 0},
+)
+del upload
+request.user = get_user_model()(username="boss", is_superuser=True, is_staff=True, is_active=True)
+request.session = SessionStore()
+request._messages = FallbackStorage(request)
+response = EnterpriseImportAdmin(Enterprise, site).import_action(request)
+response.render()
+sys.stdout.buffer.write(response.content)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def test_zip_bomb_uploaded_in_the_admin_is_refused_in_a_fresh_process_under_300_mb(tmp_path):
+    path = write(tmp_path, "bomb.xlsx", zip_bomb(inflated_mb=1024))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test"}
+
+    done = subprocess.run(
+        [sys.executable, "-c", ADMIN_UPLOAD_SCRIPT, path],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert "压缩比异常" in done.stdout.decode("utf-8")
+    peak_mb = int(done.stderr.decode().split()[-1]) / 1024
+    assert peak_mb < 300, f"peak {peak_mb:.0f} MB"
+
+
 def test_xlsx_past_the_unpacked_bound_is_refused_before_reading(settings):
     settings.IMPORT_XLSX_MAX_UNPACKED_BYTES = 10_000
     with pytest.raises(FileReadError, match="Excel 文件解压后有 .* MB，超过上限"):

@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from portal.statistics import services
 from portal.statistics.lib import Period
@@ -122,7 +123,10 @@ def test_the_email_is_chinese_with_html_text_and_an_xlsx_with_charts(celery_work
     rows = {row[0]: row[1] for row in headline.iter_rows(min_row=2, values_only=True)}
     assert rows["入库科技型企业"] == 3
     assert rows["高新技术企业"] == 1
-    assert Decimal(str(rows["全社会研发投入"])) == Decimal("5200000000.00")
+    # A money figure's row says its cells are yuan (the catalog's "%(figure)s (yuan)").
+    with translation.override("zh-hans"):
+        rd = gettext("%(figure)s (yuan)") % {"figure": "全社会研发投入"}
+    assert Decimal(str(rows[rd])) == Decimal("5200000000.00")
     firms = workbook["科技型企业"]
     months = [row[0] for row in firms.iter_rows(min_row=2, max_col=1, values_only=True)]
     assert months[0] == "2024-10" and months[-1] == "2025-10" and len(months) == 13
