@@ -5,9 +5,7 @@ a zip bomb (and one that lies about its size), numbers written with `_`, a title
 the headers, and the list on the second sheet. Every refused file is refused whole with a
 Chinese message, and nothing is saved.
 
-The admin upload goes to ADMIN_URLCONF / ADMIN_IMPORT_URL: the test site of
-tests.enterprises.test_resources registers Enterprise with LedgerImportAdminMixin. Once the
-portal's own admin registers the enterprise import, point both at it ("portal.urls").
+The admin upload goes to the portal's own enterprise import (ADMIN_IMPORT_URL).
 """
 
 import io
@@ -37,11 +35,9 @@ from tests.enterprises.test_resources import (
     snapshot,
     xlsx_bytes,
 )
-from tests.enterprises.test_resources import urlpatterns as urlpatterns  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 RESOURCE = "enterprises.resources.EnterpriseResource"
-ADMIN_URLCONF = "tests.enterprises.test_resources"
 ADMIN_IMPORT_URL = "/admin/enterprises/enterprise/import/"
 FORMAT_INDEX = {f().get_extension(): i for i, f in enumerate(LedgerImportAdminMixin.import_formats)}
 MB = 1024 * 1024
@@ -328,7 +324,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from enterprises.admin_import import LedgerImportAdminMixin
-from tests.enterprises.test_resources import EnterpriseImportAdmin, site
+from django.contrib import admin
 from enterprises.models import Enterprise
 
 with open(sys.argv[1], "rb") as handle:
@@ -342,7 +338,7 @@ del upload
 request.user = get_user_model()(username="boss", is_superuser=True, is_staff=True, is_active=True)
 request.session = SessionStore()
 request._messages = FallbackStorage(request)
-response = EnterpriseImportAdmin(Enterprise, site).import_action(request)
+response = admin.site._registry[Enterprise].import_action(request)
 response.render()
 sys.stdout.buffer.write(response.content)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
@@ -422,7 +418,6 @@ def staff_client(client, django_user_model):
     return client
 
 
-@pytest.mark.urls(ADMIN_URLCONF)
 @pytest.mark.parametrize(("kind", "make", "lines"), CASES)
 def test_admin_upload_refuses_the_hostile_list_and_saves_nothing(staff_client, kind, make, lines):
     before = snapshot()
@@ -437,7 +432,6 @@ def test_admin_upload_refuses_the_hostile_list_and_saves_nothing(staff_client, k
     assert snapshot() == before
 
 
-@pytest.mark.urls(ADMIN_URLCONF)
 def test_admin_upload_skips_a_whitespace_only_row(staff_client):
     response = upload(staff_client, "csv", whitespace_row())
 
@@ -446,7 +440,6 @@ def test_admin_upload_skips_a_whitespace_only_row(staff_client):
     assert result.totals["new"] == 2
 
 
-@pytest.mark.urls(ADMIN_URLCONF)
 def test_admin_upload_above_the_size_bound_is_refused_at_the_field(staff_client, settings):
     settings.IMPORT_MAX_FILE_BYTES = MB
     data = csv_bytes(HEADERS, enterprise_rows() * 5000)
