@@ -122,13 +122,13 @@ TREASURY_TOTAL = "合计"
 YUAN_FORMAT = "#,##0.00"
 _AMOUNT_COLUMN = TREASURY_HEADERS.index("金额(元)") + 1
 # 补贴项目 as the bureau's official lists name the programmes, whatever the admin's language.
-PROGRAMME_NAMES = {code: label for label, code in PROGRAMME_LABELS.items()}
+PROGRAMME_NAMES: dict[str, str] = {str(code): label for label, code in PROGRAMME_LABELS.items()}
 
 
 def payee_of(claim: SubsidyClaim) -> Enterprise:
     """Who the treasury pays for a claim: the enterprise, or for a carrier's award the
     carrier's operating company, whose registry entry holds the account."""
-    payee = claim.incubator.operator if claim.incubator_id else claim.enterprise
+    payee = claim.incubator.operator if claim.incubator is not None else claim.enterprise
     assert payee is not None  # a claim has one claimant (a database constraint)
     return payee
 
