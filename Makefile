@@ -79,6 +79,7 @@ restore: $(STAMP)
 bench: $(STAMP) services
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) bench/import_enterprises.py
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) bench/monthly_summary.py
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) bench/pages.py
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 
-from common.admin import AuditedInlineMixin, AuditedModelAdmin, OnDayFilter
+from common.admin import AuditedInlineMixin, AuditedModelAdmin, OnDayFilter, year_filter
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.models import HighTechCertificate, TechFirmRegistration
 from incubators import services
@@ -291,10 +291,11 @@ class TenancyAdmin(LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmin)
         ResidentOnDayFilter,
         TenantRegisteredOnDayFilter,
         TenantHighTechOnDayFilter,
+        # 200,000 tenancies: a year filter, not a date hierarchy (a DISTINCT over every row)
+        year_filter("moved_in_on", _("year moved in")),
     )
     search_fields = ("enterprise__name", "=enterprise__uscc", "incubator__name")
     autocomplete_fields = ("incubator", "enterprise")
-    date_hierarchy = "moved_in_on"
     actions = ("move_out_today", "graduate_today")
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

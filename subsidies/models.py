@@ -423,6 +423,10 @@ class SubsidyClaim(models.Model):
         ordering = ["-year", "-created_at"]
         verbose_name = _("subsidy claim")
         verbose_name_plural = _("subsidy claims")
+        # The changelist's default sort (the admin adds -pk): page 1 without sorting every claim.
+        indexes = [
+            models.Index(fields=["year", "created_at", "id"], name="subsidy_claim_list_order"),
+        ]
         constraints = [
             # One claim per claimant, programme and year; a rejected claim does not block a
             # new one.

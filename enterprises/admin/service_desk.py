@@ -111,7 +111,7 @@ class ServiceVisitAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
     list_display = ("visited_on", "enterprise", "visitors", "request_count")
     list_select_related = ("enterprise",)
     list_filter = ("visited_on",)
-    date_hierarchy = "visited_on"
+    # no date hierarchy: its year list is a DISTINCT over every row (the date filter stays)
     search_fields = ("enterprise__name", "=enterprise__uscc", "visitors")
     autocomplete_fields = ("enterprise",)
     fields = ("enterprise", "visited_on", "visitors", "notes", "recorded_by", "add_request")
@@ -214,7 +214,7 @@ class ServiceRequestAdmin(
     )
     list_select_related = ("enterprise", "department", "handler", "category")
     list_filter = (OverdueFilter, "status", "handling", "category", "department", "registered_on")
-    date_hierarchy = "registered_on"
+    # no date hierarchy: its year list is a DISTINCT over every row (the date filter stays)
     search_fields = ("enterprise__name", "=enterprise__uscc", "description")
     autocomplete_fields = ("enterprise", "visit")
     inlines = (StatusChangeInline,)

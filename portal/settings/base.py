@@ -85,6 +85,18 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+
+
+def without_jit(database: dict) -> dict:
+    """PostgreSQL's JIT compiles a plan whose estimated cost passes jit_above_cost: the work
+    queue's conditions (hundreds of expressions) cost 5–60 s to compile at municipal scale
+    while the query itself runs in milliseconds. The portal's queries are short: no JIT."""
+    if database["ENGINE"].endswith("postgresql"):
+        database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    return database
+
+
+without_jit(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

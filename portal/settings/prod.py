@@ -7,7 +7,7 @@ ImproperlyConfigured naming it, before the process serves anything.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, without_jit
 
 
 def _required(name: str) -> str:
@@ -26,6 +26,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A kept connection that PostgreSQL dropped meanwhile (restart, failover) is replaced before
 # the request uses it, instead of costing that request a 500.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+without_jit(DATABASES["default"])
 CELERY_BROKER_URL = _required("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.strip()]

@@ -4,12 +4,13 @@ Tests that need a real SMTP server or Celery worker override these per test.
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, without_jit
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-only-for-the-test-suite-0123456789abcdef"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/portal")}
+without_jit(DATABASES["default"])
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Mail stays in memory unless a test's worker process is pointed at a real SMTP server.
 if not env.str("EMAIL_URL", default=""):
