@@ -47,7 +47,13 @@ _LOAN_RECORD_MODELS = (
     "compensationclaim",
 )
 # The service desk: staff record visits, handle requests and recommend projects.
-_SERVICE_DESK_MODELS = ("servicevisit", "servicerequest", "department", "projectrecommendation")
+_SERVICE_DESK_MODELS = (
+    "servicevisit",
+    "servicerequest",
+    "department",
+    "requestcategory",
+    "projectrecommendation",
+)
 _SERVICE_DESK_RECORDS = (
     "servicerequeststatuschange",
     "projectrecommendationstatuschange",
