@@ -21,7 +21,7 @@ from openpyxl import Workbook
 
 from common import exports
 from common.audit import save_with_audit
-from common.lib.money import CENT
+from common.lib.money import CENT, format_yuan
 from common.workflow import lock, move, require_step
 from enterprises.models import Enterprise
 from subsidies.models import (
@@ -231,7 +231,7 @@ def payment_batch_export(*, batch: PaymentBatch, acting_user: Any) -> bytes:
         PaymentBatch.Status.EXPORTED,
         acting_user=acting_user,
         note=_("%(count)d claims, %(total)s yuan.")
-        % {"count": claims.count(), "total": _total(locked)},
+        % {"count": claims.count(), "total": format_yuan(_total(locked))},
     )
     return payment_batch_xlsx(locked)
 
