@@ -7,6 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from enterprises.models import Department, ServiceRequest
+from tests.enterprises.factories import request_category
 from tests.portal.factories import PASSWORD, EnterpriseUserFactory, StaffFactory
 from tests.portal.test_journey import ensure_roles, log_out, shot
 
@@ -26,6 +27,7 @@ def log_in(page: Page, username: str) -> None:
 def test_request_raised_forwarded_resolved_and_read(page: Page):
     ensure_roles()
     department, _ = Department.objects.get_or_create(name="区经济信息委")
+    request_category("premises")  # the flush of a transactional test took the seeded words
     enterprise_user = EnterpriseUserFactory(username="qiye")
     staff = StaffFactory(username="kjj_desk", first_name="伟", last_name="张")
     page.set_viewport_size({"width": 1280, "height": 900})

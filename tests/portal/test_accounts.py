@@ -191,6 +191,14 @@ def _admin_action(client, action: str, users, **extra):
     )
 
 
+def _send_the_outbox_of(user) -> None:
+    from common.models import Notification
+    from common.notifications import notification_send
+
+    for pk in Notification.objects.filter(recipient=user).values_list("pk", flat=True):
+        assert notification_send(notification_id=pk) == "sent"
+
+
 def test_staff_approve_in_admin_and_the_user_gets_an_email(
     client, smtp_server, django_capture_on_commit_callbacks
 ):
@@ -198,8 +206,9 @@ def test_staff_approve_in_admin_and_the_user_gets_an_email(
     staff = StaffFactory()
     client.force_login(staff)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False):
         response = _admin_action(client, "approve_link", [user])
+    _send_the_outbox_of(user)  # what the worker does after commit
 
     assert response.status_code == 302
     user.refresh_from_db()
@@ -225,8 +234,9 @@ def test_staff_reject_with_a_reason_and_the_user_gets_it_by_email(
     asked = _admin_action(client, "reject_link", [user])
     assert asked.status_code == 200  # the page asking for the reason
     assert User.objects.get(pk=user.pk).link_status == User.LinkStatus.PENDING
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False):
         done = _admin_action(client, "reject_link", [user], reason="营业执照与企业名称不符")
+    _send_the_outbox_of(user)
 
     assert done.status_code == 302
     user.refresh_from_db()
