@@ -267,8 +267,8 @@ def test_finance_batches_exports_and_marks_paid_in_admin(client, actors):
 
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.values)
-    assert rows[0][1] == "统一社会信用代码" and rows[1][1] == actors.enterprise.uscc
-    assert rows[1][5] == "2.4"
+    assert rows[0][2] == "统一社会信用代码" and rows[1][2] == actors.enterprise.uscc
+    assert rows[1][5] == 24000  # 金额(元), a number (tests/subsidies/test_treasury_file.py)
     batch.refresh_from_db()
     assert batch.status == PaymentBatch.Status.EXPORTED
     # exported: claims can no longer be taken out (the page no longer offers it)
@@ -328,7 +328,7 @@ def test_an_exported_batch_offers_its_treasury_sheet_to_finance_only(client, act
     import io
 
     rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
-    assert rows[1][1] == actors.enterprise.uscc
+    assert rows[1][2] == actors.enterprise.uscc
     # staff read the batch but do not export batches
     _login(client, actors.handler)
     assert client.get(change).status_code == 200
