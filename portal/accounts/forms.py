@@ -3,18 +3,41 @@
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.contrib.auth.password_validation import (
     password_validators_help_text_html,
     validate_password,
 )
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from common.lib import uscc as uscc_lib
+from common.notifications import notification_write
 from enterprises.forms import PhoneField
 from enterprises.models import uscc_error_message
 from portal.accounts.models import User
 from portal.accounts.services import email_taken, normalise_email
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's password reset email, written to the outbox and sent by the worker: the
+    request never waits on the mail server."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        notification_write(
+            recipients=[context["user"]],
+            subject=render_to_string(subject_template_name, context),
+            body=render_to_string(email_template_name, context),
+            kind="password_reset",
+        )
 
 
 class LoginForm(AuthenticationForm):
