@@ -31,6 +31,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
@@ -327,7 +328,7 @@ def get(port: int, path: str, session: str | None) -> tuple[int, float]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     start = time.perf_counter()
     try:
-        conn.request("GET", path, headers=headers)
+        conn.request("GET", quote(path, safe="/?=&:"), headers=headers)  # searches in Chinese
         response = conn.getresponse()
         response.read()
         return response.status, time.perf_counter() - start
