@@ -91,7 +91,7 @@ def without_jit(database: dict) -> dict:
     """PostgreSQL's JIT compiles a plan whose estimated cost passes jit_above_cost: the work
     queue's conditions (hundreds of expressions) cost 5–60 s to compile at municipal scale
     while the query itself runs in milliseconds. The portal's queries are short: no JIT."""
-    if database["ENGINE"].endswith("postgresql"):
+    if database.get("ENGINE", "").endswith("postgresql"):
         database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
     return database
 

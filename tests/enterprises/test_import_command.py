@@ -150,7 +150,7 @@ def test_export_command_output_imports_back_unchanged(tmp_path, capsysbinary):
         before = snapshot()
         run_import("--format", fmt, RESOURCE, path)
         assert snapshot() == before
-    assert EnterpriseResource.headers() == HEADERS
+    assert EnterpriseResource.headers() == [*HEADERS, "开户银行", "银行账号"]
 
 
 def test_process_exits_non_zero_with_the_chinese_message_on_stderr(tmp_path):

@@ -256,7 +256,6 @@ def test_job_whose_worker_is_killed_is_marked_failed_and_saves_nothing(
     assert not Enterprise.history.exists()
 
 
-@pytest.mark.urls("tests.enterprises.test_import_jobs")
 def test_staff_run_a_failed_job_again_from_the_admin(celery_worker, private_storage, staff, client):
     failed = _running_job(heartbeat_age=None, file_data=csv_bytes(HEADERS, enterprise_rows()))
     ImportJob.objects.filter(pk=failed.pk).update(
@@ -279,7 +278,6 @@ def test_staff_run_a_failed_job_again_from_the_admin(celery_worker, private_stor
     assert failed.status == ImportJob.Status.FAILED  # its record stays as it was
 
 
-@pytest.mark.urls("tests.enterprises.test_import_jobs")
 def test_only_staff_who_may_import_the_list_can_run_it_again(private_storage, staff, client):
     failed = _running_job(heartbeat_age=None)
     ImportJob.objects.filter(pk=failed.pk).update(status=ImportJob.Status.FAILED)

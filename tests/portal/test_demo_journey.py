@@ -259,9 +259,10 @@ def test_demo_logins_land_on_their_queues_and_walk_a_claim_to_payment(page: Page
     shot(page, "15_finance_exported")
     with page.expect_download() as download:
         page.locator("#treasury-sheet").click()
-    assert download.value.suggested_filename.endswith(".xlsx")
+    assert download.value.suggested_filename.startswith("付款清单-")
     sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).active
-    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == [firm.uscc]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [row[2] for row in rows if row[0] != "合计"] == [firm.uscc]
     step(page, B.PAID, paid_on=today.isoformat())
     shot(page, "16_finance_paid")
 

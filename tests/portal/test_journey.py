@@ -115,6 +115,11 @@ def test_enterprise_journey_in_chinese(page: Page, smtp_server):
     user.refresh_from_db()
     assert user.link_status == User.LinkStatus.APPROVED
     assert user.link_decided_by == staff
+    from common.models import Notification
+    from common.notifications import notification_send
+
+    for pk in Notification.objects.filter(recipient=user).values_list("pk", flat=True):
+        notification_send(notification_id=pk)  # what the worker does after commit
     [message] = smtp_server.messages
     assert message["X-Envelope-To"] == EMAIL
     assert "已审核通过" in body_of(message)  # catalog

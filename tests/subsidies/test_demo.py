@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from common.lib.money import format_yuan
 from portal import demo
 from subsidies.models import PaymentBatch, Programme, RDAudit, SubsidyClaim
 
@@ -42,7 +43,7 @@ def test_demo_claim_page_shows_amount_policy_version_and_who_is_to_sign(seeded, 
     )
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     body = client.get(f"/subsidies/claims/{claim.pk}/").content.decode()
-    assert str(claim.eligible_amount) in body
+    assert format_yuan(claim.eligible_amount) in body
     assert claim.policy.document_number in body
     assert body.count("not yet signed") == 2
 
