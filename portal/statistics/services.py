@@ -123,9 +123,16 @@ def monthly_summary_catch_up(*, period: Period, months: int = 12) -> list[Monthl
     """Compute `period` and any month of the `months` before it that has no snapshot yet.
 
     The schedule calls this, so a month missed while the broker was down is filled in by the
-    next run. Existing snapshots are left alone.
+    next run. Existing snapshots are left alone, and no month before the first record's is
+    written (its empty figures would look like real ones); `period` itself is always computed.
     """
-    wanted = period.shift(-months).months_until(period)
+    earliest = period.shift(-months)
+    first_record = monthly_summary_first_record()
+    if first_record is None or Period.of(first_record) > period:
+        earliest = period
+    elif Period.of(first_record) > earliest:
+        earliest = Period.of(first_record)
+    wanted = earliest.months_until(period)
     have = set(
         MonthlySummary.objects.filter(
             period__gte=wanted[0].first_day, period__lte=period.first_day

@@ -122,9 +122,23 @@ def test_backfill_computes_each_month_once_and_refuses_a_reversed_range():
 
 @pytest.mark.django_db
 def test_catch_up_fills_only_the_missing_months():
+    TechFirmRegistrationFactory(registered_on=dt.date(2024, 3, 5))
     services.monthly_summary_compute(period=Period(2025, 9))
     created = services.monthly_summary_catch_up(period=Period(2025, 10), months=2)
     assert [s.period_label for s in created] == ["2025-08", "2025-10"]
+
+
+@pytest.mark.django_db
+def test_catch_up_writes_no_month_before_the_first_record():
+    TechFirmRegistrationFactory(registered_on=dt.date(2025, 9, 12))
+    created = services.monthly_summary_catch_up(period=Period(2025, 11), months=12)
+    assert [s.period_label for s in created] == ["2025-09", "2025-10", "2025-11"]
+
+
+@pytest.mark.django_db
+def test_catch_up_without_records_computes_only_the_month_asked():
+    created = services.monthly_summary_catch_up(period=Period(2025, 11), months=12)
+    assert [s.period_label for s in created] == ["2025-11"]
 
 
 @pytest.mark.django_db(transaction=True)

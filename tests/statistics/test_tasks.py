@@ -8,6 +8,7 @@ import time_machine
 from portal.celery import app
 from portal.statistics.models import MonthlySummary, ReportDelivery
 from portal.statistics.tasks import compute_previous_month, send_monthly_reports
+from tests.enterprises.factories import TechFirmRegistrationFactory
 
 # 1 December 2025, 02:00 in Beijing.
 FIRST_OF_MONTH = dt.datetime(2025, 11, 30, 18, 0, tzinfo=dt.UTC)
@@ -33,6 +34,7 @@ def test_monthly_schedules_run_early_in_the_month_beijing_time(entry, hour, minu
 @time_machine.travel(FIRST_OF_MONTH, tick=False)
 def test_compute_previous_month_catches_up_and_is_safe_twice():
     MonthlySummary.objects.all().delete()
+    TechFirmRegistrationFactory(registered_on=dt.date(2023, 6, 1))
     assert compute_previous_month()[-1] == "2025-11"
     assert MonthlySummary.objects.count() == 13  # November and the twelve months before
     assert compute_previous_month() == []
