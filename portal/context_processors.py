@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from common.queue import queue_count_for_user
@@ -22,3 +23,14 @@ def work_queue(request: HttpRequest) -> dict[str, Callable[[], int]]:
         return request._queue_count  # type: ignore[attr-defined]
 
     return {"queue_count": count}
+
+
+def site_registration(request: HttpRequest) -> dict[str, dict[str, str]]:
+    """The footer's registration numbers: the ICP filing (ICP 备案号) and the government
+    website code (政府网站标识码), from settings; blank ones are not shown."""
+    return {
+        "site_registration": {
+            "icp": settings.SITE_ICP_NUMBER,
+            "government_code": settings.SITE_GOVERNMENT_CODE,
+        }
+    }

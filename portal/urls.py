@@ -36,5 +36,5 @@ urlpatterns = [
     path("carrier/", include("incubators.urls")),
     path("subsidies/", include("subsidies.urls")),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
 ]

@@ -6,11 +6,28 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from common.notifications import notifications_for_user
 from common.queue import queue_for_user
 from portal.accounts.models import User
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch (cookie and redirect), and for a signed-in person the choice
+    kept on their account, so it follows them to another browser."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if (
+        user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and getattr(user, "language", None) != language
+    ):
+        User.objects.filter(pk=user.pk).update(language=language)
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:

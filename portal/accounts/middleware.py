@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 # When the session's expiry was last pushed forward (a POSIX timestamp in the session).
 _REFRESHED_AT = "_bureau_session_refreshed_at"
@@ -48,3 +48,19 @@ class BureauSessionIdleMiddleware:
         # After the view: a login in this request counts, a logout leaves nothing to keep.
         touch_bureau_session(request, getattr(request, "user", None))
         return response
+
+
+class UserLanguageMiddleware:
+    """A signed-in person's chosen language (`User.language`) wins over the cookie and the
+    browser's Accept-Language, so the choice follows them to another browser."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        language = getattr(user, "language", "") if user is not None else ""
+        if language and user is not None and user.is_authenticated:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -1,5 +1,6 @@
 """Users and the organisation each non-staff user belongs to."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -111,6 +112,10 @@ class User(AbstractUser):
         verbose_name=_("link decided by"),
     )
     link_decided_at = models.DateTimeField(_("link decided at"), null=True, blank=True)
+    # The language the person chose with the switcher; blank: the browser's, else Chinese.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
+    )
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta(AbstractUser.Meta):

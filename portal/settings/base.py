@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.accounts.middleware.BureauSessionIdleMiddleware",
+    "portal.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -77,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "portal.context_processors.work_queue",
+                "portal.context_processors.site_registration",
             ],
         },
     },
@@ -130,8 +132,13 @@ BUREAU_SESSION_IDLE_SECONDS = env.int("BUREAU_SESSION_IDLE_SECONDS", default=30 
 BUREAU_SESSION_REFRESH_SECONDS = env.int("BUREAU_SESSION_REFRESH_SECONDS", default=60)
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LANGUAGES = [("zh-hans", "中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# The footer's registration numbers (blank: not shown): the ICP filing, e.g. "渝ICP备12345678号",
+# and the government website code (政府网站标识码), e.g. "5001120001".
+SITE_ICP_NUMBER = env.str("SITE_ICP_NUMBER", default="")
+SITE_GOVERNMENT_CODE = env.str("SITE_GOVERNMENT_CODE", default="")
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -1,10 +1,10 @@
 """The 数读 dashboard for bureau staff and its xlsx download."""
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from common.decorators import bureau_staff_required
 from portal.statistics import selectors
 from portal.statistics.charts import trend_svg
 from portal.statistics.excel import report_workbook
@@ -40,7 +40,7 @@ def _summary_for(request: HttpRequest) -> MonthlySummary | None:
     return selectors.summary_get(period=period)
 
 
-@staff_member_required
+@bureau_staff_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
     summary = _summary_for(request)
@@ -60,7 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/dashboard.html", context)
 
 
-@staff_member_required
+@bureau_staff_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def dashboard_xlsx(request: HttpRequest) -> HttpResponse:
     summary = _summary_for(request)
