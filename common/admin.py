@@ -27,6 +27,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from common.audit import save_with_audit
 from common.calendar import calendar_day_delete, calendar_day_save
@@ -36,6 +38,24 @@ from common.models import CalendarDay, Notification, OutboxStatus, QueueHandover
 from common.outbox import outbox_release
 from common.queue import MANAGE_HANDOVERS, may_set_handover, queue_handover_save
 from common.workflow import REGISTRY, Workflow
+
+
+class ReadableHistoryHelper(HistoricalRecordContextHelper):
+    """A change on the history page in words: a choice by its label ("已提交", not
+    "submitted"), an empty value as "—" (simple-history prints None, and an empty foreign
+    key as "Deleted 用户 (pk=None)")."""
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        if isinstance(value, DeletedObject) and value.pk is None:
+            return "—"
+        value = super().prepare_delta_change_value(change, value)
+        if value is None or value == "":
+            return "—"
+        field = self.model._meta.get_field(change.field)
+        choices = getattr(field, "flatchoices", None)
+        if choices:
+            return dict(choices).get(value, value)
+        return value
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -48,6 +68,11 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
+
+    def get_historical_record_context_helper(
+        self, request: HttpRequest, historical_record: Any
+    ) -> HistoricalRecordContextHelper:
+        return ReadableHistoryHelper(self.model, historical_record)
 
     def has_change_history_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -150,7 +175,7 @@ def form_values(form: Any, obj: Any) -> dict[str, Any]:
 
 def money_display(
     model: Any, field: str, *, wan: bool = False, description: Any = None
-) -> Callable[[Any, Any], str | None]:
+) -> Callable[[Any, Any], str]:
     """A ModelAdmin method showing `model.field` (yuan) through common.lib.money:
     '1,113,333.33', or in 万元 with `wan=True` (its description must then say 万元).
 
@@ -165,9 +190,10 @@ def money_display(
         ordering=field,
         empty_value="—",
     )
-    def show(model_admin: Any, obj: Any) -> str | None:
+    def show(model_admin: Any, obj: Any) -> str:
+        # "—" written here: a read-only field on a change page prints None as "None".
         value = getattr(obj, field)
-        return None if value is None else fmt(value)
+        return "—" if value is None else fmt(value)
 
     show.__name__ = f"{field}_display"
     return show

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -433,10 +434,14 @@ class LoanApplicationAdmin(
 
 @admin.register(CompensationFund)
 class CompensationFundAdmin(AuditedModelAdmin):
-    list_display = ("name", "balance_display", "city_share_pct", "district_share_pct")
+    list_display = ("name", "balance_display", "city_share_pct", "district_share")
     readonly_fields = ("balance_display",)
     balance_display = money_display(CompensationFund, "balance")
     actions = ("download_ledger",)
+
+    @admin.display(description=_("district share (%)"))
+    def district_share(self, obj: CompensationFund) -> Decimal:
+        return obj.district_share_pct
 
     @admin.action(description=_("Download the fund ledger (xlsx)"), permissions=["view"])
     def download_ledger(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:

@@ -12,13 +12,15 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -140,12 +142,24 @@ def permission_label(permission: Permission) -> str:
     """
     content_type = permission.content_type
     model = content_type.model_class()
+    if model is None:
+        return f"{content_type} | {gettext(permission.name)}"
+    verbose_name = _model_name(model)
     action, _sep, model_name = permission.codename.partition("_")
-    if model is not None and action in _BUILTIN_NAMES and model_name == content_type.model:
-        name = _BUILTIN_NAMES[action] % {"model": model._meta.verbose_name}
+    if action in _BUILTIN_NAMES and model_name == content_type.model:
+        name = _BUILTIN_NAMES[action] % {"model": verbose_name}
     else:
         name = gettext(permission.name)
-    return f"{content_type} | {name}"
+    return f"{model._meta.app_config.verbose_name} | {verbose_name} | {name}"
+
+
+def _model_name(model: type) -> str:
+    """The model's verbose name in the user's language. django-simple-history names its
+    history models "historical <name>" in English once, at import; those are named here."""
+    instance_type = getattr(model, "instance_type", None)
+    if instance_type is not None and model.__name__.startswith("Historical"):
+        return _("history of %(model)s") % {"model": instance_type._meta.verbose_name}
+    return str(model._meta.verbose_name)
 
 
 class PermissionLabelsMixin:
@@ -173,9 +187,32 @@ class GroupAdmin(PermissionLabelsMixin, DjangoGroupAdmin):
     """Django's group admin, with the permissions listed in the user's language."""
 
 
+def _usable_password_warning() -> str:
+    return format_html(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        gettext(
+            "Whether the user will be able to authenticate using a password or not. "
+            "If disabled, they may still be able to authenticate using other backends, "
+            "such as Single Sign-On or LDAP."
+        ),
+        gettext("If disabled, the current password for this user will be lost."),
+    )
+
+
+class PortalAdminPasswordChangeForm(AdminPasswordChangeForm):
+    """Django's form joins its help text to a warning at import, which fixes it in English;
+    this one builds the same text in the user's language."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "usable_password" in self.fields:
+            self.fields["usable_password"].help_text = lazy(_usable_password_warning, str)()
+
+
 @admin.register(User)
 class UserAdmin(PermissionLabelsMixin, ReadOnlyHistoryAdmin, DjangoUserAdmin):
     form = PortalUserChangeForm
+    change_password_form = PortalAdminPasswordChangeForm
     list_display = (
         "username",
         "email",

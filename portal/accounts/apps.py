@@ -10,3 +10,43 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # The security log's receivers (sign-ins and changes of rights).
         from portal.accounts import signals  # noqa: F401
+
+        _name_relations()
+
+
+def _name_relations() -> None:
+    """Django names the tables behind a user's groups and permissions "User-group
+    relationship" in English at import; the admin's deletion summary lists them. Named
+    here in the user's language, with rows that read as what they link."""
+    from django.contrib.auth.models import Group
+
+    from portal.accounts.models import User
+
+    relations = (
+        (User.groups.through, _("user's role"), _("users' roles"), "user", "group"),
+        (
+            User.user_permissions.through,
+            _("user's permission"),
+            _("users' permissions"),
+            "user",
+            "permission",
+        ),
+        (
+            Group.permissions.through,
+            _("role's permission"),
+            _("roles' permissions"),
+            "group",
+            "permission",
+        ),
+    )
+    for through, singular, plural, left, right in relations:
+        through._meta.verbose_name = singular
+        through._meta.verbose_name_plural = plural
+        through.__str__ = _relation_str(left, right)  # type: ignore[method-assign]
+
+
+def _relation_str(left: str, right: str):  # type: ignore[no-untyped-def]
+    def __str__(self) -> str:  # type: ignore[no-untyped-def]  # noqa: N807
+        return f"{getattr(self, left)} · {getattr(self, right)}"
+
+    return __str__

@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "import_export",
     "simple_history",
-    "axes",
+    "portal.axes_app.AxesConfig",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,7 @@ from loans.models import Bank
 from portal.accounts.models import User
 from portal.accounts.roles import BUREAU_ROLES, Role, can_manage_accounts
 from subsidies.models import AuditFirm
+from tests.probe.english import english_words
 from tests.probe.urls import SKIPPED, ProbeUrl
 from tests.probe.world import World
 
@@ -140,6 +141,8 @@ class Report:
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     violations: list[Violation] = field(default_factory=list)
+    # English words read on a page in zh-hans, by URL pattern (tests.probe.english).
+    english: dict[str, set[str]] = field(default_factory=dict)
 
 
 class _Forms(HTMLParser):
@@ -241,6 +244,11 @@ class Probe:
         self._forms_cache: dict[str, dict[str, list[str]]] = {}
         self.extra = self._extra_fields()
         self.other_uscc = world.sides[next(iter(self.foreign), "B")].enterprise.uscc
+        # The world's user names are data, whatever they look like.
+        names = [name.lower() for name in User.objects.values_list("username", flat=True)]
+        self.world_words = frozenset(
+            names + [part for name in names for part in re.split(r"[^a-z]+", name) if part]
+        )
 
     def _extra_fields(self) -> dict[str, str]:
         """Fields a hostile user adds to any form: rights, and the other side's organisations."""
@@ -334,9 +342,22 @@ class Probe:
         if response.status_code >= 500:
             self._violate(method, url, "500", f"status {response.status_code}")
         self._check_content(method, url, response)
+        if method == "GET":
+            self._check_language(url, response)
         return response
 
     # -- checks -----------------------------------------------------------------------------
+
+    def _check_language(self, url: ProbeUrl, response: Any) -> None:
+        """Every page opened in Chinese reads Chinese: English words outside the allow-list
+        (data masked: codes, numbers, units, user names, addresses) are collected by page."""
+        if response.status_code != 200 or not _is_html(response):
+            return
+        words = english_words(
+            response.content.decode("utf-8", "replace"), also_allowed=self.world_words
+        )
+        if words:
+            self.report.english.setdefault(url.pattern.label, set()).update(words)
 
     def _violate(self, method: str, url: ProbeUrl, kind: str, detail: str) -> None:
         self.report.violations.append(Violation(self.role, method, url.path, kind, detail))

@@ -97,6 +97,7 @@ def test_role_holds_only_its_own_rights(db, world, role, settings):
                 "requests": report.requests,
                 "statuses": dict(report.statuses),
                 "violations": [str(v) for v in report.violations],
+                "english": {page: sorted(words) for page, words in report.english.items()},
             },
             ensure_ascii=False,
         )

@@ -1,0 +1,61 @@
+"""The admin in the reader's language where Django and its libraries write English: yes/no
+icons, history reasons and steps, and the English check the permission probe runs."""
+
+import pytest
+from django.utils import translation
+
+from common.apps import boolean_icon
+from common.history_reasons import reason_display
+from enterprises.models import ServiceRequest
+from tests.probe.english import english_words
+
+
+def test_the_yes_no_icons_say_yes_and_no_in_chinese():
+    with translation.override("zh-hans"):
+        assert 'alt="是"' in boolean_icon(True)
+        assert 'alt="否"' in boolean_icon(False)
+
+
+def test_the_admin_lists_use_the_translated_icon():
+    from django.contrib.admin.templatetags import admin_list
+
+    assert admin_list._boolean_icon is boolean_icon
+
+
+class _Record:
+    instance_type = ServiceRequest
+
+    def __init__(self, reason):
+        self.history_change_reason = reason
+
+
+def test_a_history_reason_reads_in_chinese():
+    with translation.override("zh-hans"):
+        assert reason_display(_Record("raised by the enterprise")) == "企业提交"
+        assert reason_display(_Record(None)) == ""
+
+
+def test_a_step_reads_as_the_states_labels():
+    with translation.override("zh-hans"):
+        text = reason_display(_Record("open → forwarded"))
+    labels = dict(ServiceRequest._meta.get_field("status").flatchoices)
+    with translation.override("zh-hans"):
+        assert text == f"{labels['open']} → {labels['forwarded']}"
+    assert "open" not in text
+
+
+@pytest.mark.parametrize(
+    ("html", "found"),
+    [
+        ("<p>已提交</p>", set()),
+        ("<p>状态: submitted</p>", {"submitted"}),
+        ('<img alt="Search">', {"Search"}),
+        ('<input type="submit" value="Save">', {"Save"}),
+        # data is masked: codes, e-mail addresses, paths, user names with digits, numbers
+        ("<p>91500105000000000J zhou.ting@kjj.example.cn /admin/x/ user12 2025-10</p>", set()),
+        ("<script>var x = 'English';</script><code>python manage.py</code>", set()),
+        ("<p>导出为 xlsx 或 CSV</p>", set()),
+    ],
+)
+def test_the_english_check_finds_words_and_masks_data(html, found):
+    assert english_words(html) == found
