@@ -22,9 +22,21 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission as AuthPermission
+from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    signals,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -182,16 +194,21 @@ def _parts(user: Any, day: dt.date) -> list[_Part]:
         return []
     parts: list[_Part] = []
     for wf in sorted(REGISTRY.values(), key=lambda wf: wf.name):
-        branches: list[tuple[Actor, Q]] = []
+        # One branch per actor over all the states it acts in (`status IN (…)`, which an
+        # index on the status serves; an OR of equalities is read as a filter).
+        states: dict[str, tuple[Actor, list[str]]] = {}
         for state, actors in wf.next.items():
             for actor in actors:
-                scope = actor.scope(user)
-                if scope is None:
-                    continue
-                branch = Q(**{wf.status_field: state}) & scope
-                if wf.holder_field and wf.held_by_holder(actor):
-                    branch &= _held_by(wf.holder_field, user, actor.key, day)
-                branches.append((actor, branch))
+                states.setdefault(actor.key, (actor, []))[1].append(state)
+        branches: list[tuple[Actor, Q]] = []
+        for actor, actor_states in states.values():
+            scope = actor.scope(user)
+            if scope is None:
+                continue
+            branch = Q(**{f"{wf.status_field}__in": actor_states}) & scope
+            if wf.holder_field and wf.held_by_holder(actor):
+                branch &= _held_by(wf.holder_field, user, actor.key, day)
+            branches.append((actor, branch))
         if branches:
             parts.append(_Part(wf, branches))
     return parts
@@ -342,6 +359,58 @@ def queue_count_for_user(*, user: Any, day: dt.date | None = None) -> int:
         return 0
     first, *rest = (part.queryset().order_by().values_list("pk") for part in parts)
     return first.union(*rest, all=True).count() if rest else first.count()
+
+
+# The navigation's number is shown on every page; counting costs tens of milliseconds for
+# staff over the big tables, so it is cached per person and day for COUNT_TTL seconds. Any save
+# or delete of a process's row or a handover bumps a generation the cached value carries (the
+# cache then counts afresh on the next page); steps made by bulk updates, permission changes
+# and a cache per process (locmem outside compose) are covered by the expiry.
+COUNT_TTL = 30
+COUNT_GENERATION_KEY = "queue-count:generation"
+
+
+def _count_key(user: Any, day: dt.date) -> str:
+    return f"queue-count:{user.pk}:{day.isoformat()}"
+
+
+def queue_count_cached(*, user: Any, day: dt.date | None = None) -> int:
+    """`queue_count_for_user` for the navigation: at most COUNT_TTL seconds old, and fresh
+    after any change to a process's rows or a handover (one cache round trip when cached)."""
+    day = day or timezone.localdate()
+    key = _count_key(user, day)
+    found = cache.get_many([COUNT_GENERATION_KEY, key])
+    generation = found.get(COUNT_GENERATION_KEY, 0)
+    stored = found.get(key)
+    if stored is not None and stored[0] == generation:
+        return stored[1]
+    count = queue_count_for_user(user=user, day=day)
+    cache.set(key, (generation, count), COUNT_TTL)
+    return count
+
+
+def queue_counts_invalidate() -> None:
+    """Make every cached navigation count stale (after the transaction commits)."""
+
+    def bump() -> None:
+        try:
+            cache.incr(COUNT_GENERATION_KEY)
+        except ValueError:  # no generation yet (or it expired)
+            cache.set(COUNT_GENERATION_KEY, 1, None)
+
+    transaction.on_commit(bump)
+
+
+def _on_change(sender: Any, **kwargs: Any) -> None:
+    if sender is QueueHandover or any(wf.model == sender._meta.label for wf in REGISTRY.values()):
+        queue_counts_invalidate()
+
+
+def connect_count_invalidation() -> None:
+    """Called by the app's ready(): saves and deletes of every process's rows (the registry
+    as it stands when they happen) and of the handovers make the cached counts stale."""
+    signals.post_save.connect(_on_change, dispatch_uid="queue-count-save")
+    signals.post_delete.connect(_on_change, dispatch_uid="queue-count-delete")
 
 
 def overdue_queue_items(*, user: Any, day: dt.date | None = None) -> list[QueueItem]:
