@@ -173,12 +173,13 @@ class _Part:
 
     workflow: Workflow
     branches: list[tuple[Actor, Q]]
+    # The branches ORed, with the states whose every record waits for the person (an actor
+    # scoped to all records, no holder between) merged into one `status IN (…)`: an index
+    # on the status answers that, where an OR of per-actor INs is read as a filter.
+    condition: Q
 
     def queryset(self) -> models.QuerySet[Any]:
-        condition = Q()
-        for _actor, branch in self.branches:
-            condition |= branch
-        return self.workflow.model_class._default_manager.filter(condition)
+        return self.workflow.model_class._default_manager.filter(self.condition)
 
     @property
     def held(self) -> bool:
@@ -201,16 +202,25 @@ def _parts(user: Any, day: dt.date) -> list[_Part]:
             for actor in actors:
                 states.setdefault(actor.key, (actor, []))[1].append(state)
         branches: list[tuple[Actor, Q]] = []
+        open_states: list[str] = []
+        condition = Q()
         for actor, actor_states in states.values():
             scope = actor.scope(user)
             if scope is None:
                 continue
             branch = Q(**{f"{wf.status_field}__in": actor_states}) & scope
-            if wf.holder_field and wf.held_by_holder(actor):
-                branch &= _held_by(wf.holder_field, user, actor.key, day)
+            held = bool(wf.holder_field) and wf.held_by_holder(actor)
+            if held:
+                branch &= _held_by(str(wf.holder_field), user, actor.key, day)
             branches.append((actor, branch))
+            if scope == Q() and not held:
+                open_states += actor_states
+            else:
+                condition |= branch
+        if open_states:
+            condition |= Q(**{f"{wf.status_field}__in": open_states})
         if branches:
-            parts.append(_Part(wf, branches))
+            parts.append(_Part(wf, branches, condition))
     return parts
 
 
