@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import (
     Http404,
@@ -124,8 +124,8 @@ class RelatedSearchMixin:
     Same rows as Django's search: each term must match one of the fields (terms split and
     quoted as Django does, `^`/`=`/`@` prefixes kept). The related ids are fetched first (one
     query per relation and term) and passed as a list when there are at most ID_CAP of them;
-    a term matching more (a word most firms share) stays a subquery, and page 1 is then found
-    by walking the list's own order.
+    a term matching more (a word most firms share) is checked per row by an EXISTS on the
+    related row's key, and page 1 is then found by walking the list's own order.
     """
 
     ID_CAP = 1000
@@ -151,6 +151,13 @@ class RelatedSearchMixin:
             if not _hop(queryset.model, lookup)
         )
         return queryset, may_have_duplicates
+
+
+class _RowByRowExists(Exists):
+    """EXISTS checked for each row as the list is walked (OFFSET 0 keeps PostgreSQL from
+    hashing the whole related table first, which reads every firm to show 100 rows)."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
 
 
 def _search_lookup(field_name: str) -> str:
@@ -193,7 +200,10 @@ def _term_q(model: Any, lookups: list[str], term: str, cap: int) -> Q:
     for name, (related, rest) in across.items():
         matching = related._default_manager.filter(_term_q(related, rest, term, cap))
         ids = list(matching.order_by().values_list("pk", flat=True)[: cap + 1])
-        q |= Q(**{f"{name}__in": ids if len(ids) <= cap else matching.order_by().values("pk")})
+        if len(ids) <= cap:
+            q |= Q(**{f"{name}__in": ids})
+        else:  # checked row by row as the list is walked in its order: it stops at page 1
+            q |= Q(_RowByRowExists(matching.order_by().filter(pk=OuterRef(name))))
     return q
 
 
@@ -239,6 +249,32 @@ def year_filter(field: str, title: Any) -> type[admin.SimpleListFilter]:
 
     YearFilter.title = title
     return YearFilter
+
+
+def year_number_filter(field: str, title: Any) -> type[admin.SimpleListFilter]:
+    """A list filter on an integer year column, offering every year from its smallest to its
+    largest value (two index lookups) in place of the field's own filter, whose choices are
+    a DISTINCT over every row."""
+
+    class YearNumberFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+            span = model_admin.model._default_manager.aggregate(first=Min(field), last=Max(field))
+            if span["first"] is None:
+                return []
+            return [(str(year), f"{year}") for year in range(span["last"], span["first"] - 1, -1)]
+
+        def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+            value = self.value()
+            if not value:
+                return queryset
+            if not value.isdigit() or not 1 <= int(value) <= 9999:
+                return queryset.none()
+            return queryset.filter(**{field: int(value)})
+
+    YearNumberFilter.title = title
+    return YearNumberFilter
 
 
 def form_values(form: Any, obj: Any) -> dict[str, Any]:
