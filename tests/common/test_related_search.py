@@ -9,6 +9,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from common.admin import RelatedSearchMixin
+from enterprises.models import Enterprise
 from incubators.models import Tenancy
 from subsidies.models import RDAudit
 from tests.enterprises.factories import EnterpriseFactory
@@ -94,3 +95,32 @@ def test_the_list_is_searched_without_joining_the_firm(tenancies):
     with CaptureQueriesContext(connection) as queries:
         assert len(list(qs)) == 1
     assert "enterprises_enterprise" not in queries.captured_queries[-1]["sql"]
+
+
+@pytest.mark.parametrize("cap", [1000, 0])
+def test_two_character_terms_find_what_the_plain_search_finds(tenancies, cap):
+    """Two-character terms go through the firm's bigram column (PostgreSQL); the rows are
+    those of the plain search, for a pair at the start, the middle and the end of a name, a
+    pair spanning two words, Latin letters in either case, and a pair no firm holds."""
+    EnterpriseFactory(name="AB科技有限公司")
+    fields = ("enterprise__name", "=enterprise__uscc", "incubator__name")
+    for term in ["重庆", "丰收", "农业", "公司", "收农", "ab", "AB", "孵化", "无此"]:
+        expected, _ = ids(plain(Tenancy, fields), term)
+        assert ids(mixed(Tenancy, fields, cap), term)[0] == expected, term
+    firm_fields = ("name", "=uscc", "uscc")
+    for term in ["丰收", "科技", "ab", "无此"]:
+        assert (
+            ids(mixed(Enterprise, firm_fields), term)[0]
+            == ids(plain(Enterprise, firm_fields), term)[0]
+        ), term
+
+
+def test_a_two_character_term_reads_the_bigram_column(tenancies):
+    """The rule: on PostgreSQL the firm search for a pair names the bigram column."""
+    model_admin = mixed(Tenancy, ("enterprise__name",))
+    with CaptureQueriesContext(connection) as queries:
+        ids(model_admin, "丰收")
+    assert any("name_bigrams" in q["sql"] for q in queries.captured_queries)
+    with CaptureQueriesContext(connection) as queries:
+        ids(model_admin, "丰收农")
+    assert not any("name_bigrams" in q["sql"] for q in queries.captured_queries)
