@@ -1,6 +1,7 @@
 """Admin base classes every app's admin builds on."""
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -168,9 +169,10 @@ class RelatedSearchMixin:
         return queryset, may_have_duplicates
 
 
-class _RowByRowExists(Exists):
+class RowExists(Exists):
     """EXISTS checked for each row as the list is walked (OFFSET 0 keeps PostgreSQL from
-    hashing the whole related table first, which reads every firm to show 100 rows)."""
+    hashing the whole related table first, which reads every firm, or every registration,
+    to show 100 rows). For a column or a filter on a page of a big list."""
 
     template = "EXISTS(%(subquery)s OFFSET 0)"
 
@@ -179,6 +181,19 @@ class _RowByRowExists(Exists):
 # by PostgreSQL, GIN-indexed; enterprises 0013) that serves two-character terms, which a
 # trigram index cannot.
 BIGRAM_INDEXED = {"enterprises.Enterprise": {"name"}}
+
+
+# Columns that hold only some characters (a credit code: digits and capital letters, as
+# Enterprise.clean enforces on every save): a term with any other character cannot match
+# them, and is not looked for there (a two-character Chinese word would otherwise read every
+# code, which no index serves).
+SEARCH_ALPHABETS = {"enterprises.Enterprise": {"uscc": re.compile(r"[0-9A-Za-z]+")}}
+
+
+def _cannot_hold(model: Any, lookup: str, term: str) -> bool:
+    field = lookup.partition("__")[0]
+    alphabet = SEARCH_ALPHABETS.get(model._meta.label, {}).get(field)
+    return alphabet is not None and not alphabet.fullmatch(term)
 
 
 def _bigram_field(model: Any, lookup: str) -> str | None:
@@ -249,6 +264,8 @@ def _term_q(model: Any, lookups: list[str], term: str, cap: int) -> Q:
     local: list[Any] = []
     across: dict[str, tuple[Any, list[str]]] = {}
     for lookup in lookups:
+        if _cannot_hold(model, lookup, term):
+            continue
         field = _hop(model, lookup)
         bigram = _bigram_field(model, lookup)
         if bigram and len(term) == 2 and connection.vendor == "postgresql":
@@ -259,6 +276,8 @@ def _term_q(model: Any, lookups: list[str], term: str, cap: int) -> Q:
             across.setdefault(field.name, (field.related_model, []))[1].append(
                 lookup.partition("__")[2]
             )
+    if not (local or across):  # no field can hold the term
+        return Q(pk__in=[])
     q = Q.create(local, connector=Q.OR)
     for name, (related, rest) in across.items():
         matching = related._default_manager.filter(_term_q(related, rest, term, cap))
@@ -266,7 +285,7 @@ def _term_q(model: Any, lookups: list[str], term: str, cap: int) -> Q:
         if len(ids) <= cap:
             q |= Q(**{f"{name}__in": ids})
         else:  # checked row by row as the list is walked in its order: it stops at page 1
-            q |= Q(_RowByRowExists(matching.order_by().filter(pk=OuterRef(name))))
+            q |= Q(RowExists(matching.order_by().filter(pk=OuterRef(name))))
     return q
 
 

@@ -124,3 +124,19 @@ def test_a_two_character_term_reads_the_bigram_column(tenancies):
     with CaptureQueriesContext(connection) as queries:
         ids(model_admin, "丰收农")
     assert not any("name_bigrams" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_term_no_credit_code_can_hold_is_not_looked_for_in_codes(tenancies):
+    """The rule: a Chinese term is not compared with the codes (it cannot be in one), and a
+    term that could be still is; the rows are those of the plain search."""
+    fields = ("name", "=uscc", "uscc")
+    for term in ["丰收", "91500105", tenancies.uscc[-6:].lower(), "无此"]:
+        expected, _ = ids(plain(Enterprise, fields), term)
+        assert ids(mixed(Enterprise, fields), term)[0] == expected, term
+    with CaptureQueriesContext(connection) as queries:
+        ids(mixed(Enterprise, fields), "丰收")
+    assert '"uscc"' not in queries.captured_queries[-1]["sql"]
+    with CaptureQueriesContext(connection) as queries:
+        ids(mixed(Enterprise, ("uscc",)), "丰收")
+    assert queries.captured_queries[-1]["sql"].count("enterprises_enterprise") >= 1
+    assert ids(mixed(Enterprise, ("uscc",)), "丰收")[0] == set()
