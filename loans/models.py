@@ -675,6 +675,9 @@ class CompensationClaim(models.Model):
             ("decide_compensationclaim", _("Can approve or reject compensation claims")),
             ("pay_compensationclaim", _("Can pay compensation claims")),
         ]
+        # The changelist's default sort (the admin adds -pk): page 1 walks the claims in order
+        # and joins 100 loans, not every loan to every claim.
+        indexes = [models.Index(fields=["filed_at", "id"], name="compensation_claim_list_order")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0)
