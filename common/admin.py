@@ -155,7 +155,7 @@ class RelatedSearchMixin:
             _bigram_field(queryset.model, lookup) for lookup in lookups
         ):
             return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
-        terms = []
+        terms: list[Any] = []
         for bit in smart_split(search_term):
             if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
                 bit = unescape_string_literal(bit)
@@ -223,7 +223,7 @@ class _HasBigram(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Any) -> None:
         (self.column,) = exprs
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
