@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission as AuthPermission
 from django.core.cache import cache
@@ -372,12 +373,17 @@ def queue_count_for_user(*, user: Any, day: dt.date | None = None) -> int:
 
 
 # The navigation's number is shown on every page; counting costs tens of milliseconds for
-# staff over the big tables, so it is cached per person and day for COUNT_TTL seconds. Any save
+# staff over the big tables, so it is cached per person and day for count_ttl() seconds. Any save
 # or delete of a process's row or a handover bumps a generation the cached value carries (the
 # cache then counts afresh on the next page); steps made by bulk updates, permission changes
 # and a cache per process (locmem outside compose) are covered by the expiry.
-COUNT_TTL = 30
 COUNT_GENERATION_KEY = "queue-count:generation"
+
+
+def count_ttl() -> int:
+    """Seconds a count is kept (settings.QUEUE_COUNT_CACHE_SECONDS, 30; 0 counts every time,
+    as the test settings do so that a page's queries do not depend on the page before)."""
+    return int(getattr(settings, "QUEUE_COUNT_CACHE_SECONDS", 30))
 
 
 def _count_key(user: Any, day: dt.date) -> str:
@@ -385,9 +391,11 @@ def _count_key(user: Any, day: dt.date) -> str:
 
 
 def queue_count_cached(*, user: Any, day: dt.date | None = None) -> int:
-    """`queue_count_for_user` for the navigation: at most COUNT_TTL seconds old, and fresh
+    """`queue_count_for_user` for the navigation: at most count_ttl() seconds old, and fresh
     after any change to a process's rows or a handover (one cache round trip when cached)."""
     day = day or timezone.localdate()
+    if count_ttl() <= 0:
+        return queue_count_for_user(user=user, day=day)
     key = _count_key(user, day)
     found = cache.get_many([COUNT_GENERATION_KEY, key])
     generation = found.get(COUNT_GENERATION_KEY, 0)
@@ -395,12 +403,14 @@ def queue_count_cached(*, user: Any, day: dt.date | None = None) -> int:
     if stored is not None and stored[0] == generation:
         return stored[1]
     count = queue_count_for_user(user=user, day=day)
-    cache.set(key, (generation, count), COUNT_TTL)
+    cache.set(key, (generation, count), count_ttl())
     return count
 
 
 def queue_counts_invalidate() -> None:
-    """Make every cached navigation count stale (after the transaction commits)."""
+    """Make every cached navigation count stale: at once (the same request or transaction
+    sees its own change) and again when the transaction commits (a count another request
+    cached meanwhile, before the change was visible, is not kept)."""
 
     def bump() -> None:
         try:
@@ -408,6 +418,7 @@ def queue_counts_invalidate() -> None:
         except ValueError:  # no generation yet (or it expired)
             cache.set(COUNT_GENERATION_KEY, 1, None)
 
+    bump()
     transaction.on_commit(bump)
 
 

@@ -18,7 +18,8 @@ DAY = dt.date(2026, 3, 16)
 
 
 @pytest.fixture(autouse=True)
-def clean_cache():
+def clean_cache(settings):
+    settings.QUEUE_COUNT_CACHE_SECONDS = 30  # the test settings count every time
     cache.clear()
     yield
     cache.clear()
@@ -65,7 +66,7 @@ def test_a_change_the_signals_miss_shows_when_the_count_expires(db):
             status=ServiceRequest.Status.RESOLVED, resolved_on=DAY
         )
         assert count(staff) == 1  # still the cached number
-        t.shift(queue.COUNT_TTL + 1)
+        t.shift(queue.count_ttl() + 1)
         assert count(staff) == 0
 
 
@@ -74,3 +75,31 @@ def test_each_person_has_their_own_count(db):
     ServiceRequestFactory()
     assert count(staff) == 1
     assert count(outsider) == 0
+
+
+def test_the_count_is_made_stale_at_once_and_again_at_commit(
+    db, django_capture_on_commit_callbacks
+):
+    """Within the transaction the change is counted at once; at commit the generation moves
+    again, so a count cached meanwhile by a request that could not see the change is not
+    kept."""
+    staff = StaffFactory()
+    assert count(staff) == 0
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        ServiceRequestFactory()
+        assert count(staff) == 1  # the same transaction sees its own change
+    cache.set(queue._count_key(staff, DAY), (cache.get(queue.COUNT_GENERATION_KEY), 0))
+    assert count(staff) == 0  # a stale count cached before the commit…
+    for callback in callbacks:
+        callback()
+    assert count(staff) == 1  # …is dropped when the transaction commits
+
+
+def test_the_test_settings_count_every_time(db, settings):
+    settings.QUEUE_COUNT_CACHE_SECONDS = 0
+    staff = StaffFactory()
+    assert count(staff) == 0
+    ServiceRequest.objects.bulk_create([])  # nothing; the next count is a query again
+    with CaptureQueriesContext(connection) as queries:
+        assert count(staff) == 0
+    assert len(queries) == 1
