@@ -1,17 +1,33 @@
 """Admin base classes every app's admin builds on."""
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import lookup_spawns_duplicates
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    Expression,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.http import (
     Http404,
     HttpRequest,
@@ -24,6 +40,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
+from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -137,6 +154,180 @@ class EstimatedCountPaginator(Paginator):
         return self.count > self.COUNT_CAP
 
 
+class RelatedSearchMixin:
+    """The changelist's search with every field across a relation searched in the related
+    table alone: `enterprise__name` becomes `enterprise_id IN (ids of the firms whose name
+    holds the term)`, the firm table read through its own (trigram) index, instead of an OR
+    over a join that PostgreSQL can only answer by reading every row of the list.
+
+    Same rows as Django's search: each term must match one of the fields (terms split and
+    quoted as Django does, `^`/`=`/`@` prefixes kept). The related ids are fetched first (one
+    query per relation and term) and passed as a list when there are at most ID_CAP of them;
+    a term matching more (a word most firms share) is checked per row by an EXISTS on the
+    related row's key, and page 1 is then found by walking the list's own order.
+    """
+
+    ID_CAP = 1000
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        search_fields = self.get_search_fields(request)  # type: ignore[attr-defined]
+        if not (search_fields and search_term):
+            return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        lookups = [_search_lookup(str(field)) for field in search_fields]
+        if not any(_hop(queryset.model, lookup) for lookup in lookups) and not any(
+            _bigram_field(queryset.model, lookup) for lookup in lookups
+        ):
+            return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        terms: list[Any] = []
+        for bit in smart_split(search_term):
+            if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+                bit = unescape_string_literal(bit)
+            terms.append(_term_q(queryset.model, lookups, bit, self.ID_CAP))
+        queryset = queryset.filter(Q.create(terms))
+        may_have_duplicates = any(
+            lookup_spawns_duplicates(queryset.model._meta, lookup)
+            for lookup in lookups
+            if not _hop(queryset.model, lookup)
+        )
+        return queryset, may_have_duplicates
+
+
+class RowExists(Exists):
+    """EXISTS checked for each row as the list is walked (OFFSET 0 keeps PostgreSQL from
+    hashing the whole related table first, which reads every firm, or every registration,
+    to show 100 rows). For a column or a filter on a page of a big list."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
+# Text columns with a bigram column `<col>_bigrams` (portal_bigrams(UPPER(col)), generated
+# by PostgreSQL, GIN-indexed; enterprises 0013) that serves two-character terms, which a
+# trigram index cannot.
+BIGRAM_INDEXED = {"enterprises.Enterprise": {"name"}}
+
+
+# Columns that hold only some characters (a credit code: digits and capital letters, as
+# Enterprise.clean enforces on every save): a term with any other character cannot match
+# them, and is not looked for there (a two-character Chinese word would otherwise read every
+# code, which no index serves).
+SEARCH_ALPHABETS = {"enterprises.Enterprise": {"uscc": re.compile(r"[0-9A-Za-z]+")}}
+
+
+def _cannot_hold(model: Any, lookup: str, term: str) -> bool:
+    field = lookup.partition("__")[0]
+    alphabet = SEARCH_ALPHABETS.get(model._meta.label, {}).get(field)
+    return alphabet is not None and not alphabet.fullmatch(term)
+
+
+def _bigram_field(model: Any, lookup: str) -> str | None:
+    field, _sep, name = lookup.partition("__")
+    if name == "icontains" and field in BIGRAM_INDEXED.get(model._meta.label, ()):
+        return field
+    return None
+
+
+class _HasBigram(Expression):
+    """`<col>_bigrams @> ARRAY[UPPER(term)]`: the rows whose column holds the two characters,
+    found through the bigram index; the LIKE beside it still decides."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, field: str, term: str) -> None:
+        super().__init__()
+        self.column: Any = F(field)
+        self.term = term
+
+    def resolve_expression(self, *args: Any, **kwargs: Any) -> "_HasBigram":
+        clone = self.copy()
+        clone.column = self.column.resolve_expression(*args, **kwargs)
+        return clone
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Any) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        column = self.column.target.column
+        sql, params = compiler.compile(self.column)
+        quoted = connection.ops.quote_name(column)
+        assert sql.endswith(quoted), sql
+        bigrams = sql.removesuffix(quoted) + connection.ops.quote_name(f"{column}_bigrams")
+        return f"{bigrams} @> ARRAY[UPPER(%s)]", (*params, self.term)
+
+
+def _search_lookup(field_name: str) -> str:
+    """A search field as Django's admin reads it: the prefix names the lookup, else
+    icontains (fields naming their own lookup are left as they are)."""
+    for prefix, lookup in (("^", "istartswith"), ("=", "iexact"), ("@", "search")):
+        if field_name.startswith(prefix):
+            return f"{field_name.removeprefix(prefix)}__{lookup}"
+    return f"{field_name}__icontains"
+
+
+def _hop(model: Any, lookup: str) -> Any:
+    """The forward foreign key (or one-to-one) `lookup` starts with, if it goes on past it."""
+    first, _sep, rest = lookup.partition("__")
+    if "__" not in rest:
+        return None
+    try:
+        field = model._meta.get_field(first)
+    except FieldDoesNotExist:
+        return None
+    if field.concrete and (field.many_to_one or field.one_to_one) and field.related_model:
+        return field
+    return None
+
+
+def _term_q(model: Any, lookups: list[str], term: str, cap: int) -> Q:
+    """One term against `lookups` of `model`: the fields of the model itself as they are,
+    those across a forward relation as `<relation> IN (ids)` searched in the related table."""
+    local: list[Any] = []
+    across: dict[str, tuple[Any, list[str]]] = {}
+    for lookup in lookups:
+        if _cannot_hold(model, lookup, term):
+            continue
+        field = _hop(model, lookup)
+        bigram = _bigram_field(model, lookup)
+        if bigram and len(term) == 2 and connection.vendor == "postgresql":
+            local.append(Q((lookup, term)) & Q(_HasBigram(bigram, term)))
+        elif field is None:
+            local.append((lookup, term))
+        else:
+            across.setdefault(field.name, (field.related_model, []))[1].append(
+                lookup.partition("__")[2]
+            )
+    if not (local or across):  # no field can hold the term
+        return Q(pk__in=[])
+    q = Q.create(local, connector=Q.OR)
+    for name, (related, rest) in across.items():
+        matching = related._default_manager.filter(_term_q(related, rest, term, cap))
+        ids = list(matching.order_by().values_list("pk", flat=True)[: cap + 1])
+        if len(ids) <= cap:
+            q |= Q(**{f"{name}__in": ids})
+        else:  # checked row by row as the list is walked in its order: it stops at page 1
+            q |= Q(RowExists(matching.order_by().filter(pk=OuterRef(name))))
+    return q
+
+
+def related_count(model: Any, field: str) -> Coalesce:
+    """How many rows of `model` point at each listed row through `field`: a subquery per row
+    of the page, in place of Count() over a join, whose GROUP BY reads every row of the list
+    before the page is cut."""
+    rows = (
+        model._default_manager.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("*"))  # COUNT(*): an index-only scan of the foreign key's index
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 def year_filter(field: str, title: Any) -> type[admin.SimpleListFilter]:
     """A list filter on the calendar year of the date `field`, from its earliest to its latest
     year: in place of a date hierarchy on a big table, whose year list is a DISTINCT over
@@ -165,6 +356,32 @@ def year_filter(field: str, title: Any) -> type[admin.SimpleListFilter]:
 
     YearFilter.title = title
     return YearFilter
+
+
+def year_number_filter(field: str, title: Any) -> type[admin.SimpleListFilter]:
+    """A list filter on an integer year column, offering every year from its smallest to its
+    largest value (two index lookups) in place of the field's own filter, whose choices are
+    a DISTINCT over every row."""
+
+    class YearNumberFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+            span = model_admin.model._default_manager.aggregate(first=Min(field), last=Max(field))
+            if span["first"] is None:
+                return []
+            return [(str(year), f"{year}") for year in range(span["last"], span["first"] - 1, -1)]
+
+        def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+            value = self.value()
+            if not value:
+                return queryset
+            if not value.isdigit() or not 1 <= int(value) <= 9999:
+                return queryset.none()
+            return queryset.filter(**{field: int(value)})
+
+    YearNumberFilter.title = title
+    return YearNumberFilter
 
 
 def form_values(form: Any, obj: Any) -> dict[str, Any]:
@@ -230,8 +447,9 @@ class OnDayFilter(admin.SimpleListFilter):
         raise NotImplementedError
 
 
-class AuditedModelAdmin(ReadOnlyHistoryAdmin):
-    """Saves the object and its inline rows through common.audit.save_with_audit."""
+class AuditedModelAdmin(RelatedSearchMixin, ReadOnlyHistoryAdmin):
+    """Saves the object and its inline rows through common.audit.save_with_audit; searches
+    across relations in the related tables (RelatedSearchMixin)."""
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False

@@ -9,7 +9,10 @@ class CommonConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.admin.templatetags import admin_list
 
+        from common.queue import connect_count_invalidation
+
         admin_list._boolean_icon = boolean_icon  # type: ignore[attr-defined]
+        connect_count_invalidation()
 
 
 def boolean_icon(value: bool | None) -> str:

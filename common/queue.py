@@ -20,11 +20,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission as AuthPermission
+from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    signals,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -161,12 +174,13 @@ class _Part:
 
     workflow: Workflow
     branches: list[tuple[Actor, Q]]
+    # The branches ORed, with the states whose every record waits for the person (an actor
+    # scoped to all records, no holder between) merged into one `status IN (…)`: an index
+    # on the status answers that, where an OR of per-actor INs is read as a filter.
+    condition: Q
 
     def queryset(self) -> models.QuerySet[Any]:
-        condition = Q()
-        for _actor, branch in self.branches:
-            condition |= branch
-        return self.workflow.model_class._default_manager.filter(condition)
+        return self.workflow.model_class._default_manager.filter(self.condition)
 
     @property
     def held(self) -> bool:
@@ -182,18 +196,32 @@ def _parts(user: Any, day: dt.date) -> list[_Part]:
         return []
     parts: list[_Part] = []
     for wf in sorted(REGISTRY.values(), key=lambda wf: wf.name):
-        branches: list[tuple[Actor, Q]] = []
+        # One branch per actor over all the states it acts in (`status IN (…)`, which an
+        # index on the status serves; an OR of equalities is read as a filter).
+        states: dict[str, tuple[Actor, list[str]]] = {}
         for state, actors in wf.next.items():
             for actor in actors:
-                scope = actor.scope(user)
-                if scope is None:
-                    continue
-                branch = Q(**{wf.status_field: state}) & scope
-                if wf.holder_field and wf.held_by_holder(actor):
-                    branch &= _held_by(wf.holder_field, user, actor.key, day)
-                branches.append((actor, branch))
+                states.setdefault(actor.key, (actor, []))[1].append(state)
+        branches: list[tuple[Actor, Q]] = []
+        open_states: list[str] = []
+        condition = Q()
+        for actor, actor_states in states.values():
+            scope = actor.scope(user)
+            if scope is None:
+                continue
+            branch = Q(**{f"{wf.status_field}__in": actor_states}) & scope
+            held = bool(wf.holder_field) and wf.held_by_holder(actor)
+            if held:
+                branch &= _held_by(str(wf.holder_field), user, actor.key, day)
+            branches.append((actor, branch))
+            if scope == Q() and not held:
+                open_states += actor_states
+            else:
+                condition |= branch
+        if open_states:
+            condition |= Q(**{f"{wf.status_field}__in": open_states})
         if branches:
-            parts.append(_Part(wf, branches))
+            parts.append(_Part(wf, branches, condition))
     return parts
 
 
@@ -342,6 +370,68 @@ def queue_count_for_user(*, user: Any, day: dt.date | None = None) -> int:
         return 0
     first, *rest = (part.queryset().order_by().values_list("pk") for part in parts)
     return first.union(*rest, all=True).count() if rest else first.count()
+
+
+# The navigation's number is shown on every page; counting costs tens of milliseconds for
+# staff over the big tables, so it is cached per person and day for count_ttl() seconds. Any save
+# or delete of a process's row or a handover bumps a generation the cached value carries (the
+# cache then counts afresh on the next page); steps made by bulk updates, permission changes
+# and a cache per process (locmem outside compose) are covered by the expiry.
+COUNT_GENERATION_KEY = "queue-count:generation"
+
+
+def count_ttl() -> int:
+    """Seconds a count is kept (settings.QUEUE_COUNT_CACHE_SECONDS, 30; 0 counts every time,
+    as the test settings do so that a page's queries do not depend on the page before)."""
+    return int(getattr(settings, "QUEUE_COUNT_CACHE_SECONDS", 30))
+
+
+def _count_key(user: Any, day: dt.date) -> str:
+    return f"queue-count:{user.pk}:{day.isoformat()}"
+
+
+def queue_count_cached(*, user: Any, day: dt.date | None = None) -> int:
+    """`queue_count_for_user` for the navigation: at most count_ttl() seconds old, and fresh
+    after any change to a process's rows or a handover (one cache round trip when cached)."""
+    day = day or timezone.localdate()
+    if count_ttl() <= 0:
+        return queue_count_for_user(user=user, day=day)
+    key = _count_key(user, day)
+    found = cache.get_many([COUNT_GENERATION_KEY, key])
+    generation = found.get(COUNT_GENERATION_KEY, 0)
+    stored = found.get(key)
+    if stored is not None and stored[0] == generation:
+        return stored[1]
+    count = queue_count_for_user(user=user, day=day)
+    cache.set(key, (generation, count), count_ttl())
+    return count
+
+
+def queue_counts_invalidate() -> None:
+    """Make every cached navigation count stale: at once (the same request or transaction
+    sees its own change) and again when the transaction commits (a count another request
+    cached meanwhile, before the change was visible, is not kept)."""
+
+    def bump() -> None:
+        try:
+            cache.incr(COUNT_GENERATION_KEY)
+        except ValueError:  # no generation yet (or it expired)
+            cache.set(COUNT_GENERATION_KEY, 1, None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def _on_change(sender: Any, **kwargs: Any) -> None:
+    if sender is QueueHandover or any(wf.model == sender._meta.label for wf in REGISTRY.values()):
+        queue_counts_invalidate()
+
+
+def connect_count_invalidation() -> None:
+    """Called by the app's ready(): saves and deletes of every process's rows (the registry
+    as it stands when they happen) and of the handovers make the cached counts stale."""
+    signals.post_save.connect(_on_change, dispatch_uid="queue-count-save")
+    signals.post_delete.connect(_on_change, dispatch_uid="queue-count-delete")
 
 
 def overdue_queue_items(*, user: Any, day: dt.date | None = None) -> list[QueueItem]:

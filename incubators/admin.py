@@ -350,10 +350,11 @@ class CompetitionEntryInline(AuditedInlineMixin, admin.TabularInline):
 class ActivityAdmin(CarrierModelAdmin):
     list_display = ("held_on", "title", "kind", "organiser_display", "participants")
     list_select_related = ("organiser",)
-    list_filter = ("kind", "organiser__kind")
+    # A year filter in place of a date hierarchy, whose year list is a DISTINCT over every
+    # activity found (and its span a second pass over them).
+    list_filter = ("kind", "organiser__kind", year_filter("held_on", _("year held")))
     search_fields = ("title", "organiser__name")
     autocomplete_fields = ("organiser",)
-    date_hierarchy = "held_on"
     inlines = (CompetitionEntryInline,)
     fields = ("kind", "title", "held_on", "organiser", "participants", "description")
 

@@ -6,20 +6,20 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from common.queue import queue_count_for_user
+from common.queue import queue_count_cached
 
 
 def work_queue(request: HttpRequest) -> dict[str, Callable[[], int]]:
     """`queue_count`: how many records wait for the signed-in person (the navigation's
-    number). Counted when a template first shows it, once per request; the queue page
-    hands over its own total."""
+    number). Counted when a template first shows it, once per request, and cached briefly
+    (common.queue.queue_count_cached); the queue page hands over its own total."""
     user: Any = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
 
     def count() -> int:
         if not hasattr(request, "_queue_count"):
-            request._queue_count = queue_count_for_user(user=user)  # type: ignore[attr-defined]
+            request._queue_count = queue_count_cached(user=user)  # type: ignore[attr-defined]
         return request._queue_count  # type: ignore[attr-defined]
 
     return {"queue_count": count}

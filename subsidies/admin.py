@@ -28,7 +28,13 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
-from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin, money_display
+from common.admin import (
+    AdminStep,
+    AuditedModelAdmin,
+    WorkflowStepsMixin,
+    money_display,
+    year_number_filter,
+)
 from common.audit import save_with_audit
 from common.errors import messages_of, put_on_form
 from common.lib.money import format_yuan
@@ -491,7 +497,9 @@ class SubsidyClaimAdmin(
         "source",
     )
     list_select_related = ("enterprise", "incubator")
-    list_filter = ("status", "programme", "year", "source")
+    # The year's choices from its first and last value (the list's order index), not a
+    # DISTINCT over every claim.
+    list_filter = ("status", "programme", year_number_filter("year", _("year")), "source")
     search_fields = ("enterprise__name", "=enterprise__uscc", "incubator__name")
     autocomplete_fields = ("enterprise", "incubator")
     inlines = (

@@ -426,6 +426,24 @@ class SubsidyClaim(models.Model):
         # The changelist's default sort (the admin adds -pk): page 1 without sorting every claim.
         indexes = [
             models.Index(fields=["year", "created_at", "id"], name="subsidy_claim_list_order"),
+            # The work queue's count (common/queue.py): the states bureau staff act in, with
+            # the holder it checks, read without the table.
+            models.Index(
+                fields=["status", "handler"],
+                condition=Q(
+                    status__in=[
+                        "submitted",
+                        "under_review",
+                        "audited",
+                        "handler_signed",
+                        "section_head_signed",
+                        "signed_off",
+                        "notice_ended",
+                        "approved",
+                    ]
+                ),
+                name="subsidy_claim_queue_idx",
+            ),  # fmt: skip
         ]
         constraints = [
             # One claim per claimant, programme and year; a rejected claim does not block a

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -14,6 +14,7 @@ from common.admin import (
     AuditedInlineMixin,
     AuditedModelAdmin,
     OnDayFilter,
+    RowExists,
     form_values,
     money_display,
     today,
@@ -185,13 +186,13 @@ class EnterpriseAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdm
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                is_registered_today=Exists(
+            .annotate(  # per listed row, not a hash of every registration and certificate
+                is_registered_today=RowExists(
                     TechFirmRegistration.objects.registered_on(day).filter(
                         enterprise=OuterRef("pk")
                     )
                 ),
-                is_high_tech_today=Exists(
+                is_high_tech_today=RowExists(
                     HighTechCertificate.objects.valid_on(day).filter(enterprise=OuterRef("pk"))
                 ),
             )

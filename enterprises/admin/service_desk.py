@@ -15,7 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -29,6 +29,7 @@ from common.admin import (
     WorkflowStepsMixin,
     form_values,
     money_display,
+    related_count,
     today,
 )
 from common.audit import save_with_audit
@@ -86,7 +87,11 @@ class RequestCategoryAdmin(AuditedModelAdmin):
     search_fields = ("name",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RequestCategory]:
-        return super().get_queryset(request).annotate(requests_in=Count("requests"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(requests_in=related_count(ServiceRequest, "category"))
+        )
 
     @admin.display(description=_("requests"), ordering="requests_in")
     def request_count(self, obj: RequestCategory) -> int:
@@ -135,7 +140,11 @@ class ServiceVisitAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelA
         )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(requests_collected=Count("requests"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(requests_collected=related_count(ServiceRequest, "visit"))
+        )
 
     @admin.display(description=_("requests collected"), ordering="requests_collected")
     def request_count(self, obj: ServiceVisit) -> int:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -273,6 +274,8 @@ class TechFirmRegistration(models.Model):
         ordering = ["-registered_on"]
         verbose_name = _("tech-firm registration")
         verbose_name_plural = _("tech-firm registrations")
+        # The changelist's search for a number (`=number`: UPPER(number) = UPPER(term)).
+        indexes = [models.Index(Upper("number"), name="registration_number_upper")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(removed_on__isnull=True) | Q(removed_on__gte=models.F("registered_on")),
@@ -353,6 +356,8 @@ class HighTechCertificate(models.Model):
         ordering = ["-issued_on"]
         verbose_name = _("high-tech enterprise certificate")
         verbose_name_plural = _("high-tech enterprise certificates")
+        # The changelist's search for a number (`=number`: UPPER(number) = UPPER(term)).
+        indexes = [models.Index(Upper("number"), name="certificate_number_upper")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(expires_on__gt=models.F("issued_on")),

@@ -240,6 +240,8 @@ SERVICE_REQUEST_DUE_WORKING_DAYS = env.int("SERVICE_REQUEST_DUE_WORKING_DAYS", d
 NOTICE_MIN_WORKING_DAYS = env.int("NOTICE_MIN_WORKING_DAYS", default=5)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# How long the work queue's count in the navigation is kept per person (common/queue.py).
+QUEUE_COUNT_CACHE_SECONDS = 30
 
 # Content-Security-Policy: everything from our own origin, nothing from a CDN.
 CONTENT_SECURITY_POLICY = {

@@ -27,3 +27,7 @@ ADMINS = [("科技局系统管理员", "admin@kjj.example.cn")]
 _xdist = env.str("PYTEST_XDIST_WORKER", default="gw0").removeprefix("gw") or "0"
 _redis_db = env.int("TEST_REDIS_DB_BASE", default=10) + int(_xdist)
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default=f"redis://127.0.0.1:6379/{_redis_db}")
+
+# The navigation's queue count is counted on every page in tests, so that a page's queries
+# never depend on the page before (tests/common/test_queue_count_cache.py turns it on).
+QUEUE_COUNT_CACHE_SECONDS = 0
