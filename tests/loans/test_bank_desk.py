@@ -1,7 +1,6 @@
 """The bank desk: pages, search, the bank's book, the approvable line, claim documents; bad
 input (other banks' ids, bad files, bad search) and query counts at several sizes."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
