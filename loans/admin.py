@@ -32,6 +32,7 @@ from common.admin import (
 from common.audit import save_with_audit
 from common.errors import messages_of
 from common.lib.money import format_wan_grouped
+from enterprises.admin_dossier import DossierLinkMixin
 from enterprises.admin_import import LedgerImportAdminMixin
 from loans import services
 from loans.models import (
@@ -183,7 +184,7 @@ class CreditModelAdmin(AuditedModelAdmin):
 
 
 @admin.register(CreditEvaluation)
-class CreditEvaluationAdmin(AuditedModelAdmin):
+class CreditEvaluationAdmin(DossierLinkMixin, AuditedModelAdmin):
     list_display = ("enterprise", "year", "evaluated_on", "score", "grade", "quota_wan")
     list_select_related = ("enterprise",)
     list_filter = ("grade", "credit_model", month_filter("evaluated_on", _("evaluation month")))
@@ -316,7 +317,11 @@ LOAN_MONEY_FIELDS = (
 
 @admin.register(LoanApplication)
 class LoanApplicationAdmin(
-    WorkflowStepsMixin, LedgerImportAdminMixin, ImportExportModelAdmin, AuditedModelAdmin
+    DossierLinkMixin,
+    WorkflowStepsMixin,
+    LedgerImportAdminMixin,
+    ImportExportModelAdmin,
+    AuditedModelAdmin,
 ):
     # The import brings in the loan ledger that predates the portal; the export is the
     # loan book in the same official columns.
@@ -567,7 +572,8 @@ CLAIM_MONEY_FIELDS = ("principal_loss", "eligible_loss", "amount")
 
 
 @admin.register(CompensationClaim)
-class CompensationClaimAdmin(WorkflowStepsMixin, AuditedModelAdmin):
+class CompensationClaimAdmin(DossierLinkMixin, WorkflowStepsMixin, AuditedModelAdmin):
+    dossier_path = "loan__enterprise"
     workflow_name = "compensation_claim"
     admin_steps = {
         CompensationClaim.Status.APPROVED: AdminStep(

@@ -32,6 +32,7 @@ from common.admin import AdminStep, AuditedModelAdmin, WorkflowStepsMixin, money
 from common.audit import save_with_audit
 from common.errors import messages_of, put_on_form
 from common.lib.money import format_yuan
+from enterprises.admin_dossier import DossierLinkMixin
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
 from subsidies import services
@@ -467,6 +468,7 @@ CLAIM_PAGE_ACTIONS: dict[str, PageAction] = {
 
 @admin.register(SubsidyClaim)
 class SubsidyClaimAdmin(
+    DossierLinkMixin,
     WorkflowStepsMixin,
     PageActionsMixin,
     LedgerImportAdminMixin,
@@ -582,7 +584,8 @@ class SubsidyClaimAdmin(
 
 
 @admin.register(RDAudit)
-class RDAuditAdmin(AuditedModelAdmin):
+class RDAuditAdmin(DossierLinkMixin, AuditedModelAdmin):
+    dossier_path = "claim__enterprise"
     """Read-only for staff: audits are assigned from the claim and recorded by the firm."""
 
     list_display = ("claim", "firm", "basis", "eligible_total_display", "completed_at")
@@ -656,7 +659,7 @@ class ApplicationAddForm(forms.ModelForm):
 
 
 @admin.register(HighTechApplication)
-class HighTechApplicationAdmin(WorkflowStepsMixin, AuditedModelAdmin):
+class HighTechApplicationAdmin(DossierLinkMixin, WorkflowStepsMixin, AuditedModelAdmin):
     """The change page offers as buttons the steps of `subsidies.workflows.recognition` this
     user may make now; recognising drafts the reward claim for the enterprise to confirm."""
 

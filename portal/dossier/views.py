@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,17 +15,20 @@ from common.decorators import bureau_staff_required
 from portal.dossier import selectors
 from portal.dossier.selectors import VIEW_PERMISSION
 
-SEARCH_MAX_LENGTH = 100
+class SearchForm(forms.Form):
+    q = forms.CharField(max_length=100, required=False, strip=True)
 
 
 @bureau_staff_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def search(request: HttpRequest) -> HttpResponse:
     """Find a firm by name or credit code; an exact code goes straight to its dossier."""
-    text = request.GET.get("q", "").strip()
-    error = ""
-    if len(text) > SEARCH_MAX_LENGTH:
-        error, text = _("Enter at most 100 characters."), ""
+    form = SearchForm(request.GET)
+    text, error = "", ""
+    if form.is_valid():
+        text = form.cleaned_data["q"]
+    else:
+        error = " ".join(str(message) for message in form.errors.get("q", []))
     exact, found = selectors.enterprises_search(text=text)
     if exact is not None:
         return redirect("dossier:detail", pk=exact.pk)
