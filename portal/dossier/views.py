@@ -15,6 +15,7 @@ from common.decorators import bureau_staff_required
 from portal.dossier import selectors
 from portal.dossier.selectors import VIEW_PERMISSION
 
+
 class SearchForm(forms.Form):
     q = forms.CharField(max_length=100, required=False, strip=True)
 

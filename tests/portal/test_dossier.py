@@ -50,8 +50,12 @@ def fill(firm, n: int) -> None:
         TechFirmRegistrationFactory(enterprise=firm, registered_on=dt.date(2020 + i, 3, 1))
         HighTechCertificateFactory(enterprise=firm, issued_on=dt.date(2015 + i, 11, 1))
         AnnualFiguresFactory(enterprise=firm, year=2010 + i)
-        TenancyFactory(enterprise=firm, incubator=IncubatorFactory(),
-                       moved_in_on=dt.date(2010 + i, 1, 1), moved_out_on=dt.date(2010 + i, 6, 1))  # fmt: skip
+        TenancyFactory(
+            enterprise=firm,
+            incubator=IncubatorFactory(),
+            moved_in_on=dt.date(2010 + i, 1, 1),
+            moved_out_on=dt.date(2010 + i, 6, 1),
+        )
         loan_in(LoanStatus.REPAID, enterprise=firm, submitted_on=dt.date(2021, 1, 1 + i))
         SubsidyClaimFactory(enterprise=firm, year=2000 + i)
         RDAuditFactory(claim__enterprise=firm, claim__year=2030 + i)
