@@ -31,10 +31,10 @@ class DossierLinkMixin:
     @admin.display(description=_("dossier"))
     def dossier_link(self, obj: Any) -> str:
         target: Any = obj
-        *hops, last = self.dossier_path.split("__") if self.dossier_path else [None]
-        for hop in hops:
+        hops = self.dossier_path.split("__") if self.dossier_path else []
+        for hop in hops[:-1]:
             target = getattr(target, hop, None)
-        enterprise_id = target.pk if last is None else getattr(target, f"{last}_id", None)
+        enterprise_id = getattr(target, f"{hops[-1]}_id", None) if hops else target.pk
         if enterprise_id is None:
             return "—"
         url = reverse("dossier:detail", args=[enterprise_id])
