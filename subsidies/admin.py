@@ -134,7 +134,7 @@ class AuditFirmAdmin(AuditedModelAdmin):
 
 
 @admin.register(EnterpriseListing)
-class EnterpriseListingAdmin(AuditedModelAdmin):
+class EnterpriseListingAdmin(DossierLinkMixin, AuditedModelAdmin):
     list_display = ("enterprise", "board", "listed_on")
     list_select_related = ("enterprise",)
     list_filter = ("board", "listed_on")

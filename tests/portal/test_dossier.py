@@ -24,7 +24,7 @@ from tests.enterprises.factories import (
     TechFirmRegistrationFactory,
 )
 from tests.incubators.factories import IncubatorFactory, TenancyFactory
-from tests.loans.factories import BankOfficerFactory, loan_in
+from tests.loans.factories import BankOfficerFactory, CreditEvaluationFactory, loan_in
 from tests.portal.factories import EnterpriseUserFactory, StaffFactory
 from tests.subsidies.factories import RDAuditFactory, SubsidyClaimFactory
 
@@ -162,15 +162,22 @@ def test_xlsx_has_the_record_and_runs_no_formula(client, staff):
 def test_admin_lists_link_to_the_dossier(client, staff):
     firm = EnterpriseFactory()
     fill(firm, 1)
+    CreditEvaluationFactory(enterprise=firm)
     link = detail(firm)
     for name in (
         "enterprises_enterprise", "enterprises_techfirmregistration",
         "enterprises_hightechcertificate", "enterprises_annualfigures", "incubators_tenancy",
         "loans_loanapplication", "subsidies_subsidyclaim", "subsidies_rdaudit",
-        "enterprises_servicevisit", "enterprises_servicerequest",
+        "enterprises_servicevisit", "enterprises_servicerequest", "loans_creditevaluation",
     ):  # fmt: skip
         page = client.get(reverse(f"admin:{name}_changelist")).content.decode()
         assert link in page, name
+    # Staff who may not view enterprises get no column that would answer 403.
+    reader = StaffFactory(roles=())
+    reader.user_permissions.add(Permission.objects.get(codename="view_loanapplication"))
+    client.force_login(reader)
+    page = client.get(reverse("admin:loans_loanapplication_changelist")).content.decode()
+    assert "dossier-link" not in page
 
 
 def test_certificate_states_follow_the_dates():
