@@ -204,3 +204,20 @@ def test_documents_on_a_loan_without_claim_are_refused(client, officer):
     )
     assert response.status_code == 400
     assert not CompensationClaimDocument.objects.exists()
+
+
+@pytest.mark.parametrize("term", [6, 36])
+def test_loan_page_query_count_holds_with_the_schedule(
+    client, officer, term, django_assert_max_num_queries
+):
+    import datetime as dt
+
+    loan = loan_in(S.APPROVED, bank=officer.bank, approved_term_months=term)
+    services.loan_disburse(application=loan, acting_user=officer, disbursed_on=dt.date.today())
+    assert loan.instalments.count() == term  # the approved term, not the one applied for
+    # session, user, bank twice, the loan with firm and banks, changes with actors,
+    # attachments, repayments, instalments, claim documents, the work-queue count
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("loans:bank_loan_detail", args=[loan.pk]))
+    assert response.status_code == 200
+    assert response.content.decode().count("<tr><td>") >= term
