@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 
 from common.admin import AuditedInlineMixin, AuditedModelAdmin, OnDayFilter, year_filter
+from enterprises.admin_dossier import DossierLinkMixin
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.models import HighTechCertificate, TechFirmRegistration
 from incubators import services
@@ -273,7 +274,7 @@ class RecognitionAdmin(CarrierModelAdmin):
 
 
 @admin.register(Tenancy)
-class TenancyAdmin(LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmin):
+class TenancyAdmin(DossierLinkMixin, LedgerImportAdminMixin, ImportExportMixin, CarrierModelAdmin):
     resource_classes = [TenancyResource]
     list_display = (
         "enterprise",

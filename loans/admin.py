@@ -15,8 +15,9 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
@@ -32,11 +33,13 @@ from common.admin import (
 from common.audit import save_with_audit
 from common.errors import messages_of
 from common.lib.money import format_wan_grouped
+from enterprises.admin_dossier import DossierLinkMixin
 from enterprises.admin_import import LedgerImportAdminMixin
 from loans import services
 from loans.models import (
     Bank,
     CompensationClaim,
+    CompensationClaimDocument,
     CompensationClaimStatusChange,
     CompensationFund,
     CreditEvaluation,
@@ -44,6 +47,7 @@ from loans.models import (
     CreditIndicator,
     CreditModel,
     FundContribution,
+    Instalment,
     LoanApplication,
     LoanStatus,
     LoanStatusChange,
@@ -181,7 +185,7 @@ class CreditModelAdmin(AuditedModelAdmin):
 
 
 @admin.register(CreditEvaluation)
-class CreditEvaluationAdmin(AuditedModelAdmin):
+class CreditEvaluationAdmin(DossierLinkMixin, AuditedModelAdmin):
     list_display = ("enterprise", "year", "evaluated_on", "score", "grade", "quota_wan")
     list_select_related = ("enterprise",)
     list_filter = ("grade", "credit_model", month_filter("evaluated_on", _("evaluation month")))
@@ -287,6 +291,22 @@ class RepaymentInline(admin.TabularInline):
         return False
 
 
+class InstalmentInline(admin.TabularInline):
+    model = Instalment
+    extra = 0
+    can_delete = False
+    fields = ("number", "due_on", "principal_display", "interest_display")
+    readonly_fields = fields
+    principal_display = money_display(Instalment, "principal")
+    interest_display = money_display(Instalment, "interest")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 LOAN_MONEY_FIELDS = (
     "quota",
     "requested_amount",
@@ -298,7 +318,11 @@ LOAN_MONEY_FIELDS = (
 
 @admin.register(LoanApplication)
 class LoanApplicationAdmin(
-    WorkflowStepsMixin, LedgerImportAdminMixin, ImportExportModelAdmin, AuditedModelAdmin
+    DossierLinkMixin,
+    WorkflowStepsMixin,
+    LedgerImportAdminMixin,
+    ImportExportModelAdmin,
+    AuditedModelAdmin,
 ):
     # The import brings in the loan ledger that predates the portal; the export is the
     # loan book in the same official columns.
@@ -345,7 +369,7 @@ class LoanApplicationAdmin(
         "source",
     )
     search_fields = ("enterprise__name", "=enterprise__uscc")
-    inlines = (LoanStatusChangeInline, RepaymentInline)
+    inlines = (LoanStatusChangeInline, InstalmentInline, RepaymentInline)
     action_form = ReviewActionForm
     actions = ("forward_to_bank", "return_to_enterprise", "reject")
     # The page is read-only; its amounts show through the money formatter, not raw.
@@ -525,11 +549,36 @@ class CompensationClaimStatusChangeInline(admin.TabularInline):
         return request.user.has_perm("loans.view_compensationclaim")
 
 
+class CompensationClaimDocumentInline(admin.TabularInline):
+    """The bank's documents: read here, downloaded through the checked view."""
+
+    model = CompensationClaimDocument
+    extra = 0
+    can_delete = False
+    fields = ("download", "uploaded_at", "uploaded_by")
+    readonly_fields = fields
+
+    @admin.display(description=_("file"))
+    def download(self, obj: CompensationClaimDocument) -> str:
+        url = reverse("loans:claim_document_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("loans.view_compensationclaim")
+
+
 CLAIM_MONEY_FIELDS = ("principal_loss", "eligible_loss", "amount")
 
 
 @admin.register(CompensationClaim)
-class CompensationClaimAdmin(WorkflowStepsMixin, AuditedModelAdmin):
+class CompensationClaimAdmin(DossierLinkMixin, WorkflowStepsMixin, AuditedModelAdmin):
+    dossier_path = "loan__enterprise"
     workflow_name = "compensation_claim"
     admin_steps = {
         CompensationClaim.Status.APPROVED: AdminStep(
@@ -568,7 +617,7 @@ class CompensationClaimAdmin(WorkflowStepsMixin, AuditedModelAdmin):
     principal_loss_display = money_display(CompensationClaim, "principal_loss")
     eligible_loss_display = money_display(CompensationClaim, "eligible_loss")
     amount_display = money_display(CompensationClaim, "amount")
-    inlines = (CompensationClaimStatusChangeInline,)
+    inlines = (CompensationClaimStatusChangeInline, CompensationClaimDocumentInline)
     actions = ("approve", "pay")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -118,3 +118,42 @@ class RepaymentForm(forms.Form):
 class DefaultForm(NoteForm):
     principal_loss = WanField(label=_("Principal loss (10,000 yuan)"))
     field_order = ["principal_loss", "note"]
+
+
+CLAIM_DOCUMENT_KINDS = ("pdf", "jpeg", "png")
+
+
+class ClaimDocumentsField(AttachmentsField):
+    """The claim's documents: PDF or scans, each checked by content and size."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        kwargs.setdefault("validators", [PrivateFileValidator(kinds=CLAIM_DOCUMENT_KINDS)])
+        super().__init__(**kwargs)
+
+
+class ClaimForm(NoteForm):
+    documents = ClaimDocumentsField(
+        label=_("Documents (ruling, collection record, contract: PDF or scans, up to 10 MB each)")
+    )
+
+
+class ClaimDocumentsForm(forms.Form):
+    documents = ClaimDocumentsField(
+        label=_("Documents (ruling, collection record, contract: PDF or scans, up to 10 MB each)"),
+        required=True,
+    )
+
+
+class DeskSearchForm(forms.Form):
+    """The bank desk's filter: free text (firm name, credit code or application number) and
+    a status. A bad value is dropped, not an error: the desk then shows every loan."""
+
+    q = forms.CharField(label=_("Search"), max_length=100, required=False, strip=True)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from loans.models import LoanStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All")), *LoanStatus.choices]

@@ -365,6 +365,7 @@ class LoanApplication(models.Model):
         _("annual interest rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
     disbursed_on = models.DateField(_("disbursement date"), null=True, blank=True, db_index=True)
+    maturity_on = models.DateField(_("maturity date"), null=True, blank=True)
     repaid_principal = _money(_("principal repaid (yuan)"), default=Decimal(0))
     principal_loss = _money(_("principal loss (yuan)"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -492,6 +493,33 @@ class LoanStatusChange(StatusChange):
 
     class Meta(StatusChange.Meta):
         pass
+
+
+class Instalment(models.Model):
+    """One due date of a loan's repayment schedule, written at disbursement
+    (loans.lib.schedule: interest monthly, the principal at maturity)."""
+
+    loan = models.ForeignKey(
+        LoanApplication, models.CASCADE, related_name="instalments", verbose_name=_("loan")
+    )
+    number = models.PositiveSmallIntegerField(_("instalment"))
+    due_on = models.DateField(_("due date"), db_index=True)
+    principal = _money(_("principal due (yuan)"))
+    interest = _money(_("interest due (yuan)"))
+
+    class Meta:
+        ordering = ["loan", "number"]
+        verbose_name = _("repayment instalment")
+        verbose_name_plural = _("repayment schedule")
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "number"], name="instalment_number_per_loan"),
+            models.CheckConstraint(
+                condition=Q(principal__gte=0) & Q(interest__gte=0), name="instalment_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} #{self.number} {self.due_on}"
 
 
 class LoanAttachment(models.Model):
@@ -747,3 +775,28 @@ class CompensationClaimStatusChange(StatusChange):
     class Meta(StatusChange.Meta):
         verbose_name = _("compensation claim status change")
         verbose_name_plural = _("compensation claim status changes")
+
+
+class CompensationClaimDocument(models.Model):
+    """A document the bank files with its compensation claim (the court ruling, the
+    collection record, the loan contract); served to the bank and to bureau staff only."""
+
+    claim = models.ForeignKey(
+        CompensationClaim, models.CASCADE, related_name="documents", verbose_name=_("claim")
+    )
+    file = models.FileField(_("file"), upload_to=private_upload_to("claims"))
+    original_name = models.CharField(_("original file name"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("uploaded by"),
+    )  # fmt: skip
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("claim document")
+        verbose_name_plural = _("claim documents")
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -13,12 +13,16 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from common.lib import uscc as uscc_lib
 from common.lib.money import format_wan
 from enterprises.models import Enterprise
 from enterprises.selectors import enterprise_for_user
 from loans.models import (
+    LENT_STATUSES,
+    NON_PERFORMING_STATUSES,
     Bank,
     CompensationClaim,
+    CompensationClaimDocument,
     CompensationFund,
     CreditEvaluation,
     FundContribution,
@@ -82,8 +86,9 @@ def bank_for_user(*, user: AnyUser) -> Bank:
     return Bank.objects.get(pk=bank_id)
 
 
-def loans_for_bank(*, bank: Bank, status: str = "") -> QuerySet[LoanApplication]:
-    """Applications forwarded to `bank` (whatever became of them), newest first."""
+def loans_for_bank(*, bank: Bank, status: str = "", search: str = "") -> QuerySet[LoanApplication]:
+    """Applications forwarded to `bank` (whatever became of them), newest first; `search`
+    matches the firm's name or credit code (a part of either) or the application number."""
     qs = (
         LoanApplication.objects.filter(bank=bank)
         .exclude(status__in=(LoanStatus.DRAFT, LoanStatus.SUBMITTED))
@@ -92,16 +97,70 @@ def loans_for_bank(*, bank: Bank, status: str = "") -> QuerySet[LoanApplication]
     )
     if status:
         qs = qs.filter(status=status)
+    search = (search or "").strip()
+    if search:
+        code = uscc_lib.normalise(search)
+        match = Q(enterprise__name__icontains=search) | Q(enterprise__uscc__icontains=code)
+        number = code.removeprefix("#")
+        if number.isascii() and number.isdigit() and len(number) <= 12:
+            match |= Q(pk=int(number))
+        qs = qs.filter(match)
     return qs
+
+
+def bank_book(*, bank: Bank) -> dict[str, Any]:
+    """The bank's book in one query: principal outstanding on loans lent, of it what is
+    overdue and what is non-performing (overdue, defaulted, claimed), their counts, and the
+    non-performing ratio beside the circuit breaker's threshold."""
+    outstanding = F("approved_amount") - F("repaid_principal")
+    zero = Decimal(0)
+    row = LoanApplication.objects.filter(bank=bank, status__in=LENT_STATUSES).aggregate(
+        outstanding=Coalesce(Sum(outstanding), zero),
+        lent_loans=Count("pk"),
+        overdue=Coalesce(Sum(outstanding, filter=Q(status=LoanStatus.OVERDUE)), zero),
+        overdue_loans=Count("pk", filter=Q(status=LoanStatus.OVERDUE)),
+        non_performing=Coalesce(
+            Sum(outstanding, filter=Q(status__in=NON_PERFORMING_STATUSES)), zero
+        ),
+    )
+    ratio = (
+        (row["non_performing"] * 100 / row["outstanding"]).quantize(Decimal("0.01"))
+        if row["outstanding"] > 0
+        else Decimal("0.00")
+    )
+    return {
+        **row,
+        "npl_ratio_pct": ratio,
+        "threshold_pct": bank.npl_threshold_pct,
+        "above_threshold": ratio > bank.npl_threshold_pct,
+    }
 
 
 def loan_get_for_bank(*, user: AnyUser, pk: int) -> LoanApplication:
     """One loan forwarded to the officer's own bank; otherwise 404."""
     bank = bank_for_user(user=user)
-    loan = _with_related(loans_for_bank(bank=bank).filter(pk=pk)).first()
+    loan = (
+        _with_related(loans_for_bank(bank=bank).filter(pk=pk))
+        .prefetch_related("instalments", "compensation_claim__documents")
+        .first()
+    )
     if loan is None:
         raise Http404
     return loan
+
+
+def claim_document_get_for_user(*, user: AnyUser, pk: int) -> CompensationClaimDocument:
+    """A compensation claim's document for an officer of the bank that filed the claim, or
+    for bureau staff who may view claims; anyone else 404."""
+    document = CompensationClaimDocument.objects.select_related("claim__loan").filter(pk=pk).first()
+    if document is None:
+        raise Http404
+    staff = user.is_authenticated and user.is_active and user.is_staff
+    if staff and user.has_perm("loans.view_compensationclaim"):
+        return document
+    if is_officer_of(user, document.claim.loan.bank_id):
+        return document
+    raise Http404
 
 
 def attachment_get_for_user(*, user: AnyUser, loan_pk: int, pk: int) -> LoanAttachment:

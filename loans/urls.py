@@ -16,6 +16,11 @@ urlpatterns = [
         views.attachment_download,
         name="attachment_download",
     ),
+    path(
+        "claim-documents/<int:pk>/",
+        views.claim_document_download,
+        name="claim_document_download",
+    ),
     path("bank/", views.bank_desk, name="bank_desk"),
     path("bank/<int:pk>/", views.bank_loan_detail, name="bank_loan_detail"),
     path("bank/<int:pk>/<slug:action>/", views.bank_loan_action, name="bank_loan_action"),

@@ -10,9 +10,11 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -180,6 +182,14 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def claim_document_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """A compensation claim's document: the bank that filed the claim and bureau staff who
+    may view claims; anyone else 404."""
+    document = selectors.claim_document_get_for_user(user=request.user, pk=pk)
+    return serve_private_file(request, document.file, filename=document.original_name)
+
+
+@login_required
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
     attachment = selectors.attachment_get_for_user(user=request.user, loan_pk=pk, pk=attachment_pk)
     return serve_private_file(request, attachment.file, filename=attachment.original_name)
@@ -198,17 +208,36 @@ def bank_officer_required(view: View) -> View:
     return wrapped
 
 
+BANK_DESK_PAGE_SIZE = 50
+
+
 @bank_officer_required
 def bank_desk(request: HttpRequest) -> HttpResponse:
+    """The bank's loans, page by page, filtered by status and searched by firm name, credit
+    code or application number; above them the bank's book. Every amount in 万元."""
     bank = selectors.bank_for_user(user=request.user)
-    status = request.GET.get("status", "")
-    if status and status not in LoanStatus.values:
-        status = ""
-    loans = list(selectors.loans_for_bank(bank=bank, status=status)[:500])
+    search = forms.DeskSearchForm(request.GET or None)
+    status = query = ""
+    if search.is_bound:
+        if search.is_valid():
+            status, query = search.cleaned_data["status"], search.cleaned_data["q"]
+        else:  # a too-long text or an unknown status: say so and keep what is valid
+            status = search.data.get("status", "") if "status" not in search.errors else ""
+            query = search.data.get("q", "") if "q" not in search.errors else ""
+    loans = selectors.loans_for_bank(bank=bank, status=status, search=query)
+    page = Paginator(loans, BANK_DESK_PAGE_SIZE).get_page(request.GET.get("page"))
+    kept = urlencode({key: value for key, value in (("q", query), ("status", status)) if value})
     return render(
         request,
         "loans/bank_desk.html",
-        {"bank": bank, "loans": loans, "status": status, "statuses": LoanStatus.choices},
+        {
+            "bank": bank,
+            "book": selectors.bank_book(bank=bank),
+            "page": page,
+            "form": search,
+            "kept": kept,
+            "filtered": bool(status or query),
+        },
     )
 
 
@@ -219,7 +248,8 @@ BANK_FORMS: dict[str, type] = {
     "repayment": forms.RepaymentForm,
     "overdue": forms.NoteForm,
     "default": forms.DefaultForm,
-    "claim": forms.NoteForm,
+    "claim": forms.ClaimForm,
+    "documents": forms.ClaimDocumentsForm,
 }
 
 
@@ -233,7 +263,8 @@ def _bank_forms(loan: LoanApplication, bound: dict[str, Any] | None = None) -> d
         "repayment": forms.RepaymentForm(prefix="repayment"),
         "overdue": forms.NoteForm(prefix="overdue"),
         "default": forms.DefaultForm(prefix="default"),
-        "claim": forms.NoteForm(prefix="claim"),
+        "claim": forms.ClaimForm(prefix="claim"),
+        "documents": forms.ClaimDocumentsForm(prefix="documents"),
     }
     forms_by_action.update(bound or {})
     return forms_by_action
@@ -287,7 +318,17 @@ def _run_bank_action(action: str, loan: LoanApplication, user: Any, data: dict[s
             application=loan, acting_user=user, principal_loss=data["principal_loss"], note=note
         )
         return _("The default was recorded.")
-    services.compensation_claim_file(application=loan, acting_user=user, note=note)
+    if action == "documents":
+        claim = getattr(loan, "compensation_claim", None)
+        if claim is None:
+            raise ValidationError({"documents": _("This loan has no compensation claim.")})
+        services.compensation_claim_documents_add(
+            claim=claim, acting_user=user, files=data["documents"]
+        )
+        return _("The documents were added to the claim.")
+    services.compensation_claim_file(
+        application=loan, acting_user=user, note=note, documents=data["documents"]
+    )
     return _("The compensation claim was filed with the bureau.")
 
 
@@ -297,7 +338,7 @@ def bank_loan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     if action not in BANK_FORMS:
         raise Http404
     loan = selectors.loan_get_for_bank(user=request.user, pk=pk)
-    form = BANK_FORMS[action](request.POST, prefix=action)
+    form = BANK_FORMS[action](request.POST, request.FILES, prefix=action)
     if form.is_valid():
         try:
             message = _run_bank_action(action, loan, request.user, form.cleaned_data)

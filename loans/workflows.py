@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from common.lib.money import format_wan_grouped
-from common.workflow import Permission, Relation, Workflow, register
+from common.workflow import SYSTEM, Permission, Relation, Workflow, register
 from loans.models import CompensationClaim, LoanApplication
 from loans.models import LoanStatus as S
 
@@ -53,7 +53,8 @@ LOAN = register(
             (S.FORWARDED, S.DECLINED): (BANK,),
             (S.APPROVED, S.DISBURSED): (BANK,),
             (S.DISBURSED, S.REPAID): (BANK,),
-            (S.DISBURSED, S.OVERDUE): (BANK,),
+            # The bank reports it, or the daily job finds an instalment unpaid (its schedule).
+            (S.DISBURSED, S.OVERDUE): (BANK, SYSTEM),
             (S.OVERDUE, S.REPAID): (BANK,),
             (S.OVERDUE, S.DEFAULTED): (BANK,),
             (S.DEFAULTED, S.COMPENSATION_CLAIMED): (BANK,),

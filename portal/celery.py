@@ -66,4 +66,11 @@ app.conf.beat_schedule = {
         "task": "enterprises.send_high_tech_expiry_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Every day at 00:20 Beijing time: a disbursed loan whose instalment fell due before today
+    # and is not repaid becomes overdue (the bank and the firm are told). Running it twice
+    # changes nothing: an overdue loan is no longer a disbursed one.
+    "loans-fall-overdue": {
+        "task": "loans.fall_overdue",
+        "schedule": crontab(hour=0, minute=20),
+    },
 }

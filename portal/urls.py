@@ -33,6 +33,7 @@ urlpatterns = [
     path("loans/", include("loans.urls")),
     path("service-desk/", include("enterprises.desk_urls")),
     path("dashboard/", include("portal.statistics.urls")),
+    path("dossier/", include("portal.dossier.urls")),
     path("carrier/", include("incubators.urls")),
     path("subsidies/", include("subsidies.urls")),
     path("admin/", admin.site.urls),

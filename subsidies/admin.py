@@ -38,6 +38,7 @@ from common.admin import (
 from common.audit import save_with_audit
 from common.errors import messages_of, put_on_form
 from common.lib.money import format_yuan
+from enterprises.admin_dossier import DossierLinkMixin
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
 from subsidies import services
@@ -139,7 +140,7 @@ class AuditFirmAdmin(AuditedModelAdmin):
 
 
 @admin.register(EnterpriseListing)
-class EnterpriseListingAdmin(AuditedModelAdmin):
+class EnterpriseListingAdmin(DossierLinkMixin, AuditedModelAdmin):
     list_display = ("enterprise", "board", "listed_on")
     list_select_related = ("enterprise",)
     list_filter = ("board", "listed_on")
@@ -473,6 +474,7 @@ CLAIM_PAGE_ACTIONS: dict[str, PageAction] = {
 
 @admin.register(SubsidyClaim)
 class SubsidyClaimAdmin(
+    DossierLinkMixin,
     WorkflowStepsMixin,
     PageActionsMixin,
     LedgerImportAdminMixin,
@@ -590,7 +592,8 @@ class SubsidyClaimAdmin(
 
 
 @admin.register(RDAudit)
-class RDAuditAdmin(AuditedModelAdmin):
+class RDAuditAdmin(DossierLinkMixin, AuditedModelAdmin):
+    dossier_path = "claim__enterprise"
     """Read-only for staff: audits are assigned from the claim and recorded by the firm."""
 
     list_display = ("claim", "firm", "basis", "eligible_total_display", "completed_at")
@@ -664,7 +667,7 @@ class ApplicationAddForm(forms.ModelForm):
 
 
 @admin.register(HighTechApplication)
-class HighTechApplicationAdmin(WorkflowStepsMixin, AuditedModelAdmin):
+class HighTechApplicationAdmin(DossierLinkMixin, WorkflowStepsMixin, AuditedModelAdmin):
     """The change page offers as buttons the steps of `subsidies.workflows.recognition` this
     user may make now; recognising drafts the reward claim for the enterprise to confirm."""
 

@@ -21,6 +21,7 @@ from common.admin import (
 )
 from common.audit import save_with_audit
 from enterprises import services
+from enterprises.admin_dossier import DossierLinkMixin
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.models import (
     AnnualFigures,
@@ -133,7 +134,10 @@ class StreetAdmin(AuditedModelAdmin):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+class EnterpriseAdmin(
+    DossierLinkMixin, LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin
+):
+    dossier_path = ""
     resource_classes = [EnterpriseResource]
     list_display = (
         "name",
@@ -257,7 +261,9 @@ class ExpiringSoonFilter(admin.SimpleListFilter):
         return queryset
 
 
-class EnterpriseChildAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+class EnterpriseChildAdmin(
+    DossierLinkMixin, LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin
+):
     """Admin for rows that belong to one enterprise, each with its official list."""
 
     list_select_related = ("enterprise",)

@@ -35,6 +35,7 @@ from common.admin import (
 from common.audit import save_with_audit
 from common.lib.money import wan_to_yuan
 from enterprises import services
+from enterprises.admin_dossier import DossierLinkMixin
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import (
     DateInput,
@@ -111,7 +112,9 @@ class VisitRequestInline(ReadOnlyInline):
 
 
 @admin.register(ServiceVisit)
-class ServiceVisitAdmin(LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin):
+class ServiceVisitAdmin(
+    DossierLinkMixin, LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin
+):
     resource_classes = [ServiceVisitResource]
     list_display = ("visited_on", "enterprise", "visitors", "request_count")
     list_select_related = ("enterprise",)
@@ -182,7 +185,11 @@ RequestStatus = ServiceRequest.Status
 
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(
-    WorkflowStepsMixin, LedgerImportAdminMixin, ImportExportMixin, AuditedModelAdmin
+    DossierLinkMixin,
+    WorkflowStepsMixin,
+    LedgerImportAdminMixin,
+    ImportExportMixin,
+    AuditedModelAdmin,
 ):
     workflow_name = "service_request"
     admin_steps = {
@@ -329,7 +336,7 @@ RecommendationStatus = ProjectRecommendation.Status
 
 
 @admin.register(ProjectRecommendation)
-class ProjectRecommendationAdmin(WorkflowStepsMixin, AuditedModelAdmin):
+class ProjectRecommendationAdmin(DossierLinkMixin, WorkflowStepsMixin, AuditedModelAdmin):
     workflow_name = "project_recommendation"
     admin_steps = {
         RecommendationStatus.RECOMMENDED: AdminStep(

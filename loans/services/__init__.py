@@ -21,9 +21,12 @@ from loans.services.applications import (
     loan_approve,
     loan_decline,
     loan_disburse,
+    loan_fall_overdue,
+    loan_first_unpaid_instalment,
     loan_mark_defaulted,
     loan_mark_overdue,
     loan_repayment_record,
+    loans_fall_overdue,
 )
 from loans.services.banks import bank_circuit_breaker_refresh, bank_npl_ratio, bank_save
 from loans.services.base import (
@@ -34,6 +37,7 @@ from loans.services.base import (
 )
 from loans.services.compensation import (
     compensation_claim_approve,
+    compensation_claim_documents_add,
     compensation_claim_file,
     compensation_claim_pay,
     compensation_for,
@@ -56,6 +60,7 @@ __all__ = [
     "bank_npl_ratio",
     "bank_save",
     "compensation_claim_approve",
+    "compensation_claim_documents_add",
     "compensation_claim_file",
     "compensation_claim_pay",
     "compensation_for",
@@ -77,9 +82,12 @@ __all__ = [
     "loan_approve",
     "loan_decline",
     "loan_disburse",
+    "loan_fall_overdue",
+    "loan_first_unpaid_instalment",
     "loan_mark_defaulted",
     "loan_mark_overdue",
     "loan_repayment_record",
+    "loans_fall_overdue",
     "the_fund",
     "today",
 ]

@@ -15,18 +15,21 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
 from common.lib.money import format_wan_grouped
 from common.workflow import lock, move, require_step
 from enterprises.models import Enterprise, TechFirmRegistration
+from loans.lib import schedule as schedules
 from loans.lib import scoring
 from loans.models import (
     MAX_TERM_MONTHS,
     MIN_TERM_MONTHS,
     Bank,
     CreditEvaluation,
+    Instalment,
     LoanApplication,
     LoanAttachment,
     LoanStatus,
@@ -334,9 +337,89 @@ def loan_disburse(
             {"disbursed_on": _("The disbursement date cannot be before the application date.")}
         )
     loan.disbursed_on = disbursed_on
+    term = loan.approved_term_months or loan.term_months
+    loan.maturity_on = schedules.maturity(disbursed_on, term)
     move(LOAN, loan, S.DISBURSED, acting_user=acting_user, note=note)
+    _schedule_write(loan, term)
     bank_circuit_breaker_refresh(bank=loan.bank, acting_user=acting_user)
     return loan
+
+
+def _schedule_write(loan: LoanApplication, term: int) -> None:
+    """The loan's instalments from its amount, rate and term (loans.lib.schedule)."""
+    assert loan.disbursed_on and loan.approved_amount and loan.annual_rate_pct
+    Instalment.objects.filter(loan=loan).delete()
+    Instalment.objects.bulk_create(
+        Instalment(
+            loan=loan,
+            number=item.number,
+            due_on=item.due_on,
+            principal=item.principal,
+            interest=item.interest,
+        )
+        for item in schedules.interest_monthly_principal_at_maturity(
+            principal=loan.approved_amount,
+            annual_rate_pct=loan.annual_rate_pct,
+            term_months=term,
+            disbursed_on=loan.disbursed_on,
+        )
+    )
+
+
+def loan_first_unpaid_instalment(
+    *, loan: LoanApplication, interest_paid: Decimal
+) -> schedules.Instalment | None:
+    """The loan's earliest instalment that what was repaid does not cover (None: none)."""
+    return schedules.first_unpaid(
+        [
+            schedules.Instalment(
+                number=i.number, due_on=i.due_on, principal=i.principal, interest=i.interest
+            )
+            for i in loan.instalments.all()
+        ],
+        principal_paid=loan.repaid_principal,
+        interest_paid=interest_paid,
+    )
+
+
+@transaction.atomic
+def loan_fall_overdue(*, application: LoanApplication, on: dt.date) -> bool:
+    """The scheduled step (the system acts): a disbursed loan with an instalment due before
+    `on` and not covered by its repayments becomes overdue, recorded and told as the bank's
+    own report would be. Returns whether it moved; a loan no longer disbursed, or paid up,
+    is left alone, so running it twice changes nothing."""
+    loan = _lock(application)
+    if loan.status != S.DISBURSED:
+        return False
+    paid = loan.repayments.aggregate(total=Sum("interest"))["total"] or Decimal(0)
+    unpaid = loan_first_unpaid_instalment(loan=loan, interest_paid=paid)
+    if unpaid is None or unpaid.due_on >= on:
+        return False
+    require_step(LOAN, loan, S.OVERDUE, None)
+    note = _("Instalment %(number)s, due on %(day)s, was not paid in full.") % {
+        "number": unpaid.number,
+        "day": unpaid.due_on.isoformat(),
+    }
+    move(LOAN, loan, S.OVERDUE, acting_user=None, note=note)
+    bank_circuit_breaker_refresh(bank=loan.bank, acting_user=None)  # type: ignore[arg-type]
+    return True
+
+
+def loans_fall_overdue(*, on: dt.date | None = None) -> int:
+    """The daily job: every disbursed loan with an instalment due before `on` (default
+    today) is checked by loan_fall_overdue, each in its own transaction. Returns how many
+    became overdue. Safe to run twice: an overdue loan is no longer disbursed."""
+    on = on or today()
+    candidates = (
+        LoanApplication.objects.filter(status=S.DISBURSED, instalments__due_on__lt=on)
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    moved = 0
+    for pk in list(candidates):
+        moved += loan_fall_overdue(application=LoanApplication(pk=pk), on=on)
+    return moved
 
 
 @transaction.atomic

@@ -9,10 +9,12 @@ tells the next actors."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +26,7 @@ from common.workflow import move
 from loans.models import (
     FUND_SHARE,
     CompensationClaim,
+    CompensationClaimDocument,
     CompensationClaimStatusChange,
     CompensationFund,
     CompensationPayment,
@@ -32,7 +35,7 @@ from loans.models import (
     LoanStatus,
 )
 from loans.services.banks import bank_circuit_breaker_refresh
-from loans.services.base import CENT, _is_staff_with, lock_step, today
+from loans.services.base import CENT, _is_staff_with, is_officer_of, lock_step, today
 from loans.workflows import CLAIM, LOAN
 
 if TYPE_CHECKING:
@@ -60,6 +63,7 @@ def compensation_claim_file(
     acting_user: User,
     amount: Decimal | None = None,
     note: str = "",
+    documents: Iterable[UploadedFile] = (),
 ) -> CompensationClaim:
     """The bank claims on the fund for a defaulted loan.
 
@@ -113,7 +117,45 @@ def compensation_claim_file(
     )
     save_with_audit(change, acting_user=acting_user)
     step_notifications_write(CLAIM, claim, change)
+    _documents_save(claim=claim, files=documents, acting_user=acting_user)
     return claim
+
+
+def _documents_save(
+    *, claim: CompensationClaim, files: Iterable[UploadedFile], acting_user: User
+) -> list[CompensationClaimDocument]:
+    saved = []
+    for upload in files:
+        document = CompensationClaimDocument(
+            claim=claim, original_name=(upload.name or "")[:255], uploaded_by=acting_user
+        )
+        document.file.save(upload.name or "upload", upload, save=False)
+        save_with_audit(document, acting_user=acting_user, reason="uploaded")
+        saved.append(document)
+    return saved
+
+
+@transaction.atomic
+def compensation_claim_documents_add(
+    *, claim: CompensationClaim, acting_user: User, files: Iterable[UploadedFile]
+) -> list[CompensationClaimDocument]:
+    """The bank adds documents (checked by the form: kind and size) to its claim while the
+    bureau has not paid or rejected it. Writes the files and their audit rows."""
+    locked = (
+        CompensationClaim.objects.select_for_update(of=("self",))
+        .select_related("loan")
+        .get(pk=claim.pk)
+    )
+    if not is_officer_of(acting_user, locked.loan.bank_id):
+        raise PermissionDenied(_("Only an officer of the bank that filed the claim may do this."))
+    if locked.status not in (CompensationClaim.Status.FILED, CompensationClaim.Status.APPROVED):
+        raise ValidationError(
+            {"documents": _("Documents can be added only until the claim is paid or rejected.")}
+        )
+    files = list(files)
+    if not files:
+        raise ValidationError({"documents": _("Choose at least one file.")})
+    return _documents_save(claim=locked, files=files, acting_user=acting_user)
 
 
 def _claim_step(claim: CompensationClaim, target: str, acting_user: User) -> CompensationClaim:

@@ -251,12 +251,13 @@ def test_desk_query_count_does_not_grow(client, officer, rows, django_assert_max
     services.loan_repayment_record(
         application=loan, acting_user=officer, paid_on=dt.date.today(), principal=Decimal(1)
     )
-    # session, user, bank (decorator), bank (view), loans with their firms
-    with django_assert_max_num_queries(6):
+    # session, user, bank (decorator), bank (view), the book, count and page of loans,
+    # the menu's count of the work queue
+    with django_assert_max_num_queries(8):
         assert client.get(reverse("loans:bank_desk")).status_code == 200
     # session, user, bank twice, the loan with firm and banks, changes with actors,
-    # attachments, repayments
-    with django_assert_max_num_queries(9):
+    # attachments, repayments, instalments, claim documents
+    with django_assert_max_num_queries(11):
         assert client.get(reverse("loans:bank_loan_detail", args=[loan.pk])).status_code == 200
 
 

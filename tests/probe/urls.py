@@ -19,10 +19,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 from common.workflow import REGISTRY
-from enterprises.models import AnnualFigures, ServiceRequest
+from enterprises.models import AnnualFigures, Enterprise, ServiceRequest
 from enterprises.views.service_desk import STEP_SERVICES
 from incubators.models import Activity, Incubator, Tenancy
-from loans.models import LoanApplication, LoanAttachment
+from loans.models import CompensationClaimDocument, LoanApplication, LoanAttachment
 from loans.views import BANK_FORMS
 from subsidies.models import ClaimAttachment, RDAudit, SubsidyClaim
 from tests.probe.world import World, first_record
@@ -39,6 +39,9 @@ DESK_IDS: dict[tuple[str | None, str, str], type[Model] | tuple[str, ...]] = {
     ("loans", "application_withdraw", "pk"): LoanApplication,
     ("loans", "attachment_download", "pk"): LoanApplication,
     ("loans", "attachment_download", "attachment_pk"): LoanAttachment,
+    ("loans", "claim_document_download", "pk"): CompensationClaimDocument,
+    ("dossier", "detail", "pk"): Enterprise,
+    ("dossier", "export", "pk"): Enterprise,
     ("loans", "bank_loan_detail", "pk"): LoanApplication,
     ("loans", "bank_loan_action", "pk"): LoanApplication,
     ("loans", "bank_loan_action", "action"): tuple(BANK_FORMS),

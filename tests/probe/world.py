@@ -17,7 +17,14 @@ from common.models import QueueHandover
 from common.notifications import notification_write
 from enterprises import services as enterprise_services
 from incubators.models import CompetitionEntry
-from loans.models import CompensationClaim, CompensationFund, LoanAttachment, LoanStatus, Repayment
+from loans.models import (
+    CompensationClaim,
+    CompensationClaimDocument,
+    CompensationFund,
+    LoanAttachment,
+    LoanStatus,
+    Repayment,
+)
 from portal.accounts.models import User
 from portal.accounts.roles import BUREAU_ROLES, Role
 from subsidies import services as subsidy_services
@@ -170,14 +177,20 @@ def _side(name: str, bureau: dict[str, User]) -> Side:
         Repayment.objects.create(
             loan=disbursed, paid_on=dt.date.today(), principal=Decimal("1000")
         ),
-        CompensationClaim.objects.create(
-            loan=claimed,
-            fund=CompensationFund.objects.get(),
-            principal_loss=Decimal("600000"),
-            eligible_loss=Decimal("600000"),
-            amount=Decimal("480000"),
-            status=CompensationClaim.Status.APPROVED,
-            note=f"{marker}代偿申请",
+    )
+    compensation = CompensationClaim.objects.create(
+        loan=claimed,
+        fund=CompensationFund.objects.get(),
+        principal_loss=Decimal("600000"),
+        eligible_loss=Decimal("600000"),
+        amount=Decimal("480000"),
+        status=CompensationClaim.Status.APPROVED,
+        note=f"{marker}代偿申请",
+    )
+    side.keep(
+        compensation,
+        CompensationClaimDocument.objects.create(
+            claim=compensation, file=pdf(), original_name="判决书.pdf"
         ),
     )
 
