@@ -147,6 +147,12 @@ def service_request_overdue_cutoff(day: dt.date) -> dt.date:
     return add_working_days(day, -_rule("SERVICE_REQUEST_DUE_WORKING_DAYS", 15))
 
 
+def service_request_reopen_until(resolved_on: dt.date) -> dt.date:
+    """The last day the enterprise may reopen a request resolved on `resolved_on`: the
+    SERVICE_REQUEST_REOPEN_WORKING_DAYS-th working day after it."""
+    return add_working_days(resolved_on, _rule("SERVICE_REQUEST_REOPEN_WORKING_DAYS", 10))
+
+
 def notice_earliest_end(starts_on: dt.date) -> dt.date:
     """A public notice lasts at least NOTICE_MIN_WORKING_DAYS working days counting its first
     day: the earliest day it may end."""

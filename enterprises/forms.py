@@ -260,3 +260,47 @@ class ServiceRequestReplyForm(forms.Form):
     note = forms.CharField(
         label=_("Reply"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class ServiceRequestFirmReplyForm(forms.Form):
+    note = forms.CharField(
+        label=_("Your reply"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ServiceRequestAttachForm(forms.Form):
+    # The kinds and size are checked by the service (common.uploads), so that every caller
+    # gets the same refusal; the field only hints the browser's file picker.
+    file = forms.FileField(label=_("File"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from common.uploads import KINDS
+        from enterprises.services.service_desk import ATTACHMENT_KINDS
+
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = ",".join(
+            ext for kind in ATTACHMENT_KINDS for ext in KINDS[kind]["extensions"]
+        )
+
+
+SATISFACTION_CHOICES = [(n, str(n)) for n in range(5, 0, -1)]
+
+
+class ServiceRequestRateForm(forms.Form):
+    # Any whole number passes the form; the service says what a rating may be.
+    satisfaction = forms.IntegerField(
+        label=_("Satisfaction (1 poor – 5 very good)"),
+        required=False,
+        widget=forms.Select(choices=[("", "—"), *SATISFACTION_CHOICES]),
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ServiceRequestReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the request is not resolved"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from enterprises.models import (
@@ -15,6 +15,7 @@ from enterprises.models import (
     HighTechCertificate,
     ProjectRecommendation,
     ServiceRequest,
+    ServiceRequestAttachment,
     ServiceRequestStatusChange,
     ServiceVisit,
     TechFirmRegistration,
@@ -119,6 +120,49 @@ def service_requests_for_enterprise(*, enterprise: Enterprise) -> QuerySet[Servi
         )
         .order_by("-registered_on", "-pk")
     )
+
+
+def service_request_attachment_get_for_user(
+    *, user: AnyUser, pk: int, attachment_pk: int
+) -> ServiceRequestAttachment:
+    """A file of one of the user's own enterprise's requests; any other is 404."""
+    enterprise = enterprise_for_user(user=user)
+    found = ServiceRequestAttachment.objects.filter(
+        pk=attachment_pk, service_request_id=pk, service_request__enterprise=enterprise
+    ).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def desk_attachment_get(*, user: AnyUser, pk: int, attachment_pk: int) -> ServiceRequestAttachment:
+    """A file of a request, for staff of the service desk; 404 when it does not exist."""
+    _require_desk(user)
+    found = ServiceRequestAttachment.objects.filter(pk=attachment_pk, service_request_id=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def service_request_attachments(
+    *, service_request: ServiceRequest
+) -> list[ServiceRequestAttachment]:
+    """The request's files with who added them (one query)."""
+    return list(
+        service_request.attachments.select_related("uploaded_by").order_by("uploaded_at", "pk")
+    )
+
+
+def desk_satisfaction(*, user: AnyUser, limit: int = 20) -> dict[str, Any]:
+    """The firms' ratings of resolutions for the desk: how many, their average, and the
+    latest rated requests (two queries)."""
+    _require_desk(user)
+    rated = ServiceRequest.objects.filter(satisfaction__isnull=False)
+    summary = rated.aggregate(count=Count("pk"), average=Avg("satisfaction"))
+    latest = list(
+        rated.select_related("enterprise", "handler").order_by("-rated_on", "-pk")[:limit]
+    )
+    return {"count": summary["count"], "average": summary["average"], "latest": latest}
 
 
 def service_request_get_for_user(*, user: AnyUser, pk: int) -> ServiceRequest:

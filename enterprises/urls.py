@@ -12,5 +12,11 @@ urlpatterns = [
     path("requests/", service_desk.my_requests, name="my_requests"),
     path("requests/new/", service_desk.request_create, name="request_create"),
     path("requests/<int:pk>/", service_desk.request_detail, name="request_detail"),
+    path(
+        "requests/<int:pk>/files/<int:attachment_pk>/",
+        service_desk.request_attachment,
+        name="request_attachment",
+    ),
+    path("requests/<int:pk>/<str:action>/", service_desk.request_action, name="request_action"),
     path("projects/", service_desk.my_projects, name="my_projects"),
 ]

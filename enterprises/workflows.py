@@ -48,6 +48,9 @@ SERVICE_REQUEST = register(
             (R.OPEN, R.CLOSED): (DESK,),
             (R.FORWARDED, R.RESOLVED): (DESK,),
             (R.FORWARDED, R.CLOSED): (DESK,),
+            # The enterprise reopens a resolution that did not hold, within a set number of
+            # working days (the service checks the window); it then waits for its handler.
+            (R.RESOLVED, R.OPEN): (ENTERPRISE,),
         },
         # A forwarded request still waits for the bureau: its handler follows the department up.
         next={R.OPEN: (DESK,), R.FORWARDED: (DESK,)},

@@ -56,7 +56,8 @@ def _term_field(label: Any) -> forms.IntegerField:
 class ApplicationForm(forms.Form):
     preferred_bank = forms.ModelChoiceField(
         label=_("Preferred bank"),
-        queryset=Bank.objects.order_by("name"),
+        # A bank paused by its circuit breaker is not offered (the services refuse it too).
+        queryset=Bank.objects.filter(paused=False).order_by("name"),
         required=False,
         empty_label=_("No preference"),
     )

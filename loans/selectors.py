@@ -48,6 +48,35 @@ def evaluation_latest_for_enterprise(*, enterprise: Enterprise) -> CreditEvaluat
     )
 
 
+def evaluation_explained(*, evaluation: CreditEvaluation) -> list[dict[str, Any]]:
+    """The evaluation's points per indicator, each with how its points are earned: the bands
+    (minimum → points) and the most points of the indicator, read from the model version
+    that scored it (one query). A band the firm's value reached is marked."""
+    indicators = {i.code: i for i in evaluation.credit_model.indicators.all()}
+    rows = []
+    for row in evaluation.indicator_points:
+        indicator = indicators.get(row.get("code"))
+        bands = indicator.band_pairs() if indicator else []
+        reached = None
+        try:
+            value = Decimal(str(row.get("value")))
+        except (ArithmeticError, ValueError, TypeError):
+            value = None
+        if value is not None:
+            reached = max((m for m, _p in bands if value >= m), default=None)
+        rows.append(
+            {
+                **row,
+                "max_points": indicator.max_points if indicator else None,
+                "measure": indicator.get_measure_display() if indicator else "",
+                "bands": [
+                    {"min": m, "points": p, "reached": m == reached} for m, p in sorted(bands)
+                ],
+            }
+        )
+    return rows
+
+
 def loan_applications_for_enterprise(*, enterprise: Enterprise) -> QuerySet[LoanApplication]:
     return LoanApplication.objects.filter(enterprise=enterprise).select_related(
         "bank", "preferred_bank"

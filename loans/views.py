@@ -45,9 +45,13 @@ def loans_home(request: HttpRequest) -> HttpResponse:
         {
             "enterprise": enterprise,
             "evaluation": evaluation,
+            "indicator_rows": selectors.evaluation_explained(evaluation=evaluation)
+            if evaluation
+            else [],
             "applications": applications,
             "grades": grades,
             "has_open": any(loan.is_open for loan in applications),
+            "refusals": services.loan_application_refusals(enterprise=enterprise),
         },
     )
 
@@ -75,6 +79,7 @@ def evaluate(request: HttpRequest) -> HttpResponse:
 def apply(request: HttpRequest) -> HttpResponse:
     enterprise = enterprise_for_user(user=request.user)
     evaluation = selectors.evaluation_latest_for_enterprise(enterprise=enterprise)
+    refusals = services.loan_application_refusals(enterprise=enterprise)
     form = forms.ApplicationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -103,6 +108,7 @@ def apply(request: HttpRequest) -> HttpResponse:
             "evaluation": evaluation,
             "quota": evaluation.quota if evaluation else None,
             "form": form,
+            "refusals": refusals,
         },
     )
 
@@ -162,6 +168,9 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "loan": loan,
             "returned_note": selectors.loan_returned_note(loan=loan),
+            "refusals": services.loan_application_refusals(
+                enterprise=loan.enterprise, exclude_pk=loan.pk
+            ),
         },
     )
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from subsidies import selectors, services
 from subsidies.forms import AttachmentForm, AuditRecordForm, ClaimApplyForm
-from subsidies.models import SubsidyClaim
+from subsidies.models import CARRIER_PROGRAMMES, SubsidyClaim
 
 
 def _add_errors(form: Any, exc: ValidationError) -> None:
@@ -58,7 +58,40 @@ def policy_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_claims(request: HttpRequest) -> HttpResponse:
     claims = selectors.claims_for_user(user=request.user)
-    return render(request, "subsidies/my_claims.html", {"claims": claims})
+    return render(
+        request,
+        "subsidies/my_claims.html",
+        {"claims": claims, "programmes": _programmes_open_to(request.user)},
+    )
+
+
+def _programmes_open_to(user: Any) -> list[dict[str, Any]]:
+    """For a firm or carrier with an approved link: each active programme of its kind, and
+    whether it may apply now or why not (the checks a draft makes). Bounded by the number of
+    active programmes, not by the claims."""
+    kind = getattr(user, "organisation_kind", "")
+    if kind not in ("enterprise", "incubator") or not getattr(user, "link_approved", False):
+        return []
+    carrier = kind == "incubator"
+    today = timezone.localdate()
+    policies = selectors.active_policies(day=today)
+    policies = (
+        policies.filter(code__in=CARRIER_PROGRAMMES)
+        if carrier
+        else policies.exclude(code__in=CARRIER_PROGRAMMES)
+    )
+    return [
+        {
+            "policy": policy,
+            "refusals": services.subsidy_claim_refusals(
+                policy=policy,
+                enterprise=None if carrier else user.enterprise,
+                incubator=user.incubator if carrier else None,
+                on=today,
+            ),
+        }
+        for policy in policies
+    ]
 
 
 @login_required

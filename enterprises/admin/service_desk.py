@@ -229,7 +229,15 @@ class ServiceRequestAdmin(
         "overdue",
     )
     list_select_related = ("enterprise", "department", "handler", "category")
-    list_filter = (OverdueFilter, "status", "handling", "category", "department", "registered_on")
+    list_filter = (
+        OverdueFilter,
+        "status",
+        "handling",
+        "category",
+        "department",
+        "registered_on",
+        "satisfaction",
+    )
     # no date hierarchy: its year list is a DISTINCT over every row (the date filter stays)
     search_fields = ("enterprise__name", "=enterprise__uscc", "description")
     autocomplete_fields = ("enterprise", "visit")

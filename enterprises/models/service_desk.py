@@ -8,6 +8,7 @@ Requests and recommendations move through workflows on the one mechanism of
 """
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from simple_history.models import HistoricalRecords
 from common.calendar import service_request_due_on, service_request_overdue_cutoff
 from common.lib.dates import year_start
 from common.models import StatusChange, WordListEntry
+from common.uploads import private_upload_to
 from enterprises.models.registry import Enterprise
 
 # Long enough for a notebook entry, short enough for the (enterprise, date, description)
@@ -134,6 +136,19 @@ class ServiceRequestQuerySet(models.QuerySet):
         """DESIGN §5 requests_resolved_ytd: of those collected in the year, resolved by `day`."""
         return self.collected_ytd(day).filter(resolved_on__lte=day).count()
 
+    def satisfaction_ytd(self, day: dt.date) -> dict[str, Any]:
+        """Ratings of resolutions given from 1 January of `day`'s year up to `day`: how many
+        (satisfaction_ratings_ytd) and their average, two decimals, None when there are none
+        (satisfaction_average_ytd). One query."""
+        figures = self.filter(
+            rated_on__gte=year_start(day), rated_on__lte=day, satisfaction__isnull=False
+        ).aggregate(count=models.Count("pk"), average=models.Avg("satisfaction"))
+        average = figures["average"]
+        return {
+            "satisfaction_ratings_ytd": figures["count"],
+            "satisfaction_average_ytd": None if average is None else round(float(average), 2),
+        }
+
     def pending(self) -> "ServiceRequestQuerySet":
         """Requests still being handled (open or forwarded)."""
         return self.filter(status__in=ServiceRequest.PENDING_STATUSES)
@@ -202,6 +217,17 @@ class ServiceRequest(models.Model):
     resolved_on = models.DateField(_("resolution date"), null=True, blank=True, db_index=True)
     resolution_note = models.TextField(_("resolution"), blank=True)
     closed_reason = models.TextField(_("reason for closing"), blank=True)
+    # The firm's rating of the resolution (满意度), once per resolution: reopening clears it
+    # (the status-change record keeps what it was).
+    satisfaction = models.PositiveSmallIntegerField(
+        _("satisfaction"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("The enterprise's rating of the resolution, 1 (poor) to 5 (very good)."),
+    )
+    satisfaction_comment = models.TextField(_("comment on the resolution"), blank=True)
+    rated_on = models.DateField(_("date rated"), null=True, blank=True, db_index=True)
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
@@ -249,6 +275,17 @@ class ServiceRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(due_on__isnull=True) | Q(due_on__gte=models.F("registered_on")),
                 name="service_request_due_after_registered",
+            ),
+            # A rating is of a resolution: 1 to 5, dated, and only on a resolved request.
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True, rated_on__isnull=True)
+                | Q(
+                    satisfaction__gte=1,
+                    satisfaction__lte=5,
+                    rated_on__isnull=False,
+                    status="resolved",
+                ),
+                name="service_request_satisfaction_1_to_5_when_resolved",
             ),
         ]
 
@@ -308,6 +345,38 @@ class ServiceRequestStatusChange(StatusChange):
     class Meta(StatusChange.Meta):
         verbose_name = _("service request status change")
         verbose_name_plural = _("service request status changes")
+
+
+class ServiceRequestAttachment(models.Model):
+    """A file the enterprise (or the desk) added to a request; private, served only to the
+    enterprise's users and the desk's staff."""
+
+    service_request = models.ForeignKey(
+        ServiceRequest,
+        models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("service request"),
+    )
+    file = models.FileField(_("file"), upload_to=private_upload_to("service_requests"))
+    original_name = models.CharField(_("original file name"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("service request file")
+        verbose_name_plural = _("service request files")
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class OverdueDigest(models.Model):

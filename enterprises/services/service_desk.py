@@ -28,9 +28,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
-from common.calendar import service_request_due_on
+from common.calendar import service_request_due_on, service_request_reopen_until
 from common.notifications import absolute, notification_write, step_notifications_write
 from common.queue import overdue_queue_items
+from common.uploads import PrivateFileValidator
 from common.workflow import lock, move, require_step
 from enterprises.models import (
     Department,
@@ -40,6 +41,7 @@ from enterprises.models import (
     ProjectRecommendationStatusChange,
     RequestCategory,
     ServiceRequest,
+    ServiceRequestAttachment,
     ServiceRequestStatusChange,
     ServiceVisit,
 )
@@ -60,6 +62,13 @@ DIRECT_HANDLING = (Handling.ON_SITE, Handling.COORDINATED)
 REPLY = dataclasses.replace(
     SERVICE_REQUEST, next={}, tell=dict.fromkeys(Status.values, (ENTERPRISE,))
 )
+# The enterprise's reply, the other way round: it tells the desk, that is the request's
+# handler when it has one (or whoever holds the handler's queue today), else the desk's staff.
+FIRM_REPLY = dataclasses.replace(
+    SERVICE_REQUEST, next=dict.fromkeys(Status.values, (DESK,)), tell={}
+)
+# The kinds of file an enterprise may add to a request.
+ATTACHMENT_KINDS = ("pdf", "png", "jpeg", "xlsx")
 
 
 def _require_staff(acting_user: User, permission: str) -> None:
@@ -353,6 +362,126 @@ def service_request_reply(
     save_with_audit(change, acting_user=acting_user)
     step_notifications_write(REPLY, locked, change)
     return change
+
+
+def _require_firm(acting_user: User, service_request: ServiceRequest) -> None:
+    if not ENTERPRISE.holds(acting_user, service_request):
+        raise PermissionDenied(_("Only the enterprise that raised the request may do this."))
+
+
+@transaction.atomic
+def service_request_firm_reply(
+    *, service_request: ServiceRequest, note: str, acting_user: User
+) -> ServiceRequestStatusChange:
+    """The enterprise replies on its request's thread (a step from the status to itself,
+    authored by the firm's user). The request's handler, or the desk's staff when it has
+    none, is notified (outbox rows, sent after commit)."""
+    _require_firm(acting_user, service_request)
+    locked = lock(SERVICE_REQUEST, service_request, related=("enterprise",))
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": _("Write the reply.")})
+    change = ServiceRequestStatusChange(
+        service_request=locked,
+        from_status=locked.status,
+        to_status=locked.status,
+        note=note,
+        acting_user=_user(acting_user),
+    )
+    save_with_audit(change, acting_user=acting_user)
+    step_notifications_write(FIRM_REPLY, locked, change)
+    return change
+
+
+@transaction.atomic
+def service_request_attach(
+    *, service_request: ServiceRequest, file: Any, acting_user: User
+) -> ServiceRequestAttachment:
+    """Add a file to a request (its enterprise or the desk's staff). The file is checked by
+    size and content (`common.uploads`) and kept private."""
+    if not (ENTERPRISE.holds(acting_user, service_request) or DESK.holds(acting_user)):
+        raise PermissionDenied(_("Only the enterprise or the service desk may add files."))
+    if not file:
+        raise ValidationError({"file": _("Choose a file.")})
+    try:
+        PrivateFileValidator(ATTACHMENT_KINDS)(file)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from exc
+    attachment = ServiceRequestAttachment(
+        service_request=service_request,
+        file=file,
+        original_name=str(getattr(file, "name", ""))[-255:],
+        uploaded_by=_user(acting_user),
+    )
+    save_with_audit(attachment, acting_user=acting_user, reason="file added")
+    return attachment
+
+
+@transaction.atomic
+def service_request_rate(
+    *,
+    service_request: ServiceRequest,
+    satisfaction: int | None,
+    acting_user: User,
+    comment: str = "",
+) -> ServiceRequest:
+    """The enterprise rates the resolution of its request (满意度 1–5, optional comment),
+    once per resolution and only while the request is resolved."""
+    _require_firm(acting_user, service_request)
+    locked = lock(SERVICE_REQUEST, service_request, related=("enterprise",))
+    if locked.status != Status.RESOLVED:
+        raise ValidationError({"satisfaction": _("Only a resolved request can be rated.")})
+    if locked.satisfaction is not None:
+        raise ValidationError(
+            {"satisfaction": _("The resolution of this request has been rated already.")}
+        )
+    if satisfaction is None or not 1 <= satisfaction <= 5:
+        raise ValidationError(
+            {"satisfaction": _("Rate the resolution from 1 (poor) to 5 (very good).")}
+        )
+    locked.satisfaction = satisfaction
+    locked.satisfaction_comment = comment.strip()
+    locked.rated_on = timezone.localdate()
+    save_with_audit(locked, acting_user=acting_user, reason="resolution rated")
+    return locked
+
+
+@transaction.atomic
+def service_request_reopen(
+    *, service_request: ServiceRequest, reason: str, acting_user: User
+) -> ServiceRequest:
+    """The enterprise reopens a resolved request within SERVICE_REQUEST_REOPEN_WORKING_DAYS
+    working days of its resolution (`common.calendar.service_request_reopen_until`).
+
+    The request is open again with a new due date from today; the resolution date and any
+    rating are cleared (the status-change record keeps the reason, the history the rest);
+    its handler (or the desk's staff) is notified.
+    """
+    locked = _lock_for(service_request, Status.OPEN, acting_user)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the request is not resolved.")})
+    today = timezone.localdate()
+    until = service_request_reopen_until(locked.resolved_on)  # type: ignore[arg-type]
+    if today > until:
+        raise ValidationError(
+            {
+                "reason": _(
+                    "A request can be reopened only until %(until)s; raise a new request instead."
+                )
+                % {"until": until.isoformat()}
+            }
+        )
+    locked.resolved_on = None
+    locked.satisfaction = None
+    locked.satisfaction_comment = ""
+    locked.rated_on = None
+    # An open request has not been forwarded (yet again): the handling is decided anew.
+    if locked.handling == Handling.FORWARDED:
+        locked.handling = ""
+    locked.due_on = service_request_due_on(today)
+    _record(locked, Status.OPEN, acting_user=acting_user, note=reason, reason="reopened")
+    return locked
 
 
 @transaction.atomic

@@ -21,11 +21,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from common.calendar import service_request_reopen_until
+from common.uploads import serve_private_file
 from enterprises import selectors, services
 from enterprises.forms import (
+    ServiceRequestAttachForm,
     ServiceRequestCloseForm,
+    ServiceRequestFirmReplyForm,
     ServiceRequestForwardForm,
     ServiceRequestRaiseForm,
+    ServiceRequestRateForm,
+    ServiceRequestReopenForm,
     ServiceRequestReplyForm,
     ServiceRequestResolveForm,
 )
@@ -75,10 +81,94 @@ def request_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _firm_forms(
+    service_request: ServiceRequest, user: Any, data: Any = None, files: Any = None, bound: str = ""
+) -> dict[str, Form]:
+    """The forms open to the enterprise on its request now; only `bound` gets the post.
+
+    Replying and adding files are always open; rating while the request is resolved and not
+    rated yet; reopening while it is resolved (the service judges the window, the page says
+    until when).
+    """
+    forms: dict[str, Form] = {}
+
+    def make(name: str, cls: Any) -> None:
+        forms[name] = cls(
+            data if bound == name else None, files if bound == name else None, prefix=name
+        )
+
+    make("reply", ServiceRequestFirmReplyForm)
+    make("attach", ServiceRequestAttachForm)
+    if service_request.status == Status.RESOLVED and service_request.satisfaction is None:
+        make("rate", ServiceRequestRateForm)
+    if Status.OPEN in SERVICE_REQUEST.steps_for(user, service_request):
+        make("reopen", ServiceRequestReopenForm)
+    return forms
+
+
+def _render_request_detail(
+    request: HttpRequest, service_request: ServiceRequest, forms: dict[str, Form]
+) -> HttpResponse:
+    reopen_until = None
+    if service_request.status == Status.RESOLVED and service_request.resolved_on:
+        reopen_until = service_request_reopen_until(service_request.resolved_on)
+    return render(
+        request,
+        "enterprises/request_detail.html",
+        {
+            "service_request": service_request,
+            "attachments": selectors.service_request_attachments(service_request=service_request),
+            "forms": forms,
+            "reopen_until": reopen_until,
+            "reopen_open": reopen_until is not None and timezone.localdate() <= reopen_until,
+        },
+        status=400 if any(form.errors for form in forms.values()) else 200,
+    )
+
+
 @enterprise_member_required
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     service_request = selectors.service_request_get_for_user(user=request.user, pk=pk)
-    return render(request, "enterprises/request_detail.html", {"service_request": service_request})
+    forms = _firm_forms(service_request, request.user)
+    return _render_request_detail(request, service_request, forms)
+
+
+FIRM_ACTIONS: dict[str, tuple[Callable[..., Any], str]] = {
+    "reply": (services.service_request_firm_reply, gettext_lazy("Your reply was sent.")),
+    "attach": (services.service_request_attach, gettext_lazy("The file was added.")),
+    "rate": (services.service_request_rate, gettext_lazy("Thank you for rating the resolution.")),
+    "reopen": (services.service_request_reopen, gettext_lazy("The request was reopened.")),
+}
+
+
+@enterprise_member_required
+@require_POST
+def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """The enterprise replies, adds a file, rates the resolution or reopens its request."""
+    service_request = selectors.service_request_get_for_user(user=request.user, pk=pk)
+    forms = _firm_forms(service_request, request.user, request.POST, request.FILES, bound=action)
+    form = forms.get(action)
+    if form is None or action not in FIRM_ACTIONS:
+        messages.error(request, _("This is not open to the request any more."))
+        return redirect("enterprises:request_detail", pk=pk)
+    if form.is_valid():
+        service, done = FIRM_ACTIONS[action]
+        try:
+            service(service_request=service_request, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, str(done))
+            return redirect("enterprises:request_detail", pk=pk)
+    return _render_request_detail(request, service_request, forms)
+
+
+@enterprise_member_required
+def request_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    attachment = selectors.service_request_attachment_get_for_user(
+        user=request.user, pk=pk, attachment_pk=attachment_pk
+    )
+    return serve_private_file(request, attachment.file, filename=attachment.original_name)
 
 
 @enterprise_member_required
@@ -121,6 +211,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "age_table": selectors.desk_age_table(user=request.user, day=today),
             "age_bands": [label for _upper, label in selectors.AGE_BANDS],
             "counts": selectors.service_counts_on(today),
+            "satisfaction": selectors.desk_satisfaction(user=request.user),
             "department": department,
         },
     )
@@ -162,6 +253,7 @@ def _render_desk_request(request: HttpRequest, service_request: Any, forms: dict
         "enterprises/desk_request.html",
         {
             "service_request": service_request,
+            "attachments": selectors.service_request_attachments(service_request=service_request),
             "forms": forms,
             "overdue": service_request.is_overdue_on(today),
             "age": service_request.age_on(today),
@@ -197,3 +289,11 @@ def desk_request_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             messages.success(request, str(done))
             return redirect("service_desk:request_detail", pk=pk)
     return _render_desk_request(request, service_request, forms)
+
+
+@desk_view
+def desk_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    attachment = selectors.desk_attachment_get(
+        user=request.user, pk=pk, attachment_pk=attachment_pk
+    )
+    return serve_private_file(request, attachment.file, filename=attachment.original_name)

@@ -104,9 +104,20 @@ def latest_evaluation(enterprise_id: int) -> CreditEvaluation | None:
     )
 
 
-def _check_can_apply(*, enterprise: Enterprise, on: dt.date, exclude_pk: int | None) -> None:
+def loan_application_refusals(
+    *, enterprise: Enterprise, on: dt.date | None = None, exclude_pk: int | None = None
+) -> list[str]:
+    """Why `enterprise` may not apply for a loan on `on` (default today), each reason in
+    words; empty when it may. The one set of checks the application services enforce (they
+    raise these reasons), so the firm reads them before it fills in the form.
+
+    `exclude_pk` leaves out the application being changed or submitted itself. Reads only
+    (three queries).
+    """
+    on = on or today()
+    reasons: list[str] = []
     if not TechFirmRegistration.objects.registered_on(on).filter(enterprise=enterprise).exists():
-        raise ValidationError(
+        reasons.append(
             _("Only firms registered in the tech-firm database on %(day)s may apply.")
             % {"day": on.isoformat()}
         )
@@ -114,8 +125,42 @@ def _check_can_apply(*, enterprise: Enterprise, on: dt.date, exclude_pk: int | N
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
     if others.exists():
-        raise ValidationError(
+        reasons.append(
             _("Your enterprise already has an open loan application; only one is allowed.")
+        )
+    evaluation = latest_evaluation(enterprise.pk)
+    if evaluation is None:
+        reasons.append(
+            _("Your enterprise has no credit quota yet: the bureau must evaluate it first.")
+        )
+    elif evaluation.quota <= 0:
+        reasons.append(
+            _(
+                "Your credit evaluation of %(day)s scores %(score)s points, too low for a "
+                "credit grade with a quota."
+            )
+            % {"day": evaluation.evaluated_on.isoformat(), "score": evaluation.score}
+        )
+    return reasons
+
+
+def _check_can_apply(*, enterprise: Enterprise, on: dt.date, exclude_pk: int | None) -> None:
+    reasons = loan_application_refusals(enterprise=enterprise, on=on, exclude_pk=exclude_pk)
+    if reasons:
+        raise ValidationError(reasons)
+
+
+def _check_bank_offered(bank: Bank | None) -> None:
+    """A preferred bank must not be paused by its circuit breaker (the form offers none)."""
+    if bank is not None and Bank.objects.filter(pk=bank.pk, paused=True).exists():
+        raise ValidationError(
+            {
+                "preferred_bank": _(
+                    "%(bank)s receives no new applications: its circuit breaker is on. "
+                    "Choose another bank or none."
+                )
+                % {"bank": bank.name}
+            }
         )
 
 
@@ -154,13 +199,15 @@ def loan_application_create(
 ) -> LoanApplication:
     """Create a draft application of the user's own enterprise, with its attachments.
 
-    Refuses (ValidationError, nothing saved) an unregistered firm, a second open application,
-    an amount above min(quota, 5,000,000) or not positive, and a term outside 6–36 months.
+    Refuses (ValidationError, nothing saved) what `loan_application_refusals` names (an
+    unregistered firm, a second open application, no quota), a bank paused by its circuit
+    breaker, an amount above min(quota, 5,000,000) or not positive, and a term outside 6–36 months.
     """
     if not is_enterprise_user_of(acting_user, enterprise.pk):
         raise PermissionDenied(_("Only the applying enterprise may do this."))
     Enterprise.objects.select_for_update().get(pk=enterprise.pk)  # one creation at a time
     _check_can_apply(enterprise=enterprise, on=today(), exclude_pk=None)
+    _check_bank_offered(preferred_bank)
     evaluation = _evaluation_for_application(enterprise)
     maximum = min(evaluation.quota, scoring.MAX_QUOTA)
     application = LoanApplication(
@@ -197,6 +244,7 @@ def loan_application_update(
     _refuse_unless_enterprise(loan, acting_user)
     if loan.status not in (S.DRAFT, S.RETURNED):
         raise ValidationError(_("Only a draft or a returned application can be changed."))
+    _check_bank_offered(preferred_bank)
     loan.requested_amount = _check_amount(
         requested_amount, maximum=loan.max_amount, field="requested_amount"
     )
@@ -218,6 +266,7 @@ def loan_application_submit(*, application: LoanApplication, acting_user: User) 
     loan = _step(application, S.SUBMITTED, acting_user)
     day = today()
     _check_can_apply(enterprise=loan.enterprise, on=day, exclude_pk=loan.pk)
+    _check_bank_offered(loan.preferred_bank)
     evaluation = _evaluation_for_application(loan.enterprise)
     _check_amount(
         loan.requested_amount,

@@ -237,6 +237,8 @@ HIGH_TECH_EXPIRY_REMINDER_DAYS = (90, 30)
 # is due on the 15th working day after the day of registration; a public notice (公示) lasts
 # at least 5 working days counting its first day.
 SERVICE_REQUEST_DUE_WORKING_DAYS = env.int("SERVICE_REQUEST_DUE_WORKING_DAYS", default=15)
+# How many working days after its resolution the enterprise may still reopen a request.
+SERVICE_REQUEST_REOPEN_WORKING_DAYS = env.int("SERVICE_REQUEST_REOPEN_WORKING_DAYS", default=10)
 NOTICE_MIN_WORKING_DAYS = env.int("NOTICE_MIN_WORKING_DAYS", default=5)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

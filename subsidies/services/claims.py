@@ -116,6 +116,32 @@ def subsidy_claim_check_new(
     )
 
 
+def subsidy_claim_refusals(
+    *,
+    policy: SubsidyPolicy,
+    enterprise: Enterprise | None = None,
+    incubator: Incubator | None = None,
+    on: dt.date | None = None,
+) -> list[str]:
+    """Why the claimant may not claim under `policy` now, each reason in words; empty when
+    it may. The same checks a draft makes (`subsidy_claim_check_new`): the rent subsidy is
+    asked for the policy year's months up to `on`'s month (default today). Reads only."""
+    on = on or timezone.localdate()
+    months = (1, on.month if policy.year == on.year else 12)
+    try:
+        subsidy_claim_check_new(
+            programme=policy.code,
+            year=policy.year,
+            enterprise=enterprise,
+            incubator=incubator,
+            rent_month_from=months[0] if policy.code == Programme.RENT else None,
+            rent_month_to=months[1] if policy.code == Programme.RENT else None,
+        )
+    except ValidationError as exc:
+        return list(dict.fromkeys(exc.messages))
+    return []
+
+
 @transaction.atomic
 def subsidy_claim_draft(
     *,

@@ -239,11 +239,21 @@ def test_desk_query_count_does_not_grow_with_rows(
                 acting_user=staff,
             )
         ServiceVisitFactory(visited_on=today - dt.timedelta(days=n))
+        # A rated resolution for the satisfaction panel.
+        ServiceRequestFactory(
+            registered_on=today - dt.timedelta(days=n),
+            status="resolved",
+            handling="on_site",
+            resolved_on=today,
+            satisfaction=1 + n % 5,
+            rated_on=today,
+        )
     # session, user, the user's and its groups' permissions (2), page count, page rows with
-    # enterprise/department/handler, the age table, the three year counts, the work queue's
-    # count in the navigation, the official calendar for the overdue mark (read once per
-    # process, at most once a minute)
-    with django_assert_max_num_queries(12):
+    # enterprise/department/handler, the age table, the three year counts, the ratings'
+    # count and average, the latest ratings with firm and handler, the work queue's count in
+    # the navigation, the official calendar for the overdue mark (read once per process, at
+    # most once a minute)
+    with django_assert_max_num_queries(14):
         response = staff_client.get(reverse("service_desk:desk"))
     assert response.status_code == 200
 
@@ -301,8 +311,9 @@ def test_desk_request_page_query_count(staff_client, user_a, staff, django_asser
             service_request=service_request, note=f"回复{n}", acting_user=staff
         )
     # session, user, permissions (2), request with relations, status changes with users,
-    # active departments for the forward form, the work queue's count in the navigation
-    with django_assert_max_num_queries(8):
+    # the request's files, active departments for the forward form, the work queue's count
+    # in the navigation
+    with django_assert_max_num_queries(9):
         response = staff_client.get(
             reverse("service_desk:request_detail", args=[service_request.pk])
         )

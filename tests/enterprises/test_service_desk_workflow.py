@@ -30,8 +30,11 @@ pytestmark = pytest.mark.django_db
 
 R = ServiceRequest.Status
 P = ProjectRecommendation.Status
-# Only the bureau's desk staff (and the bureau admin, who holds every right) make steps.
+# Only the bureau's desk staff (and the bureau admin, who holds every right) make steps;
+# the enterprise itself reopens a resolved request.
 STEPPING_ROLES = {"bureau_admin", "staff"}
+FIRM_STEPS = {(R.RESOLVED, R.OPEN)}
+DESK_STEPS = sorted(set(SERVICE_REQUEST.steps) - FIRM_STEPS)
 
 
 @pytest.fixture
@@ -58,9 +61,10 @@ def make_request(firm, department):
         if state == R.FORWARDED:
             fields = {"handling": "forwarded", "department": department}
         elif state == R.RESOLVED:
+            # Resolved today: within the window in which the firm may reopen it.
             fields = {
                 "handling": "on_site",
-                "resolved_on": dt.date(2025, 3, 12),
+                "resolved_on": timezone.localdate(),
                 "resolution_note": "已现场解答",
             }
         elif state == R.CLOSED:
@@ -85,12 +89,14 @@ def request_step(department):
         R.CLOSED: lambda r, u: services.service_request_close(
             service_request=r, reason="企业已撤回", acting_user=u
         ),
+        R.OPEN: lambda r, u: services.service_request_reopen(
+            service_request=r, reason="问题仍未解决", acting_user=u
+        ),
     }
 
     def step(obj, target, user):
         if target in services_by_target:
             return services_by_target[target](obj, user)
-        # No service leads back to "open": the table refuses it.
         return transition(SERVICE_REQUEST, obj, target, acting_user=user)
 
     return step
@@ -103,18 +109,19 @@ def test_the_request_table_walked_against_every_role(roles, firm, department):
         make=make_request(firm, department),
         step=request_step(department),
     )
-    # Five steps in the table, each made by the two roles of the desk.
-    assert counts["allowed"] == len(SERVICE_REQUEST.steps) * len(STEPPING_ROLES) == 10
+    # Five desk steps, each made by the two roles of the desk; the firm's reopening.
+    assert counts["allowed"] == len(DESK_STEPS) * len(STEPPING_ROLES) + len(FIRM_STEPS) == 11
 
 
-def test_only_the_desk_makes_request_steps(roles, firm, department):
+def test_only_the_desk_makes_request_steps_and_the_firm_reopens(roles, firm, department):
     for source, target in SERVICE_REQUEST.steps:
         obj = make_request(firm, department)(source)
         may = {role for role, user in roles.items() if SERVICE_REQUEST.may(user, obj, target)}
-        assert may == STEPPING_ROLES, (source, target)
+        expected = {"firm"} if (source, target) in FIRM_STEPS else STEPPING_ROLES
+        assert may == expected, (source, target)
 
 
-@pytest.mark.parametrize(("source", "target"), sorted(SERVICE_REQUEST.steps))
+@pytest.mark.parametrize(("source", "target"), DESK_STEPS)
 def test_each_request_step_tells_its_next_actors_and_the_firm(
     client, roles, firm, department, source, target
 ):

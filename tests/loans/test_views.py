@@ -145,9 +145,10 @@ def test_enterprise_pages_query_count_does_not_grow(client, firm_user, rows,
     for _ in range(rows):
         loan_in(S.REJECTED, enterprise=enterprise, submitted_on=None)
     loan = loan_in(S.DISBURSED, enterprise=enterprise)
-    # session, user, enterprise, latest evaluation with its model, the model's grades,
-    # applications with banks
-    with django_assert_max_num_queries(7):
+    # session, user, enterprise, latest evaluation with its model, the model's indicators,
+    # its grades, applications with banks, whether it may apply (registration, open
+    # application, latest evaluation), the work queue's count
+    with django_assert_max_num_queries(11):
         assert client.get(reverse("loans:home")).status_code == 200
     # session, user, enterprise, the loan with firm and banks, its changes with actors,
     # attachments, repayments

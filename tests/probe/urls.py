@@ -19,8 +19,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 from common.workflow import REGISTRY
-from enterprises.models import AnnualFigures, Enterprise, ServiceRequest
-from enterprises.views.service_desk import STEP_SERVICES
+from enterprises.models import (
+    AnnualFigures,
+    Enterprise,
+    ServiceRequest,
+    ServiceRequestAttachment,
+)
+from enterprises.views.service_desk import FIRM_ACTIONS, STEP_SERVICES
 from incubators.models import Activity, Incubator, Tenancy
 from loans.models import CompensationClaimDocument, LoanApplication, LoanAttachment
 from loans.views import BANK_FORMS
@@ -34,6 +39,10 @@ MISSING_ID = "987654321"
 DESK_IDS: dict[tuple[str | None, str, str], type[Model] | tuple[str, ...]] = {
     ("enterprises", "figures_edit", "pk"): AnnualFigures,
     ("enterprises", "request_detail", "pk"): ServiceRequest,
+    ("enterprises", "request_action", "pk"): ServiceRequest,
+    ("enterprises", "request_action", "action"): tuple(FIRM_ACTIONS),
+    ("enterprises", "request_attachment", "pk"): ServiceRequest,
+    ("enterprises", "request_attachment", "attachment_pk"): ServiceRequestAttachment,
     ("loans", "application_detail", "pk"): LoanApplication,
     ("loans", "application_edit", "pk"): LoanApplication,
     ("loans", "application_withdraw", "pk"): LoanApplication,
@@ -47,6 +56,8 @@ DESK_IDS: dict[tuple[str | None, str, str], type[Model] | tuple[str, ...]] = {
     ("loans", "bank_loan_action", "action"): tuple(BANK_FORMS),
     ("service_desk", "request_detail", "pk"): ServiceRequest,
     ("service_desk", "request_step", "pk"): ServiceRequest,
+    ("service_desk", "request_attachment", "pk"): ServiceRequest,
+    ("service_desk", "request_attachment", "attachment_pk"): ServiceRequestAttachment,
     ("service_desk", "request_step", "step"): tuple(STEP_SERVICES),
     ("incubators", "dashboard", "pk"): Incubator,
     ("incubators", "tenants", "pk"): Incubator,

@@ -16,6 +16,7 @@ from django.db.models import Model
 from common.models import QueueHandover
 from common.notifications import notification_write
 from enterprises import services as enterprise_services
+from enterprises.models import ServiceRequestAttachment
 from incubators.models import CompetitionEntry
 from loans.models import (
     CompensationClaim,
@@ -126,13 +127,17 @@ def _side(name: str, bureau: dict[str, User]) -> Side:
         ServiceVisitFactory(enterprise=enterprise),
         ProjectRecommendationFactory(enterprise=enterprise),
     )
+    service_request = enterprise_services.service_request_raise(
+        enterprise=enterprise,
+        category=request_category("policy"),
+        description=f"{marker}咨询研发费用加计扣除",
+        acting_user=side.member,
+    )
     side.keep(
-        enterprise_services.service_request_raise(
-            enterprise=enterprise,
-            category=request_category("policy"),
-            description=f"{marker}咨询研发费用加计扣除",
-            acting_user=side.member,
-        )
+        service_request,
+        ServiceRequestAttachment.objects.create(
+            service_request=service_request, file=pdf(), original_name=f"{marker}附件.pdf"
+        ),
     )
 
     # The carrier: a site, a recognition, the enterprise as tenant, a competition.

@@ -33,7 +33,14 @@ ENTERPRISE_KEYS = [
     "high_tech_expiring_90d",
 ]
 RD_KEYS = ["year", "expenditure", "gdp", "intensity_pct", "city_intensity_pct"]
-SERVICES_KEYS = ["visited_firms_ytd", "requests_collected_ytd", "requests_resolved_ytd"]
+# DESIGN §5 keys first; the satisfaction figures were added after them (additive only).
+SERVICES_KEYS = [
+    "visited_firms_ytd",
+    "requests_collected_ytd",
+    "requests_resolved_ytd",
+    "satisfaction_ratings_ytd",
+    "satisfaction_average_ytd",
+]
 
 
 def test_json_prints_the_agreed_keys_and_types(capsys):

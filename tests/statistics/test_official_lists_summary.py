@@ -243,6 +243,8 @@ EXPECTED_FIGURES = {
         "visited_firms_ytd": 2,  # E1 (twice), E3 (on 1 January)
         "requests_collected_ytd": 3,  # E1, E2 (on D), E4
         "requests_resolved_ytd": 1,  # E1; E2's is resolved after D
+        "satisfaction_ratings_ytd": 0,  # ledger rows carry no rating
+        "satisfaction_average_ytd": None,
     },
 }
 
@@ -264,7 +266,8 @@ SECTION_KEYS = {
     "subsidies": {"claims_ytd", "approved_ytd", "approved_amount_ytd", "paid_amount_ytd",
                   "by_policy"},
     "rd": {"year", "expenditure", "gdp", "intensity_pct", "city_intensity_pct"},
-    "services": {"visited_firms_ytd", "requests_collected_ytd", "requests_resolved_ytd"},
+    "services": {"visited_firms_ytd", "requests_collected_ytd", "requests_resolved_ytd",
+                 "satisfaction_ratings_ytd", "satisfaction_average_ytd"},
 }  # fmt: skip
 LEVEL_KEYS = {"district", "municipal", "national"}
 KIND_KEYS = {"maker_space", "incubator", "accelerator", "industrial_park"}

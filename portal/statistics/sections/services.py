@@ -3,8 +3,11 @@
 With Y the calendar year of D (1 January to D), from the service desk's queryset methods:
 - visited_firms_ytd: distinct enterprises visited in Y (ServiceVisit.visited_firms_ytd);
 - requests_collected_ytd: requests registered in Y (ServiceRequest.requests_collected_ytd);
-- requests_resolved_ytd: those of them resolved by D (ServiceRequest.requests_resolved_ytd).
-Three queries whatever the row counts.
+- requests_resolved_ytd: those of them resolved by D (ServiceRequest.requests_resolved_ytd);
+- satisfaction_ratings_ytd, satisfaction_average_ytd: the firms' ratings (满意度 1–5) of
+  resolutions given in Y, how many and their average to two decimals (None when none)
+  (ServiceRequest.satisfaction_ytd). Added after DESIGN §5's list, which they extend.
+Four queries whatever the row counts.
 """
 
 import datetime as dt
@@ -27,6 +30,7 @@ def compute(period: Period) -> dict[str, Any]:
         "visited_firms_ytd": ServiceVisit.objects.visited_firms_ytd(day),
         "requests_collected_ytd": ServiceRequest.objects.requests_collected_ytd(day),
         "requests_resolved_ytd": ServiceRequest.objects.requests_resolved_ytd(day),
+        **ServiceRequest.objects.satisfaction_ytd(day),
     }
 
 
@@ -82,6 +86,17 @@ SECTION = Section(
             _("Requests resolved this year"),
             Kind.COUNT,
             link=_resolved_url,
+        ),
+        Figure(
+            "satisfaction_ratings_ytd",
+            _("Resolutions rated by firms this year"),
+            Kind.COUNT,
+            link=_year_to_date_url("servicerequest", "rated_on"),
+        ),
+        Figure(
+            "satisfaction_average_ytd",
+            _("Average satisfaction this year (1–5)"),
+            Kind.NUMBER,
         ),
     ),
 )
