@@ -35,6 +35,7 @@ urlpatterns = [
     path("dashboard/", include("portal.statistics.urls")),
     path("carrier/", include("incubators.urls")),
     path("subsidies/", include("subsidies.urls")),
+    path("notices/", include("subsidies.notice_urls")),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", views.set_language, name="set_language"),
 ]

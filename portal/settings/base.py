@@ -238,6 +238,9 @@ HIGH_TECH_EXPIRY_REMINDER_DAYS = (90, 30)
 # at least 5 working days counting its first day.
 SERVICE_REQUEST_DUE_WORKING_DAYS = env.int("SERVICE_REQUEST_DUE_WORKING_DAYS", default=15)
 NOTICE_MIN_WORKING_DAYS = env.int("NOTICE_MIN_WORKING_DAYS", default=5)
+# Objections filed on /notices/ from one address: at most this many per window.
+OBJECTION_RATE_LIMIT = env.int("OBJECTION_RATE_LIMIT", default=5)
+OBJECTION_RATE_WINDOW_SECONDS = env.int("OBJECTION_RATE_WINDOW_SECONDS", default=3600)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
