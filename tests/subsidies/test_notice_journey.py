@@ -7,6 +7,7 @@ audit is 404). Pages are found by element ids, so the journeys do not depend on 
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from common.calendar import notice_earliest_end
@@ -27,7 +28,7 @@ def test_an_anonymous_objection_is_answered_then_the_claim_is_approved(page: Pag
     actors = Actors()
     rent_ready(actors)
     claim = advance(actors, rent_claim(actors), S.SIGNED_OFF)
-    today = dt.date.today()
+    today = timezone.localdate()
 
     # 1. Staff put the signed-off claim on a public notice from the claims' list.
     log_in(page, actors.handler.username)
@@ -63,7 +64,13 @@ def test_an_anonymous_objection_is_answered_then_the_claim_is_approved(page: Pag
     shot(page, "notices_01_objected")
 
     # 3. The notice's last day passes; the system ends it. Approval waits for the answer.
-    time_machine.move_to(dt.datetime.combine(notice.ends_on + dt.timedelta(days=1), dt.time(10)))
+    time_machine.move_to(
+        dt.datetime.combine(
+            notice.ends_on + dt.timedelta(days=1),
+            dt.time(10),
+            tzinfo=timezone.get_current_timezone(),
+        )
+    )
     assert services.subsidy_claim_notices_end() == 1
     log_in(page, actors.handler.username)
     page.goto(f"/admin/subsidies/subsidyclaim/{claim.pk}/change/")
