@@ -442,3 +442,106 @@ def test_open_notices_come_first(client, actors, time_machine):
     response = client.get(reverse("notices:list"))
     flags = [n.closed for n in response.context["page"].object_list]
     assert flags == sorted(flags) and 0 in flags and 1 in flags
+
+
+# ---------------------------------------------------------------------------------- admin
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["admin:subsidies_notice_changelist", "admin:subsidies_objection_changelist"],
+)
+@pytest.mark.parametrize("size", [3, 25])
+def test_the_admin_lists_hold_their_queries(client, actors, url_name, size, time_machine):
+    time_machine.move_to(dt.datetime(YEAR + 1, 3, 2, 10, tzinfo=TZ))
+    _notices(actors, size, dt.date(YEAR + 1, 3, 2))
+    client.force_login(actors.handler)
+    # session, user, permissions, the page with its joined rows, the count, filters,
+    # the date hierarchy; none per row.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse(url_name)).status_code == 200
+    assert len(queries) <= 14, [q["sql"] for q in queries]
+
+
+def test_staff_answer_in_the_admin_and_an_empty_answer_is_refused(
+    client, actors, notice, signed_off
+):
+    objection = services.objection_file(
+        notice=notice,
+        claim_id=signed_off.pk,
+        content="异议",
+        name="周婷",
+        phone_number="13812345678",
+    )
+    client.force_login(actors.handler)
+    url = reverse("admin:subsidies_objection_change", args=[objection.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "13812345678" in page.content.decode()
+    response = client.post(url, {"answer": "  "})
+    assert response.status_code == 200 and response.context["adminform"].form.errors["answer"]
+    objection.refresh_from_db()
+    assert objection.answered_on is None
+    response = client.post(url, {"answer": "已核实", "_save": "1"})
+    assert response.status_code == 302
+    objection.refresh_from_db()
+    assert (objection.answer, objection.answered_by) == ("已核实", actors.handler)
+
+
+def test_a_signer_reads_objections_but_cannot_answer(client, actors, notice, signed_off):
+    objection = services.objection_file(
+        notice=notice,
+        claim_id=signed_off.pk,
+        content="异议",
+        name="周婷",
+        phone_number="13812345678",
+    )
+    client.force_login(actors.head)
+    url = reverse("admin:subsidies_objection_change", args=[objection.pk])
+    assert client.get(url).status_code == 200
+    client.post(url, {"answer": "越权答复"})
+    objection.refresh_from_db()
+    assert objection.answered_on is None
+
+
+def test_the_objection_file_opens_for_staff_only(client, actors, notice, signed_off):
+    objection = services.objection_file(
+        notice=notice,
+        claim_id=signed_off.pk,
+        content="见附件",
+        name="周婷",
+        phone_number="13812345678",
+        file=pdf("evidence.pdf"),
+    )
+    url = reverse("admin:subsidies_objection_file", args=[objection.pk])
+    client.force_login(actors.handler)
+    response = client.get(url)
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    client.force_login(actors.member)
+    assert client.get(url).status_code in (302, 403, 404)
+
+
+def test_the_claims_action_publishes_a_notice_and_refuses_a_claim_not_signed_off(
+    client, actors, signed_off
+):
+    from tests.enterprises.factories import EnterpriseFactory
+
+    draft = SubsidyClaim.objects.create(
+        programme=Programme.RENT,
+        year=YEAR,
+        policy=signed_off.policy,
+        enterprise=EnterpriseFactory(),
+        rent_month_from=1,
+        rent_month_to=1,
+    )
+    client.force_login(actors.handler)
+    url = reverse("admin:subsidies_subsidyclaim_changelist")
+    data = {"action": "put_on_notice", "title": "公示", "starts_on": "", "publish": "1"}
+    response = client.post(url, {**data, "_selected_action": [signed_off.pk, draft.pk]})
+    assert response.status_code == 200 and response.context["form"].errors
+    assert not Notice.objects.exists()
+    response = client.post(
+        url, {**data, "starts_on": NOTICE[0].isoformat(), "_selected_action": [signed_off.pk]}
+    )
+    assert response.status_code == 302
+    notice = Notice.objects.get()
+    assert list(notice.claims.all()) == [signed_off]
