@@ -270,18 +270,15 @@ def notices_for_board(*, day: dt.date) -> QuerySet[Notice]:
     newest first, with the count of their claims (one query per page)."""
     from django.db.models import Case, Count, IntegerField, Value, When
 
-    return (
-        Notice.objects.started_by(day)
-        .annotate(
-            closed=Case(
-                When(ends_on__gte=day, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            claim_count=Count("claims"),
-        )
-        .order_by("closed", "-starts_on", "-pk")
-    )
+    started: QuerySet[Notice] = Notice.objects.started_by(day)
+    return started.annotate(
+        closed=Case(
+            When(ends_on__gte=day, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+        claim_count=Count("claims"),
+    ).order_by("closed", "-starts_on", "-pk")
 
 
 def notice_get_public(*, pk: int, day: dt.date) -> Notice:

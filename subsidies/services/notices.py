@@ -184,7 +184,8 @@ def objection_file(
             )
             % {"start": notice.starts_on.isoformat(), "end": notice.ends_on.isoformat()}
         )
-    claim = notice.claims.filter(pk=claim_id if str(claim_id).isdigit() else None).first()
+    wanted = str(claim_id or "")
+    claim = notice.claims.filter(pk=int(wanted)).first() if wanted.isdigit() else None
     if claim is None:
         raise ValidationError({"claim": _("Choose a claim listed on this notice.")})
     claim = _lock(claim)
