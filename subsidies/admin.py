@@ -590,7 +590,9 @@ class SubsidyClaimAdmin(
             kwargs["fields"] = ()
         return super().get_form(request, obj, change=change, **kwargs)
 
-    @admin.action(description=_("Put the selected claims on a public notice"))
+    @admin.action(
+        description=_("Put the selected claims on a public notice"), permissions=["change"]
+    )
     def put_on_notice(self, request: HttpRequest, queryset: QuerySet[SubsidyClaim]) -> Any:
         """Ask for the notice's title and dates, then publish it (`notice_publish`); a claim
         that is not signed off refuses the whole notice, with its number."""
@@ -790,10 +792,12 @@ class ObjectionAdmin(AuditedModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> Any:
+        # A refusal of the service (answered meanwhile by someone else) comes back as a
+        # message; a missing permission stays Django's own 403.
         try:
             with transaction.atomic():
                 return super().changeform_view(request, object_id, form_url, extra_context)
-        except (ValidationError, PermissionDenied) as exc:
+        except ValidationError as exc:
             for message in messages_of(exc):
                 messages.error(request, message)
             return HttpResponseRedirect(request.path)
