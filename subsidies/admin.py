@@ -810,12 +810,23 @@ class ObjectionAdmin(AuditedModelAdmin):
 class RDAuditAdmin(AuditedModelAdmin):
     """Read-only for staff: audits are assigned from the claim and recorded by the firm."""
 
-    list_display = ("claim", "firm", "basis", "eligible_total_display", "completed_at")
+    list_display = (
+        "claim",
+        "firm",
+        "basis",
+        "eligible_total_display",
+        "tax_eligible_total_display",
+        "high_tech_eligible_total_display",
+        "completed_at",
+    )
     list_select_related = ("claim__enterprise", "claim__incubator", "firm")
     list_filter = ("firm", "basis")
     search_fields = ("claim__enterprise__name", "firm__name")
 
     eligible_total_display = money_display(RDAudit, "eligible_total")
+    # Both bases side by side; the claim is paid on the one its policy version names.
+    tax_eligible_total_display = money_display(RDAudit, "tax_eligible_total")
+    high_tech_eligible_total_display = money_display(RDAudit, "high_tech_eligible_total")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
