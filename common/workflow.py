@@ -194,6 +194,7 @@ class Workflow:
     due_working_days: Mapping[str, int] = field(default_factory=dict)
     deadline: Callable[[Any], dt.date | None] | None = None
     related: tuple[str, ...] = ()
+    guards: Mapping[tuple[str, str], tuple[Callable[[Any], str], ...]] = field(default_factory=dict)
 
     # -- the table
 
@@ -294,9 +295,11 @@ def refused_message(workflow: Workflow, obj: models.Model, target: str) -> str:
 
 
 def require_step(workflow: Workflow, obj: models.Model, target: str, acting_user: Any) -> None:
-    """Refuse a step the table does not have (ValidationError) or an actor it does not
-    name (PermissionDenied); nothing is written either way."""
-    actors = workflow.actors_for(workflow.status_of(obj), target)
+    """Refuse a step the table does not have (ValidationError), an actor it does not
+    name (PermissionDenied) or a step one of its guards refuses (ValidationError with the
+    guard's message); nothing is written either way."""
+    source = workflow.status_of(obj)
+    actors = workflow.actors_for(source, target)
     if not actors:
         raise ValidationError(refused_message(workflow, obj, target))
     if not any(actor.holds(acting_user, obj) for actor in actors):
@@ -304,6 +307,10 @@ def require_step(workflow: Workflow, obj: models.Model, target: str, acting_user
             _("Only %(actors)s may make this step.")
             % {"actors": _("、").join(str(actor.label) for actor in actors)}
         )
+    for guard in workflow.guards.get((source, target), ()):
+        message = guard(obj)
+        if message:
+            raise ValidationError(message)
 
 
 def move(

@@ -30,7 +30,6 @@ from subsidies.models import (
     EnterpriseListing,
     HighTechApplication,
     Programme,
-    RDAudit,
     SignOff,
     SubsidyClaim,
     SubsidyPolicy,
@@ -163,7 +162,6 @@ def _audit(cast: Cast, claim: SubsidyClaim, *, complete: bool, scale: int) -> No
     services.rd_audit_record(
         audit=audit,
         acting_user=cast.auditor,
-        basis=RDAudit.Basis.TAX,
         personnel=Decimal(scale) * Decimal("2100000"),
         direct_inputs=Decimal(scale) * Decimal("850000"),
         depreciation=Decimal(scale) * Decimal("320000"),

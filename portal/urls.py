@@ -36,6 +36,7 @@ urlpatterns = [
     path("dossier/", include("portal.dossier.urls")),
     path("carrier/", include("incubators.urls")),
     path("subsidies/", include("subsidies.urls")),
+    path("notices/", include("subsidies.notice_urls")),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", views.set_language, name="set_language"),
 ]

@@ -33,6 +33,7 @@ from common.admin import (
     AuditedModelAdmin,
     WorkflowStepsMixin,
     money_display,
+    today,
     year_number_filter,
 )
 from common.audit import save_with_audit
@@ -48,6 +49,7 @@ from subsidies.models import (
     EnterpriseListing,
     HighTechApplication,
     HighTechApplicationStatusChange,
+    Notice,
     Objection,
     PaymentBatch,
     PaymentBatchStatusChange,
@@ -307,14 +309,24 @@ class AuditAssignForm(forms.Form):
     firm = forms.ModelChoiceField(
         label=_("Audit firm"), queryset=AuditFirm.objects.filter(active=True)
     )
-    basis = forms.ChoiceField(
-        label=_("Basis"), choices=RDAudit.Basis.choices, initial=RDAudit.Basis.TAX
-    )
 
 
 class NoticeForm(forms.Form):
     starts_on = forms.DateField(label=_("Notice from"), widget=DateInput())
     ends_on = forms.DateField(label=_("Notice until"), widget=DateInput())
+
+
+class NoticePublishForm(forms.Form):
+    """The claims' changelist action: the selected claims on one new notice."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    starts_on = forms.DateField(label=_("Notice from"), widget=DateInput(), initial=today)
+    ends_on = forms.DateField(
+        label=_("Notice until"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Empty: the earliest end the working-day calendar allows."),
+    )
 
 
 class ApproveForm(forms.Form):
@@ -387,7 +399,7 @@ CLAIM_STEPS: dict[str | tuple[str, str], AdminStep] = {
     ),
     S.AUDIT_ASSIGNED: AdminStep(
         lambda claim, user, data: services.rd_audit_assign(
-            claim=claim, firm=data["firm"], basis=data["basis"], acting_user=user
+            claim=claim, firm=data["firm"], acting_user=user
         ),
         AuditAssignForm,
         _("Assign the R&D audit"),
@@ -446,8 +458,10 @@ def _in_notice_for_staff(claim: SubsidyClaim, user: Any) -> bool:
 
 
 def _open_objections(claim: SubsidyClaim, user: Any) -> bool:
+    # Answered during the notice or after it ended: the claim waits for the answers.
     return (
-        _in_notice_for_staff(claim, user)
+        claim.status in (S.IN_NOTICE, S.NOTICE_ENDED)
+        and STAFF.holds(user, claim)
         and claim.objections.filter(answered_on__isnull=True).exists()
     )
 
@@ -482,6 +496,7 @@ class SubsidyClaimAdmin(
     AuditedModelAdmin,
 ):
     resource_classes = [SubsidyLedgerResource]
+    actions = ["put_on_notice"]
     workflow_name = CLAIM.name
     admin_steps = CLAIM_STEPS
     page_actions = CLAIM_PAGE_ACTIONS
@@ -580,12 +595,217 @@ class SubsidyClaimAdmin(
             kwargs["fields"] = ()
         return super().get_form(request, obj, change=change, **kwargs)
 
+    @admin.action(
+        description=_("Put the selected claims on a public notice"), permissions=["change"]
+    )
+    def put_on_notice(self, request: HttpRequest, queryset: QuerySet[SubsidyClaim]) -> Any:
+        """Ask for the notice's title and dates, then publish it (`notice_publish`); a claim
+        that is not signed off refuses the whole notice, with its number."""
+        form = NoticePublishForm(request.POST if "publish" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                notice = services.notice_publish(
+                    claims=list(queryset),
+                    title=form.cleaned_data["title"],
+                    starts_on=form.cleaned_data["starts_on"],
+                    ends_on=form.cleaned_data["ends_on"],
+                    acting_user=request.user,
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                put_on_form(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Public notice %(number)s runs from %(start)s to %(end)s.")
+                    % {"number": notice.number, "start": notice.starts_on, "end": notice.ends_on},
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:subsidies_notice_change", args=[notice.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Put the selected claims on a public notice"),
+            "form": form,
+            "claims": queryset.select_related("enterprise", "incubator"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/subsidies/notice_publish.html", context)
+
     def save_model(self, request: HttpRequest, obj: SubsidyClaim, form: Any, change: bool) -> None:
         """A claim changes only through its steps (the buttons); the add form drafts one
         through the service."""
         if not change:
             drafted = services.subsidy_claim_draft(acting_user=request.user, **form.draft_values())
             obj.pk = drafted.pk
+
+
+# ------------------------------------------------------------------- notices and objections
+
+
+class NoticeClaimInline(ReadOnlyInline):
+    model = SubsidyClaim
+    fk_name = "notice"
+    fields = ("claim_link", "status", "eligible_amount_display", "open_objections")
+    readonly_fields = fields
+    verbose_name_plural = _("claims on this notice")
+
+    @admin.display(description=_("claim"))
+    def claim_link(self, obj: SubsidyClaim) -> str:
+        url = reverse("admin:subsidies_subsidyclaim_change", args=[obj.pk])
+        return format_html('<a href="{}">#{} {}</a>', url, obj.pk, obj)
+
+    eligible_amount_display = money_display(SubsidyClaim, "eligible_amount")
+
+    @admin.display(description=_("unanswered objections"))
+    def open_objections(self, obj: SubsidyClaim) -> int:
+        return sum(1 for o in obj.objections.all() if o.answered_on is None)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SubsidyClaim]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("enterprise", "incubator")
+            .prefetch_related("objections")
+        )
+
+
+@admin.register(Notice)
+class NoticeAdmin(AuditedModelAdmin):
+    """Notices are published from the claims (the changelist action, or a claim's step);
+    here staff read them and their claims, and may correct the title."""
+
+    list_display = ("number", "title", "starts_on", "ends_on", "claim_count", "published_by")
+    list_select_related = ("published_by",)
+    search_fields = ("number", "title")
+    date_hierarchy = "starts_on"
+    readonly_fields = ("number", "starts_on", "ends_on", "published_by", "published_at", "page")
+    fields = ("number", "title", "starts_on", "ends_on", "published_by", "published_at", "page")
+    inlines = (NoticeClaimInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Notice]:
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(claims_total=Count("claims"))
+
+    @admin.display(description=_("claims"), ordering="claims_total")
+    def claim_count(self, obj: Notice) -> int:
+        return obj.claims_total  # type: ignore[attr-defined]
+
+    @admin.display(description=_("public page"))
+    def page(self, obj: Notice) -> str:
+        url = reverse("notices:detail", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ObjectionAnswerForm(forms.ModelForm):
+    class Meta:
+        model = Objection
+        fields = ("answer",)
+
+    def clean_answer(self) -> str:
+        answer = (self.cleaned_data.get("answer") or "").strip()
+        if not answer:
+            raise ValidationError(_("Write the answer."))
+        return answer
+
+
+@admin.register(Objection)
+class ObjectionAdmin(AuditedModelAdmin):
+    """Objections filed on the notice board (or recorded from a claim's page); staff answer
+    each one here, once. Who filed it and the file are seen here only."""
+
+    form = ObjectionAnswerForm
+    list_display = ("pk", "claim", "notice_number", "received_on", "answered_on")
+    list_select_related = ("claim__enterprise", "claim__incubator", "claim__notice")
+    list_filter = (("answered_on", admin.EmptyFieldListFilter), "received_on")
+    search_fields = ("claim__enterprise__name", "claim__incubator__name", "content")
+    detail_fields = (
+        "claim",
+        "notice_number",
+        "received_on",
+        "content",
+        "filed_by",
+        "objector_name",
+        "objector_phone",
+        "file_link",
+        "recorded_by",
+        "answered_on",
+        "answered_by",
+    )
+
+    @admin.display(description=_("public notice"))
+    def notice_number(self, obj: Objection) -> str:
+        return obj.claim.notice.number if obj.claim.notice_id else "—"
+
+    @admin.display(description=_("supporting file"))
+    def file_link(self, obj: Objection) -> str:
+        if not obj.file:
+            return "—"
+        url = reverse("admin:subsidies_objection_file", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (*self.detail_fields, "answer")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None or obj.answered_on or not STAFF.holds(request.user, obj.claim):
+            return (*self.detail_fields, "answer")
+        return self.detail_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[Any]:
+        own = [
+            path(
+                "<path:object_id>/file/",
+                self.admin_site.admin_view(self.file_view),
+                name="subsidies_objection_file",
+            )
+        ]
+        return own + super().get_urls()
+
+    def file_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        from common.uploads import serve_private_file
+
+        obj = self.get_object(request, object_id)
+        if obj is None or not obj.file or not self.has_view_or_change_permission(request, obj):
+            raise Http404
+        extension = obj.file.name.rsplit(".", 1)[-1]
+        return serve_private_file(request, obj.file, filename=f"objection-{obj.pk}.{extension}")
+
+    def save_model(self, request: HttpRequest, obj: Objection, form: Any, change: bool) -> None:
+        """Answering is the only change, through the service (once, by staff)."""
+        services.objection_answer(
+            objection=obj, answer=form.cleaned_data.get("answer", ""), acting_user=request.user
+        )
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        # A refusal of the service (answered meanwhile by someone else) comes back as a
+        # message; a missing permission stays Django's own 403.
+        try:
+            with transaction.atomic():
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            for message in messages_of(exc):
+                messages.error(request, message)
+            return HttpResponseRedirect(request.path)
 
 
 # --------------------------------------------------------------------------------- audits
@@ -596,12 +816,23 @@ class RDAuditAdmin(DossierLinkMixin, AuditedModelAdmin):
     dossier_path = "claim__enterprise"
     """Read-only for staff: audits are assigned from the claim and recorded by the firm."""
 
-    list_display = ("claim", "firm", "basis", "eligible_total_display", "completed_at")
+    list_display = (
+        "claim",
+        "firm",
+        "basis",
+        "eligible_total_display",
+        "tax_eligible_total_display",
+        "high_tech_eligible_total_display",
+        "completed_at",
+    )
     list_select_related = ("claim__enterprise", "claim__incubator", "firm")
     list_filter = ("firm", "basis")
     search_fields = ("claim__enterprise__name", "firm__name")
 
     eligible_total_display = money_display(RDAudit, "eligible_total")
+    # Both bases side by side; the claim is paid on the one its policy version names.
+    tax_eligible_total_display = money_display(RDAudit, "tax_eligible_total")
+    high_tech_eligible_total_display = money_display(RDAudit, "high_tech_eligible_total")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

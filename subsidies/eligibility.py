@@ -10,7 +10,7 @@ is due. No writes here.
   recognised as high-tech (certificate issued in the year) or listed (listing in the year).
 - Rent: for each claimed month, the area the firm rents from carriers on the month's last
   day, if it is a registered tech firm that day, × the amount per m² and month.
-- R&D: the policy rate × the audited eligible expenditure, capped.
+- R&D: the policy rate × the audited eligible expenditure on the policy's basis, capped.
 """
 
 from __future__ import annotations
@@ -171,16 +171,18 @@ def rent_subsidy(*, policy: SubsidyPolicy, enterprise: Enterprise, months: range
 
 
 def rd_subsidy(*, policy: SubsidyPolicy, audit: RDAudit | None) -> Eligibility:
-    """Known once the audit is complete; None until then."""
+    """Known once the audit is complete; None until then. Paid on the basis the policy
+    version names (`SubsidyPolicy.rd_basis`), whichever the audit was marked with."""
     if audit is None or not audit.is_completed:
         return Eligibility(amount=None, facts={})
     assert policy.kind == PolicyKind.RATE_WITH_CAP and policy.rate is not None
+    other_allowed, eligible_total = audit.on_basis(policy.rd_basis)
     return Eligibility(
-        amount=lib.rate_with_cap(base=audit.eligible_total, rate=policy.rate, cap=policy.cap),
+        amount=lib.rate_with_cap(base=eligible_total, rate=policy.rate, cap=policy.cap),
         facts={
-            "audited_eligible": str(audit.eligible_total),
-            "basis": audit.basis,
-            "other_allowed": str(audit.other_allowed),
+            "audited_eligible": str(eligible_total),
+            "basis": policy.rd_basis,
+            "other_allowed": str(other_allowed),
         },
     )
 

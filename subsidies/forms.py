@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.uploads import PrivateFileField
-from subsidies.models import Programme, RDAudit
+from subsidies.models import Programme
 
 DOCUMENT_KINDS = ("pdf", "png", "jpeg", "xlsx")
 # Programmes an enterprise applies for itself (recognition rewards are drafted by the
@@ -74,7 +74,6 @@ def _amount(label: Any) -> forms.DecimalField:
 
 
 class AuditRecordForm(forms.Form):
-    basis = forms.ChoiceField(label=_("Basis"), choices=RDAudit.Basis.choices)
     personnel = _amount(_("Personnel costs (yuan)"))
     direct_inputs = _amount(_("Direct inputs (yuan)"))
     depreciation = _amount(_("Depreciation (yuan)"))
@@ -83,3 +82,43 @@ class AuditRecordForm(forms.Form):
     other = _amount(_("Other related costs (yuan)"))
     findings = forms.CharField(label=_("Findings"), widget=forms.Textarea, required=False)
     report = PrivateFileField(label=_("Audit report (PDF)"), kinds=("pdf",), required=False)
+
+
+OBJECTION_FILE_KINDS = ("pdf", "png", "jpeg")
+
+
+class ObjectionForm(forms.Form):
+    """An objection on a notice's page. A signed-in user files as themselves; a visitor
+    gives a name and a phone number (the service checks them and the notice's dates)."""
+
+    claim = forms.ChoiceField(label=_("Claim objected to"))
+    content = forms.CharField(
+        label=_("Your objection"),
+        widget=forms.Textarea({"rows": 5}),
+        max_length=2000,
+        help_text=_("Say what is wrong with the claim and how you know it."),
+    )
+    name = forms.CharField(label=_("Your name"), max_length=50, required=False)
+    phone = forms.CharField(
+        label=_("Your phone number"),
+        max_length=30,
+        required=False,
+        help_text=_("A mobile number or a landline with its area code; not published."),
+    )
+    file = PrivateFileField(
+        label=_("Supporting file (optional)"), kinds=OBJECTION_FILE_KINDS, required=False
+    )
+
+    def __init__(self, *args: Any, claims: list[Any], anonymous: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["claim"].choices = [
+            (str(claim.pk), f"{claim.claimant.name} · {claim.get_programme_display()}")
+            for claim in claims
+        ]
+        if anonymous:
+            # Required in the browser; the service says why when they are missing or wrong.
+            self.fields["name"].widget.attrs["required"] = True
+            self.fields["phone"].widget.attrs["required"] = True
+        else:
+            del self.fields["name"]
+            del self.fields["phone"]

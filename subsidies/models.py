@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -98,6 +99,19 @@ class SubsidyPolicy(models.Model):
     effective_until = models.DateField(_("effective until"), null=True, blank=True)
     yearly_budget = models.DecimalField(
         _("yearly budget (yuan)"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    rd_basis = models.CharField(
+        _("R&D audit basis paid on"),
+        max_length=20,
+        choices=[
+            (lib.BASIS_TAX, _("Tax super-deduction")),
+            (lib.BASIS_HIGH_TECH, _("High-tech recognition")),
+        ],
+        default=lib.BASIS_TAX,
+        help_text=_(
+            "An R&D audit computes both bases; the subsidy is the rate of the eligible "
+            "expenditure on this one."
+        ),
     )
     qualification = models.TextField(_("who qualifies"), blank=True)
     how_to_apply = models.TextField(_("how to apply"), blank=True)
@@ -267,6 +281,53 @@ class PaymentBatch(models.Model):
         return self.status == self.Status.OPEN
 
 
+class NoticeQuerySet(models.QuerySet):
+    def started_by(self, day: dt.date) -> NoticeQuerySet:
+        """Notices the public may read on `day`: those that have started."""
+        return self.filter(starts_on__lte=day)
+
+    def open_on(self, day: dt.date) -> NoticeQuerySet:
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+
+class Notice(models.Model):
+    """A public notice (公示) of claims the bureau means to approve: the public reads it at
+    /notices/ and may object while it is open; its claims wait until it has ended."""
+
+    number = models.CharField(_("notice number"), max_length=30, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    starts_on = models.DateField(_("public notice from"), db_index=True)
+    ends_on = models.DateField(_("public notice until"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        verbose_name = _("public notice")
+        verbose_name_plural = _("public notices")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="notice_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def is_open_on(self, day: dt.date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
 class SubsidyClaimQuerySet(models.QuerySet):
     def for_claimant(self, *, enterprise: Enterprise | None = None, incubator=None):
         if incubator is not None:
@@ -388,6 +449,14 @@ class SubsidyClaim(models.Model):
     paid_on = models.DateField(_("paid on"), null=True, blank=True, db_index=True)
     notice_starts_on = models.DateField(_("public notice from"), null=True, blank=True)
     notice_ends_on = models.DateField(_("public notice until"), null=True, blank=True)
+    notice = models.ForeignKey(
+        Notice,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+        verbose_name=_("public notice"),
+    )
     payment_batch = models.ForeignKey(
         PaymentBatch,
         models.PROTECT,
@@ -649,15 +718,41 @@ class ClaimAttachment(models.Model):
 
 
 class Objection(models.Model):
-    """An objection received during a claim's public notice (公示), and the bureau's answer."""
+    """An objection to a claim under public notice (公示), and the bureau's answer.
+
+    Filed by the public on the notice's page (a signed-in user, or a visitor giving a name and
+    a phone number) or recorded by staff when received otherwise. Who filed it and the file
+    are private: the notice shows only the content and the answer once it has closed.
+    """
 
     claim = models.ForeignKey(
         SubsidyClaim, models.CASCADE, related_name="objections", verbose_name=_("claim")
     )
     received_on = models.DateField(_("received on"))
     content = models.TextField(_("objection"))
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("filed by"),
+    )
+    objector_name = models.CharField(_("objector's name"), max_length=50, blank=True)
+    objector_phone = models.CharField(_("objector's phone"), max_length=30, blank=True)
+    file = models.FileField(
+        _("supporting file"), upload_to=private_upload_to("objections"), blank=True
+    )
     answer = models.TextField(_("answer"), blank=True)
     answered_on = models.DateField(_("answered on"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
@@ -672,9 +767,20 @@ class Objection(models.Model):
         ordering = ["received_on", "pk"]
         verbose_name = _("objection")
         verbose_name_plural = _("objections")
+        indexes = [
+            models.Index(
+                fields=["claim"],
+                condition=Q(answered_on__isnull=True),
+                name="objection_open_by_claim",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.claim_id} {self.received_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_on is None
 
 
 class SignOff(models.Model):
@@ -742,6 +848,8 @@ class RDAudit(models.Model):
     firm = models.ForeignKey(
         AuditFirm, models.PROTECT, related_name="audits", verbose_name=_("audit firm")
     )
+    # The basis the claim's policy version pays on, copied when the audit is assigned;
+    # other_allowed and eligible_total repeat that basis' pair of figures.
     basis = models.CharField(_("basis"), max_length=20, choices=Basis.choices, default=Basis.TAX)
     personnel = models.DecimalField(_("personnel costs"), **MONEY, default=lib.ZERO)
     direct_inputs = models.DecimalField(_("direct inputs"), **MONEY, default=lib.ZERO)
@@ -756,6 +864,31 @@ class RDAudit(models.Model):
     )
     eligible_total = models.DecimalField(
         _("eligible R&D expenditure"), **MONEY, default=lib.ZERO, editable=False
+    )
+    # Both bases, side by side: the subsidy pays on the one its policy version names.
+    tax_other_allowed = models.DecimalField(
+        _("other related costs allowed (tax super-deduction)"),
+        **MONEY,
+        default=lib.ZERO,
+        editable=False,
+    )
+    tax_eligible_total = models.DecimalField(
+        _("eligible R&D expenditure (tax super-deduction)"),
+        **MONEY,
+        default=lib.ZERO,
+        editable=False,
+    )
+    high_tech_other_allowed = models.DecimalField(
+        _("other related costs allowed (high-tech recognition)"),
+        **MONEY,
+        default=lib.ZERO,
+        editable=False,
+    )
+    high_tech_eligible_total = models.DecimalField(
+        _("eligible R&D expenditure (high-tech recognition)"),
+        **MONEY,
+        default=lib.ZERO,
+        editable=False,
     )
     findings = models.TextField(_("findings"), blank=True)
     report = models.FileField(
@@ -792,6 +925,11 @@ class RDAudit(models.Model):
                 condition=Q(other_allowed__lte=models.F("other")),
                 name="rd_audit_other_allowed_within_other",
             ),
+            models.CheckConstraint(
+                condition=Q(tax_other_allowed__lte=models.F("other"))
+                & Q(high_tech_other_allowed__lte=models.F("other")),
+                name="rd_audit_both_bases_within_other",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -806,10 +944,39 @@ class RDAudit(models.Model):
         return self.completed_at is not None
 
     def apply_cap(self) -> None:
-        """Set other_allowed and eligible_total from the categories and the basis."""
-        self.other_allowed, self.eligible_total = lib.audited_eligible(
-            basis=self.basis, first_five=self.first_five, other=self.other or lib.ZERO
+        """Set both bases' figures from the categories, and other_allowed and
+        eligible_total from the basis the policy pays on."""
+        other = self.other or lib.ZERO
+        self.tax_other_allowed, self.tax_eligible_total = lib.audited_eligible(
+            basis=lib.BASIS_TAX, first_five=self.first_five, other=other
         )
+        self.high_tech_other_allowed, self.high_tech_eligible_total = lib.audited_eligible(
+            basis=lib.BASIS_HIGH_TECH, first_five=self.first_five, other=other
+        )
+        self.other_allowed, self.eligible_total = self.on_basis(self.basis)
+
+    def on_basis(self, basis: str) -> tuple[Decimal, Decimal]:
+        """(other allowed, eligible total) on `basis`."""
+        if basis == lib.BASIS_TAX:
+            return self.tax_other_allowed, self.tax_eligible_total
+        if basis == lib.BASIS_HIGH_TECH:
+            return self.high_tech_other_allowed, self.high_tech_eligible_total
+        raise ValueError(f"unknown basis {basis!r}")
+
+    def bases(self) -> list[dict[str, Any]]:
+        """Each basis with its cap on other costs, allowed amount and eligible total."""
+        first_five = self.first_five
+        return [
+            {
+                "basis": basis,
+                "label": basis.label,
+                "cap": lib.other_cap(basis=basis, first_five=first_five),
+                "other_allowed": self.on_basis(basis)[0],
+                "eligible_total": self.on_basis(basis)[1],
+                "paid_on": basis == self.basis,
+            }
+            for basis in self.Basis
+        ]
 
     def clean(self) -> None:
         self.apply_cap()

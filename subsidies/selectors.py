@@ -18,6 +18,9 @@ from enterprises.models import Enterprise
 from subsidies import eligibility
 from subsidies.models import (
     CARRIER_PROGRAMMES,
+    ClaimAttachment,
+    Notice,
+    Objection,
     Programme,
     RDAudit,
     SignOff,
@@ -121,6 +124,14 @@ def audit_get_for_user(*, user: AnyUser, pk: int) -> RDAudit:
     if audit is None:
         raise Http404
     return audit
+
+
+def audit_document_get(*, audit: RDAudit, pk: int) -> ClaimAttachment:
+    """A document of the audited claim; any other is 404 (the audit already checked)."""
+    attachment = ClaimAttachment.objects.filter(claim_id=audit.claim_id, pk=pk).first()
+    if attachment is None:
+        raise Http404
+    return attachment
 
 
 def active_policies(*, day: dt.date) -> QuerySet[SubsidyPolicy]:
@@ -249,3 +260,62 @@ def claim_facts_display(claim: SubsidyClaim) -> list[tuple[str, str]]:
             value = format_yuan(Decimal(value))
         lines.append((str(_FACT_LABELS.get(key, key)), str(value)))
     return lines
+
+
+# ------------------------------------------------------------------------ public notices
+
+
+def notices_for_board(*, day: dt.date) -> QuerySet[Notice]:
+    """The notices the public may read on `day` (started ones): open ones first, each group
+    newest first, with the count of their claims (one query per page)."""
+    from django.db.models import Case, Count, IntegerField, Value, When
+
+    started: QuerySet[Notice] = Notice.objects.started_by(day)
+    return started.annotate(
+        closed=Case(
+            When(ends_on__gte=day, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+        claim_count=Count("claims"),
+    ).order_by("closed", "-starts_on", "-pk")
+
+
+def notice_get_public(*, pk: int, day: dt.date) -> Notice:
+    """One notice the public may read (it has started), or 404."""
+    notice = Notice.objects.started_by(day).filter(pk=pk).first()
+    if notice is None:
+        raise Http404
+    return notice
+
+
+def notice_claims(*, notice: Notice, with_outcome: bool) -> list[SubsidyClaim]:
+    """The claims of a notice with claimant and policy (one query), and with `with_outcome`
+    their objections and answers (one more): the public lines only, never who objected."""
+    queryset = (
+        notice.claims.select_related("enterprise", "incubator", "policy")
+        .only(
+            "pk",
+            "programme",
+            "year",
+            "eligible_amount",
+            "status",
+            "notice_id",
+            "enterprise__name",
+            "incubator__name",
+            "policy__name",
+            "policy__year",
+        )
+        .order_by("pk")
+    )
+    if with_outcome:
+        queryset = queryset.prefetch_related(
+            Prefetch(
+                "objections",
+                queryset=Objection.objects.only(
+                    "pk", "claim_id", "received_on", "content", "answer", "answered_on"
+                ).order_by("received_on", "pk"),
+                to_attr="public_objections",
+            )
+        )
+    return list(queryset)

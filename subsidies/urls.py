@@ -20,4 +20,9 @@ urlpatterns = [
     path("audits/<int:pk>/", views.audit_detail, name="audit_detail"),
     path("audits/<int:pk>/complete/", views.audit_complete, name="audit_complete"),
     path("audits/<int:pk>/report/", views.audit_report, name="audit_report"),
+    path(
+        "audits/<int:pk>/documents/<int:attachment_pk>/",
+        views.audit_document,
+        name="audit_document",
+    ),
 ]

@@ -223,7 +223,7 @@ def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     open_for_writing = (
         not audit.is_completed and audit.claim.status == SubsidyClaim.Status.AUDIT_ASSIGNED
     )
-    initial = {name: getattr(audit, name) for name in (*audit.CATEGORIES, "other", "basis")}
+    initial = {name: getattr(audit, name) for name in (*audit.CATEGORIES, "other")}
     initial["findings"] = audit.findings
     form = AuditRecordForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST":
@@ -241,7 +241,11 @@ def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "subsidies/audit_detail.html",
-        {"audit": audit, "form": form if open_for_writing else None},
+        {
+            "audit": audit,
+            "form": form if open_for_writing else None,
+            "documents": audit.claim.attachments.order_by("uploaded_at", "pk"),
+        },
     )
 
 
@@ -257,6 +261,18 @@ def audit_complete(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The audit was handed in to the bureau."))
     return redirect("subsidies:audit_detail", pk=audit.pk)
+
+
+@login_required
+def audit_document(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    """A document of the audited claim (the R&D ledger, statements) for the auditor of the
+    assigned firm; another firm's audit, or a document of another claim, is 404."""
+    from common.uploads import serve_private_file
+
+    audit = selectors.audit_get_for_user(user=request.user, pk=pk)
+    attachment = selectors.audit_document_get(audit=audit, pk=attachment_pk)
+    extension = attachment.file.name.rsplit(".", 1)[-1]
+    return serve_private_file(request, attachment.file, filename=f"{attachment.title}.{extension}")
 
 
 @login_required

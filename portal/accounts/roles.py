@@ -76,6 +76,7 @@ _SUBSIDY_MODELS = (
     "auditfirm",
     "enterpriselisting",
     "objection",
+    "notice",
 )
 _SUBSIDY_RECORDS = (
     "subsidyclaimstatuschange",
@@ -105,6 +106,7 @@ _CLAIM_READING = (
             "subsidyclaimstatuschange",
             "signoff",
             "objection",
+            "notice",
             "claimattachment",
             "rdaudit",
             "auditfirm",

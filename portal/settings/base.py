@@ -240,6 +240,9 @@ SERVICE_REQUEST_DUE_WORKING_DAYS = env.int("SERVICE_REQUEST_DUE_WORKING_DAYS", d
 # How many working days after its resolution the enterprise may still reopen a request.
 SERVICE_REQUEST_REOPEN_WORKING_DAYS = env.int("SERVICE_REQUEST_REOPEN_WORKING_DAYS", default=10)
 NOTICE_MIN_WORKING_DAYS = env.int("NOTICE_MIN_WORKING_DAYS", default=5)
+# Objections filed on /notices/ from one address: at most this many per window.
+OBJECTION_RATE_LIMIT = env.int("OBJECTION_RATE_LIMIT", default=5)
+OBJECTION_RATE_WINDOW_SECONDS = env.int("OBJECTION_RATE_WINDOW_SECONDS", default=3600)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # How long the work queue's count in the navigation is kept per person (common/queue.py).

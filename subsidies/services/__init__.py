@@ -14,7 +14,6 @@ from subsidies.services.audits import rd_audit_assign, rd_audit_complete, rd_aud
 from subsidies.services.base import acts_for_claimant
 from subsidies.services.claims import (
     NEEDS_DOCUMENTS,
-    objection_answer,
     objection_record,
     subsidy_claim_approve,
     subsidy_claim_attach,
@@ -42,6 +41,12 @@ from subsidies.services.finance import (
     payment_batch_remove,
     payment_batch_xlsx,
 )
+from subsidies.services.notices import (
+    notice_publish,
+    notice_tell_ended,
+    objection_answer,
+    objection_file,
+)
 from subsidies.services.recognition import (
     high_tech_application_pass_preliminary,
     high_tech_application_recognise,
@@ -57,7 +62,10 @@ __all__ = [
     "high_tech_application_recognise",
     "high_tech_application_recommend",
     "high_tech_application_reject",
+    "notice_publish",
+    "notice_tell_ended",
     "objection_answer",
+    "objection_file",
     "objection_record",
     "payment_batch_add",
     "payment_batch_create",

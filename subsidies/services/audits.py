@@ -37,11 +37,10 @@ if TYPE_CHECKING:
 
 
 @transaction.atomic
-def rd_audit_assign(
-    *, claim: SubsidyClaim, firm: AuditFirm, acting_user: User, basis: str = RDAudit.Basis.TAX
-) -> RDAudit:
+def rd_audit_assign(*, claim: SubsidyClaim, firm: AuditFirm, acting_user: User) -> RDAudit:
     """Staff assign an R&D claim under review to an audit firm (one audit per claim); the
-    firm's auditors are told."""
+    firm's auditors are told. The audit computes both bases; it is marked with the one the
+    claim's policy version pays on."""
     locked = _lock(claim)
     require_step(CLAIM, locked, Status.AUDIT_ASSIGNED, acting_user)
     if not locked.is_rd:
@@ -50,6 +49,7 @@ def rd_audit_assign(
         raise ValidationError({"firm": _("This audit firm no longer takes audits.")})
     if RDAudit.objects.filter(claim=locked).exists():
         raise ValidationError(_("This claim already has its audit."))
+    basis = locked.policy.rd_basis if locked.policy is not None else RDAudit.Basis.TAX
     audit = RDAudit(claim=locked, firm=firm, basis=basis, assigned_by=_user(acting_user))
     save_with_audit(audit, acting_user=acting_user, reason="assigned")
     _step(
@@ -78,7 +78,6 @@ def rd_audit_record(
     *,
     audit: RDAudit,
     acting_user: User,
-    basis: str,
     personnel: Decimal,
     direct_inputs: Decimal,
     depreciation: Decimal,
@@ -88,8 +87,9 @@ def rd_audit_record(
     findings: str = "",
     report: UploadedFile | None = None,
 ) -> RDAudit:
-    """An auditor of the assigned firm records the audited expenditure by category; the
-    basis' cap on "other related costs" is applied. Repeatable until completed."""
+    """An auditor of the assigned firm records the audited expenditure by category; both
+    bases' caps on "other related costs" are applied, side by side. Repeatable until
+    completed."""
     locked = _lock_audit(audit, acting_user)
     amounts = {
         "personnel": personnel,
@@ -108,7 +108,8 @@ def rd_audit_record(
         raise ValidationError(errors)
     for name, value in amounts.items():
         setattr(locked, name, value)
-    locked.basis = basis
+    if locked.claim.policy is not None:
+        locked.basis = locked.claim.policy.rd_basis
     locked.findings = findings.strip()
     if report is not None:
         locked.report = report

@@ -12,7 +12,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -20,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.audit import save_with_audit
-from common.calendar import notice_earliest_end
 from common.lib.money import format_yuan
 from common.notifications import step_notifications_write
 from common.workflow import require_step
@@ -29,6 +27,7 @@ from incubators.models import Incubator
 from subsidies.models import (
     CARRIER_PROGRAMMES,
     ClaimAttachment,
+    Notice,
     Objection,
     Programme,
     SignOff,
@@ -51,6 +50,7 @@ from subsidies.services.base import (
     _user,
     acts_for_claimant,
 )
+from subsidies.services.notices import notice_publish, notice_tell_ended
 from subsidies.workflows.claims import CLAIM, SIGNATURES
 
 
@@ -320,38 +320,19 @@ def subsidy_claim_sign(
 # ------------------------------------------------------------------ notice and objections
 
 
-@transaction.atomic
 def subsidy_claim_publish_notice(
     *, claim: SubsidyClaim, starts_on: dt.date, ends_on: dt.date, acting_user: Any
 ) -> SubsidyClaim:
-    """Put a signed-off claim on public notice (公示) from `starts_on` to `ends_on`, at least
-    NOTICE_MIN_WORKING_DAYS working days on the official calendar counting the first day; the
-    system ends it once `ends_on` is past (subsidy_claim_end_notice)."""
-    locked = _lock(claim)
-    require_step(CLAIM, locked, Status.IN_NOTICE, acting_user)
-    earliest_end = notice_earliest_end(starts_on)
-    if ends_on < earliest_end:
-        raise ValidationError(
-            {
-                "ends_on": _(
-                    "A public notice lasts at least %(days)d working days counting its first "
-                    "day: starting on %(start)s, it may end on %(earliest)s at the earliest."
-                )
-                % {
-                    "days": settings.NOTICE_MIN_WORKING_DAYS,
-                    "start": starts_on.isoformat(),
-                    "earliest": earliest_end.isoformat(),
-                }
-            }
-        )
-    locked.notice_starts_on = starts_on
-    locked.notice_ends_on = ends_on
-    return _step(
-        locked,
-        Status.IN_NOTICE,
+    """Put one signed-off claim on a public notice of its own (公示) from `starts_on` to
+    `ends_on`: `notice_publish` with this claim alone, titled after it."""
+    notice_publish(
+        claims=[claim],
+        title=_("Public notice of %(claim)s") % {"claim": claim},
+        starts_on=starts_on,
+        ends_on=ends_on,
         acting_user=acting_user,
-        note=_("Public notice from %(start)s to %(end)s.") % {"start": starts_on, "end": ends_on},
     )
+    return SubsidyClaim.objects.get(pk=claim.pk)
 
 
 @transaction.atomic
@@ -384,12 +365,18 @@ def subsidy_claim_notices_end(*, today: dt.date | None = None) -> int:
         "notice_ends_on", "pk"
     )
     ended = 0
+    notices: set[int] = set()
     for claim in due:
         try:
             subsidy_claim_end_notice(claim=claim, today=today)
         except ValidationError:  # moved on meanwhile (rejected, or already ended)
             continue
         ended += 1
+        if claim.notice_id:
+            notices.add(claim.notice_id)
+    # The staff handling each notice's claims hear that it ended (once per notice).
+    for notice in Notice.objects.filter(pk__in=notices):
+        notice_tell_ended(notice=notice)
     return ended
 
 
@@ -417,22 +404,6 @@ def objection_record(
     return objection
 
 
-@transaction.atomic
-def objection_answer(*, objection: Objection, answer: str, acting_user: Any) -> Objection:
-    """Staff answer an objection (once)."""
-    _require_staff(acting_user)
-    locked = Objection.objects.select_for_update().get(pk=objection.pk)
-    if locked.answered_on:
-        raise ValidationError(_("This objection is already answered."))
-    answer = answer.strip()
-    if not answer:
-        raise ValidationError({"answer": _("Write the answer.")})
-    locked.answer = answer
-    locked.answered_on = timezone.localdate()
-    save_with_audit(locked, acting_user=acting_user, reason="answered")
-    return locked
-
-
 # ------------------------------------------------------------------------------- approval
 
 
@@ -444,8 +415,8 @@ def subsidy_claim_approve(
     acting_user: Any,
     reason: str = "",
 ) -> SubsidyClaim:
-    """Approve a claim whose public notice has ended and whose objections are answered;
-    finance are told it is ready for a batch.
+    """Approve a claim whose public notice has ended and whose objections are answered
+    (the step's guard in the workflow table); finance are told it is ready for a batch.
 
     The amount is at most the eligible amount (a reason when less) and within what is left of
     the policy's yearly budget; the policy row is locked so concurrent approvals cannot
@@ -458,8 +429,6 @@ def subsidy_claim_approve(
         # batch (payment_batch_remove); it decides nothing about the amount.
         raise ValidationError(_("Only a claim whose public notice has ended is approved."))
     today = timezone.localdate()
-    if locked.objections.filter(answered_on__isnull=True).exists():
-        raise ValidationError(_("Answer every objection before approving."))
     if locked.eligible_amount is None or locked.policy is None:
         raise ValidationError(_("The eligible amount of this claim is not known yet."))
     if approved_amount is None or approved_amount <= 0:

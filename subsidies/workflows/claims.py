@@ -4,9 +4,10 @@ A claim is submitted by its claimant (the enterprise, or the carrier for a carri
 taken up by a case handler, audited by the assigned firm when it is an R&D claim, signed in
 turn by the handler, the section head and the deputy director (each signature is a state, so
 the table knows who signs next), put on public notice, and approved by staff once the system
-has ended the notice; finance batch and pay it. Each step is one service in
-`subsidies.services`; the services add the process's own rules (the R&D audit before the
-handler's signature, one stage per signer, the notice's length, the budget).
+has ended the notice and every objection is answered (the approval step's guard); finance
+batch and pay it. Each step is one service in `subsidies.services`; the services add the
+process's own rules (the R&D audit before the handler's signature, one stage per signer, the
+notice's length, the budget).
 
 A payment batch is opened, exported for the treasury and marked paid by finance; paying it
 moves each of its claims to "paid" through the claim's workflow, so the claimant is told.
@@ -18,6 +19,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from common.workflow import SYSTEM, Permission, Relation, Workflow, register
 from subsidies.models import PaymentBatch, SignOff, SubsidyClaim
@@ -92,6 +94,22 @@ def _claim_steps() -> dict[tuple[str, str], tuple[Any, ...]]:
     return steps
 
 
+def _no_open_objection(claim: SubsidyClaim) -> str:
+    """A claim is approved only once every objection to it is answered."""
+    waiting = claim.objections.filter(answered_on__isnull=True).count()
+    if not waiting:
+        return ""
+    return str(
+        ngettext(
+            "%(count)d objection to this claim is not answered yet; answer it before approving.",
+            "%(count)d objections to this claim are not answered yet; answer them before "
+            "approving.",
+            waiting,
+        )
+        % {"count": waiting}
+    )
+
+
 def _claim_page(claim: SubsidyClaim) -> str:
     return reverse("subsidies:claim_detail", args=[claim.pk])
 
@@ -153,6 +171,7 @@ CLAIM = register(
         # signatures and the payment are their own roles' whoever holds the claim.
         holder_field="handler",
         held_actors=(STAFF.key, HANDLER.key),
+        guards={(S.NOTICE_ENDED, S.APPROVED): (_no_open_objection,)},
     )
 )
 

@@ -29,7 +29,7 @@ from enterprises.views.service_desk import FIRM_ACTIONS, STEP_SERVICES
 from incubators.models import Activity, Incubator, Tenancy
 from loans.models import CompensationClaimDocument, LoanApplication, LoanAttachment
 from loans.views import BANK_FORMS
-from subsidies.models import ClaimAttachment, RDAudit, SubsidyClaim
+from subsidies.models import ClaimAttachment, Notice, RDAudit, SubsidyClaim
 from tests.probe.world import World, first_record
 
 MISSING_ID = "987654321"
@@ -76,6 +76,9 @@ DESK_IDS: dict[tuple[str | None, str, str], type[Model] | tuple[str, ...]] = {
     ("subsidies", "audit_detail", "pk"): RDAudit,
     ("subsidies", "audit_complete", "pk"): RDAudit,
     ("subsidies", "audit_report", "pk"): RDAudit,
+    ("subsidies", "audit_document", "pk"): RDAudit,
+    ("subsidies", "audit_document", "attachment_pk"): ClaimAttachment,
+    ("notices", "detail", "pk"): Notice,
     (None, "password_reset_confirm", "uidb64"): ("MQ",),
     (None, "password_reset_confirm", "token"): ("set-password", "c4a2e1-0123456789abcdef"),
 }

@@ -29,7 +29,7 @@ from loans.models import (
 from portal.accounts.models import User
 from portal.accounts.roles import BUREAU_ROLES, Role
 from subsidies import services as subsidy_services
-from subsidies.models import HighTechApplication
+from subsidies.models import HighTechApplication, Notice, Objection
 from tests.enterprises.factories import (
     AnnualFiguresFactory,
     EnterpriseFactory,
@@ -205,6 +205,12 @@ def _side(name: str, bureau: dict[str, User]) -> Side:
     subsidy_services.subsidy_claim_take_up(claim=claim, acting_user=side.handler)
     audit = subsidy_services.rd_audit_assign(claim=claim, firm=side.firm, acting_user=side.handler)
     side.keep(claim, audit, *claim.attachments.all())
+    # An objection to it, as staff record one received by letter (the admin's pages).
+    side.keep(
+        Objection.objects.create(
+            claim=claim, received_on=dt.date(2025, 6, 1), content=f"{marker}异议"
+        )
+    )
     side.keep(
         HighTechApplication.objects.create(
             enterprise=enterprise, year=2025, batch_number=1, recommended_on=dt.date(2025, 6, 1)
@@ -251,6 +257,13 @@ def build() -> World:
     home["enterprise:pending"] = None
     DistrictStatisticFactory()
     ReportSubscriptionFactory()
+    # A public notice open today, of no side's claims: the board is the same for everyone.
+    Notice.objects.create(
+        number="PROBE-1",
+        title="探针公示",
+        starts_on=dt.date.today(),
+        ends_on=dt.date.today() + dt.timedelta(days=14),
+    )
     # Staff's queue handed to finance for a week, and a message in staff's inbox.
     today = dt.date.today()
     QueueHandover.objects.create(

@@ -10,6 +10,8 @@ from subsidies.models import (
     AuditFirm,
     EnterpriseListing,
     HighTechApplication,
+    Notice,
+    Objection,
     PaymentBatch,
     PolicyKind,
     Programme,
@@ -149,6 +151,35 @@ class RDAuditFactory(factory.django.DjangoModelFactory):
         status=SubsidyClaim.Status.AUDIT_ASSIGNED,
     )
     firm = factory.SubFactory(AuditFirmFactory)
+
+
+class NoticeFactory(factory.django.DjangoModelFactory):
+    """A public notice as the table holds it; behaviour tests publish through the service."""
+
+    class Meta:
+        model = Notice
+
+    number = factory.Sequence(lambda n: f"{YEAR + 1}-F{n:03d}")
+    title = factory.Sequence(lambda n: f"{YEAR}年度补贴拟支持名单公示（{n}）")
+    starts_on = dt.date(YEAR + 1, 1, 5)
+    ends_on = dt.date(YEAR + 1, 1, 11)
+
+
+class ObjectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Objection
+
+    claim = factory.SubFactory(
+        SubsidyClaimFactory,
+        status=SubsidyClaim.Status.IN_NOTICE,
+        notice=factory.SubFactory(NoticeFactory),
+        notice_starts_on=dt.date(YEAR + 1, 1, 5),
+        notice_ends_on=dt.date(YEAR + 1, 1, 11),
+    )
+    received_on = dt.date(YEAR + 1, 1, 6)
+    content = "申报面积与实际不符"
+    objector_name = "周婷"
+    objector_phone = "13812345678"
 
 
 class PaymentBatchFactory(factory.django.DjangoModelFactory):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from subsidies import services
-from subsidies.models import Programme, RDAudit, SignOff, SubsidyClaim
+from subsidies.models import Programme, SignOff, SubsidyClaim
 from tests.enterprises.factories import TechFirmRegistrationFactory
 from tests.incubators.factories import TenancyFactory
 from tests.subsidies.factories import YEAR, policy
@@ -65,7 +65,6 @@ def audit_and_complete(actors, claim, first_five=Decimal("4000000"), other=Decim
     services.rd_audit_record(
         audit=audit,
         acting_user=actors.auditor,
-        basis=RDAudit.Basis.TAX,
         personnel=first_five,
         direct_inputs=Decimal(0),
         depreciation=Decimal(0),

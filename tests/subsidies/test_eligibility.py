@@ -177,7 +177,12 @@ def test_rent_subsidy_on_a_leap_february():
 )
 def test_rd_subsidy_is_rate_times_audited_expenditure_capped(eligible_total, amount):
     rule = policy(Programme.RD_INVESTMENT)
-    audit = RDAudit(eligible_total=eligible_total, completed_at=dt.datetime(2026, 1, 1))
+    # The policy pays on the tax basis (the default): that basis' total is the one used.
+    audit = RDAudit(
+        tax_eligible_total=eligible_total,
+        high_tech_eligible_total=eligible_total + 1,
+        completed_at=dt.datetime(2026, 1, 1),
+    )
     assert eligibility.compute(policy=rule, audit=audit).amount == amount
 
 

@@ -93,7 +93,7 @@ def test_rd_subsidy_journey(page: Page, tmp_path):
     # 2. Staff take it up and assign the audit firm in admin.
     log_in(page, handler.username)
     claim_step(page, claim, S.UNDER_REVIEW)
-    claim_step(page, claim, S.AUDIT_ASSIGNED, firm=str(firm.pk), basis="tax")
+    claim_step(page, claim, S.AUDIT_ASSIGNED, firm=str(firm.pk))
     shot(page, "subsidies_02_assigned")
     claim.refresh_from_db()
     assert claim.status == S.AUDIT_ASSIGNED

@@ -379,9 +379,7 @@ def _record(audit, user, **amounts):
         "other": D("500000"),
         **amounts,
     }
-    return services.rd_audit_record(
-        audit=audit, acting_user=user, basis=values.pop("basis", RDAudit.Basis.TAX), **values
-    )
+    return services.rd_audit_record(audit=audit, acting_user=user, **values)
 
 
 @pytest.mark.parametrize(
@@ -391,10 +389,22 @@ def _record(audit, user, **amounts):
         (RDAudit.Basis.HIGH_TECH, D("225000.00"), D("1125000.00")),
     ],
 )
-def test_the_auditor_records_with_the_cap_applied(actors, basis, allowed, total):
+def test_the_auditor_records_both_bases_and_the_policys_is_paid_on(actors, basis, allowed, total):
     claim = advance(actors, rd_claim(actors), S.UNDER_REVIEW)
+    claim.policy.rd_basis = basis
+    claim.policy.save()
     audit = services.rd_audit_assign(claim=claim, firm=actors.firm, acting_user=actors.handler)
-    audit = _record(audit, actors.auditor, basis=basis)
+    assert audit.basis == basis
+    audit = _record(audit, actors.auditor)
+    # Both bases side by side, whichever the policy pays on.
+    assert (audit.tax_other_allowed, audit.tax_eligible_total) == (
+        D("100000.00"),
+        D("1000000.00"),
+    )
+    assert (audit.high_tech_other_allowed, audit.high_tech_eligible_total) == (
+        D("225000.00"),
+        D("1125000.00"),
+    )
     assert (audit.other_allowed, audit.eligible_total) == (allowed, total)
 
 

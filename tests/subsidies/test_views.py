@@ -154,15 +154,17 @@ def test_other_roles_cannot_apply(client, actors):
 # ----------------------------------------------------------------------------- auditor desk
 
 
-def _assigned(actors) -> RDAudit:
+def _assigned(actors, basis: str = "tax") -> RDAudit:
     from subsidies import services
 
     claim = advance(actors, rd_claim(actors), S.UNDER_REVIEW)
+    claim.policy.rd_basis = basis
+    claim.policy.save()
     return services.rd_audit_assign(claim=claim, firm=actors.firm, acting_user=actors.handler)
 
 
 def test_the_auditor_records_with_the_cap_and_hands_in(client, actors):
-    audit = _assigned(actors)
+    audit = _assigned(actors, basis="high_tech")
     _login(client, actors.auditor)
     url = reverse("subsidies:audit_detail", args=[audit.pk])
     response = client.post(
