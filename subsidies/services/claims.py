@@ -147,6 +147,10 @@ def subsidy_claim_draft(
         )
     ):
         raise PermissionDenied(_("You may claim only for your own organisation."))
+    if not _staff_started(acting_user):
+        # A claimant starts a claim only while a call is open; staff drafting a reward the
+        # registry shows (a recognition) act for the bureau, outside calls.
+        claim_window_check(policy=_policy_for(programme, year), day=timezone.localdate())
     claim = _new_claim(
         programme=programme,
         year=year,
@@ -157,11 +161,6 @@ def subsidy_claim_draft(
         claimed_amount=claimed_amount,
         description=description,
     )
-    if not _staff_started(acting_user):
-        # A claimant starts a claim only while a call is open; staff drafting a reward the
-        # registry shows (a recognition) act for the bureau, outside calls.
-        assert claim.policy is not None
-        claim_window_check(policy=claim.policy, day=timezone.localdate())
     claim.created_by = _user(acting_user)
     try:
         with transaction.atomic():

@@ -305,6 +305,6 @@ def test_public_policy_page_says_who_qualifies_and_how_to_apply(client):
     described.refresh_from_db()
     assert "入库科技型企业" in rent.qualification and "租赁合同" in rent.how_to_apply
     assert described.qualification == "局里写好的条件"  # staff's own text is kept
-    page = client.get(reverse("subsidies:policies")).content.decode()
+    page = client.get(reverse("subsidies:policy_detail", args=[rent.pk])).content.decode()
     assert "申请条件" in page
     assert rent.how_to_apply in page
