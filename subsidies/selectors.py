@@ -230,7 +230,8 @@ def policy_what_if(*, policy: SubsidyPolicy) -> WhatIf:
     """Every claimant that qualifies under `policy` by the same rules claims are computed
     by (`subsidies.eligibility`), and the budget their amounts add up to. Reads only; a
     fixed number of queries except for carrier rewards (one per carrier)."""
-    basis_year, audits = (None, [])
+    basis_year: int | None = None
+    audits: list[RDAudit] = []
     if policy.code == Programme.RD_INVESTMENT:
         basis_year, audits = basis_audits(policy)
     outcomes = [o for o in eligibility.candidates(policy, audits=audits) if o.qualifies]

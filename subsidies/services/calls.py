@@ -204,8 +204,8 @@ def policy_versions_copy_to_next_year(
             rate=source.rate,
             cap=source.cap,
             document_number=source.document_number,
-            effective_from=_next_year(source.effective_from),
-            effective_until=_next_year(source.effective_until),
+            effective_from=_year_on(source.effective_from),
+            effective_until=_year_on(source.effective_until) if source.effective_until else None,
             yearly_budget=source.yearly_budget,
             qualification=source.qualification,
             how_to_apply=source.how_to_apply,
@@ -216,8 +216,8 @@ def policy_versions_copy_to_next_year(
             save_with_audit(
                 ApplicationWindow(
                     policy=draft,
-                    opens_on=_next_year(window.opens_on),
-                    closes_on=_next_year(window.closes_on),
+                    opens_on=_year_on(window.opens_on),
+                    closes_on=_year_on(window.closes_on),
                 ),
                 acting_user=acting_user,
                 reason="copied",
@@ -238,9 +238,8 @@ def policy_versions_copy_to_next_year(
     return drafts
 
 
-def _next_year(day: dt.date | None) -> dt.date | None:
-    if day is None:
-        return None
+def _year_on(day: dt.date) -> dt.date:
+    """The same day a year later (28 February for 29 February)."""
     try:
         return day.replace(year=day.year + 1)
     except ValueError:  # 29 February

@@ -434,3 +434,25 @@ def test_submitting_without_a_required_material_is_refused(actors):
         services.subsidy_claim_submit(claim=claim, acting_user=actors.member)
     claim.refresh_from_db()
     assert claim.status == SubsidyClaim.Status.SUBMITTED
+
+
+# ------------------------------------------------------------------------------- admin
+
+
+def test_staff_keep_windows_and_materials_on_the_version_page_and_copy_a_year(client, actors):
+    version = _march_call(actors)
+    _login(client, actors.handler)
+    change = client.get(reverse("admin:subsidies_subsidypolicy_change", args=[version.pk]))
+    text = change.content.decode()
+    assert change.status_code == 200
+    assert 'id="what-if-link"' in text and 'name="windows-0-opens_on"' in text
+    assert 'name="checklist-TOTAL_FORMS"' in text
+    changelist = reverse("admin:subsidies_subsidypolicy_changelist")
+    data = {"action": "copy_to_next_year", "_selected_action": [version.pk]}
+    assert client.post(changelist, data).status_code == 302
+    draft = SubsidyPolicy.objects.get(code=version.code, year=YEAR + 1, status="draft")
+    assert draft.windows.get().opens_on == dt.date(YEAR + 1, 3, 1)
+    client.post(changelist, data)  # a second copy is refused: still one draft
+    assert SubsidyPolicy.objects.filter(code=version.code, year=YEAR + 1).count() == 1
+    page = client.get(reverse("admin:subsidies_subsidypolicy_what_if", args=[draft.pk]))
+    assert page.status_code == 200 and page.context["what_if"].total >= 0
