@@ -101,6 +101,14 @@ class AttachmentForm(forms.Form):
     title = forms.CharField(label=_("Document title"), max_length=100)
     file = PrivateFileField(label=_("File"), kinds=DOCUMENT_KINDS)
 
+    def __init__(self, *args: Any, titles: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The materials still to upload are offered as titles (a datalist), typed or picked.
+        self.titles = titles or []
+        if self.titles:
+            self.fields["title"].widget.attrs["list"] = "material-titles"
+            self.fields["title"].initial = self.titles[0]
+
 
 def _amount(label: Any) -> forms.DecimalField:
     return forms.DecimalField(

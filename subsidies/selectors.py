@@ -18,6 +18,7 @@ from enterprises.models import Enterprise
 from subsidies import eligibility
 from subsidies.models import (
     CARRIER_PROGRAMMES,
+    ChecklistItem,
     Programme,
     RDAudit,
     SignOff,
@@ -384,3 +385,16 @@ def claim_facts_display(claim: SubsidyClaim) -> list[tuple[str, str]]:
             value = format_yuan(Decimal(value))
         lines.append((str(_FACT_LABELS.get(key, key)), str(value)))
     return lines
+
+
+def claim_missing_materials(claim: SubsidyClaim) -> list[str]:
+    """Titles of the version's required materials the claim has no document of yet (one
+    query; the claim's documents come prefetched)."""
+    if claim.policy_id is None:
+        return []
+    titles = {a.title for a in claim.attachments.all()}
+    return [
+        item.title
+        for item in ChecklistItem.objects.filter(policy_id=claim.policy_id, required=True)
+        if item.title not in titles
+    ]

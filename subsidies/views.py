@@ -216,6 +216,11 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_claimant": is_claimant,
             "can_submit": is_claimant and claim.is_editable,
             "attachment_form": AttachmentForm() if is_claimant and claim.is_editable else None,
+            "missing_materials": (
+                selectors.claim_missing_materials(claim)
+                if is_claimant and claim.is_editable
+                else []
+            ),
             "policy_values": claim.computation.get("policy", {}),
             "facts": selectors.claim_facts_display(claim),
         },
@@ -242,7 +247,11 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def claim_attach(request: HttpRequest, pk: int) -> HttpResponse:
     claim = selectors.claim_get_for_user(user=request.user, pk=pk)
-    form = AttachmentForm(request.POST or None, request.FILES or None)
+    form = AttachmentForm(
+        request.POST or None,
+        request.FILES or None,
+        titles=selectors.claim_missing_materials(claim),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.subsidy_claim_attach(

@@ -457,3 +457,22 @@ def test_staff_keep_windows_and_materials_on_the_version_page_and_copy_a_year(cl
     assert drafts.count() == 1
     page = client.get(reverse("admin:subsidies_subsidypolicy_what_if", args=[draft.pk]))
     assert page.status_code == 200 and page.context["what_if"].total >= 0
+
+
+def test_the_claim_page_names_the_materials_still_to_upload(client, actors):
+    rent_ready(actors)
+    version = _march_call(actors)
+    ChecklistItem.objects.create(policy=version, title="租赁合同", required=True)
+    ChecklistItem.objects.create(policy=version, title="发票", required=False)
+    with on(YEAR, 3, 10):
+        claim = _draft_rent(actors)
+    _login(client, actors.member)
+    page = client.get(reverse("subsidies:claim_detail", args=[claim.pk]))
+    assert page.context["missing_materials"] == ["租赁合同"]
+    form = client.get(reverse("subsidies:claim_attach", args=[claim.pk])).context["form"]
+    assert form.titles == ["租赁合同"]
+    services.subsidy_claim_attach(
+        claim=claim, title="租赁合同", file=pdf(), acting_user=actors.member
+    )
+    page = client.get(reverse("subsidies:claim_detail", args=[claim.pk]))
+    assert page.context["missing_materials"] == []
