@@ -26,7 +26,9 @@ from incubators.models import Incubator, Tenancy
 from portal.accounts.models import User
 from subsidies import services
 from subsidies.models import (
+    ApplicationWindow,
     AuditFirm,
+    ChecklistItem,
     EnterpriseListing,
     HighTechApplication,
     Programme,
@@ -344,7 +346,40 @@ def seed(*, admin: User, today: dt.date) -> int:
     _pay(cast, to_batch, today, f"{today.year}-02", paid=False)
     created += _demo_firm_claim(cast, year, today)
     _recognition(cast, year + 1)
+    _calls(admin, today)
     return created
+
+
+# The materials firms upload under each programme they apply for (the demo's checklists).
+DEMO_CHECKLISTS = {
+    Programme.RENT: (
+        ("租赁合同", True, "加盖双方公章"),
+        ("租金发票", True, ""),
+        ("入库证明", False, ""),
+    ),
+    Programme.RD_INVESTMENT: (("研发费用辅助账", True, ""), ("年度财务报表", True, "")),
+}
+
+
+def _calls(admin: User, today: dt.date) -> None:
+    """This year's rent and R&D versions open a call of two months around today, with their
+    checklists, so the policy pages show a call to apply to."""
+    _policies_for(today.year, admin)
+    opens = max(dt.date(today.year, 1, 1), today - dt.timedelta(days=30))
+    closes = min(dt.date(today.year, 12, 31), today + dt.timedelta(days=30))
+    for code, items in DEMO_CHECKLISTS.items():
+        version = SubsidyPolicy.objects.published().filter(code=code, year=today.year).first()
+        if version is None or version.windows.exists():
+            continue
+        window = ApplicationWindow(policy=version, opens_on=opens, closes_on=closes)
+        window._history_user = admin  # type: ignore[attr-defined]
+        window.save()
+        for position, (title, required, note) in enumerate(items, start=1):
+            item = ChecklistItem(
+                policy=version, title=title, required=required, note=note, position=position
+            )
+            item._history_user = admin  # type: ignore[attr-defined]
+            item.save()
 
 
 def _demo_firm_claim(cast: Cast, year: int, today: dt.date) -> int:

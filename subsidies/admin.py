@@ -43,8 +43,11 @@ from enterprises.admin_dossier import DossierLinkMixin
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
 from subsidies import services
+from subsidies.forms import WindowFormSet
 from subsidies.models import (
+    ApplicationWindow,
     AuditFirm,
+    ChecklistItem,
     ClaimAttachment,
     EnterpriseListing,
     HighTechApplication,
@@ -90,11 +93,29 @@ def _put_errors(form: forms.Form, exc: ValidationError, fields: dict[str, str]) 
 ZERO = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
 
 
+class ApplicationWindowInline(admin.TabularInline):
+    model = ApplicationWindow
+    formset = WindowFormSet
+    extra = 0
+    fields = ("opens_on", "closes_on")
+
+
+class ChecklistItemInline(admin.TabularInline):
+    model = ChecklistItem
+    extra = 0
+    fields = ("position", "title", "required", "note")
+
+
+# Rows per page of the what-if and call pages.
+POLICY_PAGE_SIZE = 50
+
+
 @admin.register(SubsidyPolicy)
 class SubsidyPolicyAdmin(AuditedModelAdmin):
     list_display = (
         "year",
         "name",
+        "status",
         "kind",
         "amount_display",
         "rate",
@@ -104,9 +125,11 @@ class SubsidyPolicyAdmin(AuditedModelAdmin):
         "committed",
         "paid",
     )
-    list_filter = ("year", "code", "kind")
+    list_filter = ("status", "year", "code", "kind")
     search_fields = ("name", "document_number")
-    readonly_fields = ("committed", "paid")
+    readonly_fields = ("committed", "paid", "pages")
+    inlines = (ApplicationWindowInline, ChecklistItemInline)
+    actions = ("copy_to_next_year",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SubsidyPolicy]:
         committed = Q(claims__status__in=SubsidyClaim.COMMITTED_STATUSES)
@@ -127,8 +150,134 @@ class SubsidyPolicyAdmin(AuditedModelAdmin):
     committed = money_display(SubsidyPolicy, "committed_total", description=_("committed (yuan)"))
     paid = money_display(SubsidyPolicy, "paid_total", description=_("paid (yuan)"))
 
+    @admin.display(description=_("what-if and call"))
+    def pages(self, obj: SubsidyPolicy) -> str:
+        if obj.pk is None:
+            return ""
+        return format_html(
+            '<a href="{}" id="what-if-link">{}</a> · <a href="{}" id="call-link">{}</a>',
+            reverse("admin:subsidies_subsidypolicy_what_if", args=[obj.pk]),
+            _("Who would qualify, and the budget needed"),
+            reverse("admin:subsidies_subsidypolicy_call", args=[obj.pk]),
+            _("Qualifying firms that have not applied"),
+        )
+
     def save_model(self, request: HttpRequest, obj: SubsidyPolicy, form: Any, change: bool) -> None:
         save_with_audit(obj, acting_user=request.user, reason="admin")
+
+    @admin.action(description=_("Copy into drafts for the next year"), permissions=["add"])
+    def copy_to_next_year(self, request: HttpRequest, queryset: QuerySet[SubsidyPolicy]) -> None:
+        try:
+            drafts = services.policy_versions_copy_to_next_year(
+                policies=list(queryset), acting_user=request.user
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            for message in messages_of(exc):
+                self.message_user(request, message, messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _("%(count)s draft versions were made; check them and publish each.")
+            % {"count": len(drafts)},
+            messages.SUCCESS,
+        )
+
+    def get_urls(self) -> list[Any]:
+        own = [
+            path(
+                "<path:object_id>/what-if/",
+                self.admin_site.admin_view(self.what_if_view),
+                name="subsidies_subsidypolicy_what_if",
+            ),
+            path(
+                "<path:object_id>/call/",
+                self.admin_site.admin_view(self.call_view),
+                name="subsidies_subsidypolicy_call",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _policy(self, request: HttpRequest, object_id: str) -> SubsidyPolicy:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        policy = self.get_object(request, object_id)
+        if policy is None:
+            raise Http404(_("No such record."))
+        return policy
+
+    def _page(self, request: HttpRequest, rows: list[Any]) -> Any:
+        from django.core.paginator import Paginator
+
+        return Paginator(rows, POLICY_PAGE_SIZE).get_page(request.GET.get("p"))
+
+    def what_if_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Who would qualify under this version (a draft above all) and the budget it would
+        need, computed by the claims' own eligibility rules. Reads only."""
+        from subsidies.selectors import policy_what_if
+
+        policy = self._policy(request, object_id)
+        what_if = policy_what_if(policy=policy)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": policy,
+            "title": _("What-if: %(policy)s") % {"policy": policy},
+            "policy": policy,
+            "what_if": what_if,
+            "page": self._page(request, what_if.outcomes),
+        }
+        return TemplateResponse(request, "admin/subsidies/policy_what_if.html", context)
+
+    def call_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The firms that qualify for this version's open call by the registry and have not
+        applied, with who was told already; POST tells the chosen (or all) of them."""
+        from django.utils import timezone
+
+        from subsidies.selectors import call_notified_keys, call_prospects
+
+        policy = self._policy(request, object_id)
+        today = timezone.localdate()
+        if request.method == "POST":
+            if not self.has_change_permission(request, policy):
+                raise PermissionDenied
+            keys = request.POST.getlist("claimant") or None
+            try:
+                told = services.policy_call_notify(
+                    policy=policy, acting_user=request.user, day=today, claimant_keys=keys
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                for message in messages_of(exc):
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(count)s firms were told of the call.") % {"count": told},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(request.get_full_path())
+        window = policy.window_on(today) if policy.is_published else None
+        prospects = call_prospects(policy=policy, day=today) if window else []
+        notified = call_notified_keys(window=window) if window else set()
+        page = self._page(request, prospects)
+        rows = [(o, _claimant_key(o), _claimant_key(o) in notified) for o in page.object_list]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": policy,
+            "title": _("Call: %(policy)s") % {"policy": policy},
+            "policy": policy,
+            "window": window,
+            "page": page,
+            "rows": rows,
+            "may_notify": self.has_change_permission(request, policy),
+        }
+        return TemplateResponse(request, "admin/subsidies/policy_call.html", context)
+
+
+def _claimant_key(outcome: Any) -> str:
+    from subsidies.selectors import _key
+
+    return _key(outcome)
 
 
 @admin.register(AuditFirm)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from enterprises.models import Enterprise, HighTechCertificate, TechFirmRegistration
@@ -47,23 +47,39 @@ def _per_unit(policy: SubsidyPolicy, units: Decimal | int) -> Decimal:
     return lib.cents(policy.amount * Decimal(units))
 
 
-def recognition_reward(*, policy: SubsidyPolicy, enterprise: Enterprise) -> Eligibility:
-    kind = (
+def _recognition_kind(policy: SubsidyPolicy) -> str:
+    return (
         HighTechCertificate.Kind.NEW
         if policy.code == Programme.HTE_NEW
         else HighTechCertificate.Kind.RENEWAL
     )
-    certificate = (
-        HighTechCertificate.objects.filter(
-            enterprise=enterprise, kind=kind, issued_on__year=policy.year, revoked_on__isnull=True
-        )
-        .order_by("issued_on")
-        .first()
-    )
+
+
+def _recognition_certificates(policy: SubsidyPolicy) -> QuerySet[HighTechCertificate]:
+    """The certificates a recognition reward of `policy` rests on, first issued first."""
+    return HighTechCertificate.objects.filter(
+        kind=_recognition_kind(policy), issued_on__year=policy.year, revoked_on__isnull=True
+    ).order_by("issued_on", "pk")
+
+
+def recognition_reward(
+    *,
+    policy: SubsidyPolicy,
+    enterprise: Enterprise,
+    certificates: list[HighTechCertificate] | None = None,
+) -> Eligibility:
+    """`certificates`: the firm's rows of `_recognition_certificates`, when already read."""
+    if certificates is None:
+        certificates = list(_recognition_certificates(policy).filter(enterprise=enterprise)[:1])
+    certificate = certificates[0] if certificates else None
     if certificate is None:
         raise ValidationError(
             _("%(enterprise)s holds no %(kind)s certificate issued in %(year)s.")
-            % {"enterprise": enterprise.name, "kind": kind.label, "year": policy.year}
+            % {
+                "enterprise": enterprise.name,
+                "kind": HighTechCertificate.Kind(_recognition_kind(policy)).label,
+                "year": policy.year,
+            }
         )
     assert policy.amount is not None
     return Eligibility(
@@ -121,20 +137,30 @@ def carrier_listing_reward(*, policy: SubsidyPolicy, incubator: Incubator) -> El
     return Eligibility(amount=_per_unit(policy, len(firms)), facts={"firms": firms})
 
 
-def rent_subsidy(*, policy: SubsidyPolicy, enterprise: Enterprise, months: range) -> Eligibility:
+def rent_subsidy(
+    *,
+    policy: SubsidyPolicy,
+    enterprise: Enterprise,
+    months: range,
+    tenancies: list[dict[str, Any]] | None = None,
+    registrations: list[dict[str, Any]] | None = None,
+) -> Eligibility:
+    """`tenancies` and `registrations`: the firm's rows (as below), when already read."""
     if not months:
         raise ValidationError({"rent_month_from": _("Give the months the rent subsidy is for.")})
     ends = [month_end(policy.year, month) for month in months]
-    tenancies = list(
-        Tenancy.objects.filter(enterprise=enterprise, moved_in_on__lte=ends[-1])
-        .exclude(moved_out_on__lte=ends[0])
-        .values("moved_in_on", "moved_out_on", "area")
-    )
-    registrations = list(
-        TechFirmRegistration.objects.filter(enterprise=enterprise).values(
-            "registered_on", "removed_on"
+    if tenancies is None:
+        tenancies = list(
+            Tenancy.objects.filter(enterprise=enterprise, moved_in_on__lte=ends[-1])
+            .exclude(moved_out_on__lte=ends[0])
+            .values("moved_in_on", "moved_out_on", "area")
         )
-    )
+    if registrations is None:
+        registrations = list(
+            TechFirmRegistration.objects.filter(enterprise=enterprise).values(
+                "registered_on", "removed_on"
+            )
+        )
     per_month: dict[str, str] = {}
     total_area = lib.ZERO
     for day in ends:
@@ -210,3 +236,107 @@ def compute(
         assert enterprise is not None
         return rent_subsidy(policy=policy, enterprise=enterprise, months=months)
     return rd_subsidy(policy=policy, audit=audit)
+
+
+# ------------------------------------------------------------------- many claimants at once
+
+# The months a whole year's rent subsidy is computed for (what-if and calls).
+WHOLE_YEAR = range(1, 13)
+
+
+@dataclass
+class Outcome:
+    """What `compute` says for one claimant: the eligibility, or why nothing is due."""
+
+    enterprise: Enterprise | None
+    incubator: Incubator | None
+    eligibility: Eligibility | None
+    reason: str = ""
+
+    @property
+    def claimant(self) -> Enterprise | Incubator:
+        claimant = self.enterprise or self.incubator
+        assert claimant is not None
+        return claimant
+
+    @property
+    def qualifies(self) -> bool:
+        return self.eligibility is not None
+
+
+def _outcome(
+    compute_one: Any, *, enterprise: Enterprise | None = None, incubator: Incubator | None = None
+) -> Outcome:
+    try:
+        result = compute_one()
+    except ValidationError as exc:
+        return Outcome(enterprise, incubator, None, " ".join(exc.messages))
+    return Outcome(enterprise, incubator, result)
+
+
+def candidates(policy: SubsidyPolicy, *, audits: list[RDAudit] | None = None) -> list[Outcome]:
+    """Every claimant the registry could qualify under `policy`, with what the rules above
+    compute for each (their amounts, or why nothing is due), in a fixed number of queries.
+
+    The rows each rule reads are read once for all claimants and handed to the same rule,
+    so a firm's outcome here is what `compute` says for it alone. The rent subsidy is
+    computed for the whole year; the R&D subsidy on `audits` (completed audits whose
+    expenditure the rate is applied to), since nothing is due before an audit.
+    """
+    code = policy.code
+    if code in (Programme.HTE_NEW, Programme.HTE_RENEWAL):
+        by_firm: dict[int, list[HighTechCertificate]] = {}
+        for certificate in _recognition_certificates(policy).select_related("enterprise"):
+            by_firm.setdefault(certificate.enterprise_id, []).append(certificate)
+        return [
+            _outcome(
+                lambda rows=rows: recognition_reward(
+                    policy=policy, enterprise=rows[0].enterprise, certificates=rows
+                ),
+                enterprise=rows[0].enterprise,
+            )
+            for rows in by_firm.values()
+        ]
+    if code == Programme.RENT:
+        start, end = dt.date(policy.year, 1, 1), dt.date(policy.year, 12, 31)
+        tenancies: dict[int, list[dict[str, Any]]] = {}
+        for row in (
+            Tenancy.objects.filter(moved_in_on__lte=end)
+            .exclude(moved_out_on__lte=start)
+            .values("enterprise_id", "moved_in_on", "moved_out_on", "area")
+        ):
+            tenancies.setdefault(row["enterprise_id"], []).append(row)
+        registrations: dict[int, list[dict[str, Any]]] = {}
+        for row in TechFirmRegistration.objects.filter(enterprise_id__in=tenancies).values(
+            "enterprise_id", "registered_on", "removed_on"
+        ):
+            registrations.setdefault(row["enterprise_id"], []).append(row)
+        firms = Enterprise.objects.filter(pk__in=registrations).order_by("name", "pk")
+        return [
+            _outcome(
+                lambda firm=firm: rent_subsidy(
+                    policy=policy,
+                    enterprise=firm,
+                    months=WHOLE_YEAR,
+                    tenancies=tenancies[firm.pk],
+                    registrations=registrations[firm.pk],
+                ),
+                enterprise=firm,
+            )
+            for firm in firms
+        ]
+    if code == Programme.RD_INVESTMENT:
+        return [
+            _outcome(
+                lambda audit=audit: rd_subsidy(policy=policy, audit=audit),
+                enterprise=audit.claim.enterprise,
+            )
+            for audit in audits or []
+            if audit.is_completed and audit.claim.enterprise is not None
+        ]
+    # Carrier rewards: one rule per carrier; carriers are few (tens), so each asks its own.
+    rule = carrier_high_tech_reward if code == Programme.CARRIER_HTE else carrier_listing_reward
+    return [
+        _outcome(lambda carrier=carrier: rule(policy=policy, incubator=carrier), incubator=carrier)
+        for carrier in Incubator.objects.order_by("name", "pk")
+    ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.uploads import PrivateFileField
-from subsidies.models import Programme
+from subsidies.models import ChecklistItem, Programme, SubsidyPolicy
 
 DOCUMENT_KINDS = ("pdf", "png", "jpeg", "xlsx")
 # Programmes an enterprise applies for itself (recognition rewards are drafted by the
@@ -41,18 +41,53 @@ class ClaimApplyForm(forms.Form):
     document_title = forms.CharField(label=_("Document title"), max_length=100)
     document = PrivateFileField(label=_("Supporting document"), kinds=DOCUMENT_KINDS)
 
-    def __init__(self, *args: Any, carrier: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        carrier: bool = False,
+        policy: SubsidyPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].initial = timezone.localdate().year
+        self.policy = policy
+        self.slots: list[tuple[str, ChecklistItem]] = []
+        if policy is not None:
+            # Applying from a policy's page: its programme and year, and one upload per
+            # material of its checklist in place of the single document.
+            for name in ("programme", "year"):
+                self.fields[name].widget = forms.HiddenInput()
+            self.fields["programme"].choices = [(policy.code, policy.get_code_display())]
+            self.initial.update(programme=policy.code, year=policy.year)
+            if policy.code != Programme.RENT:
+                for name in ("rent_month_from", "rent_month_to"):
+                    self.fields.pop(name, None)
+            items = list(policy.checklist.all())
+            if items:
+                del self.fields["document_title"]
+                del self.fields["document"]
+                for item in items:
+                    name = f"material_{item.pk}"
+                    self.fields[name] = PrivateFileField(
+                        label=item.title,
+                        kinds=DOCUMENT_KINDS,
+                        required=item.required,
+                        help_text=item.note,
+                    )
+                    self.slots.append((name, item))
         if carrier:
+            if policy is not None:
+                self.fields["programme"].choices = [(policy.code, policy.get_code_display())]
             # A carrier reward is computed from the registry; no months, documents optional.
-            self.fields["programme"].choices = [
-                (p.value, p.label) for p in CARRIER_APPLY_PROGRAMMES
-            ]
+            else:
+                self.fields["programme"].choices = [
+                    (p.value, p.label) for p in CARRIER_APPLY_PROGRAMMES
+                ]
             for name in ("rent_month_from", "rent_month_to"):
-                del self.fields[name]
-            self.fields["document_title"].required = False
-            self.fields["document"].required = False
+                self.fields.pop(name, None)
+            for name in ("document_title", "document"):
+                if name in self.fields:
+                    self.fields[name].required = False
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -65,6 +100,14 @@ class ClaimApplyForm(forms.Form):
 class AttachmentForm(forms.Form):
     title = forms.CharField(label=_("Document title"), max_length=100)
     file = PrivateFileField(label=_("File"), kinds=DOCUMENT_KINDS)
+
+    def __init__(self, *args: Any, titles: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The materials still to upload are offered as titles (a datalist), typed or picked.
+        self.titles = titles or []
+        if self.titles:
+            self.fields["title"].widget.attrs["list"] = "material-titles"
+            self.fields["title"].initial = self.titles[0]
 
 
 def _amount(label: Any) -> forms.DecimalField:
@@ -122,3 +165,30 @@ class ObjectionForm(forms.Form):
         else:
             del self.fields["name"]
             del self.fields["phone"]
+
+
+class WindowFormSet(forms.BaseInlineFormSet):
+    """The admin's inline of a version's windows: no two of the version's windows overlap,
+    among the rows of the form as against those saved."""
+
+    def clean(self) -> None:
+        super().clean()
+        spans = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("opens_on"):
+                continue
+            opens, closes = data["opens_on"], data.get("closes_on")
+            if closes is None:
+                continue
+            for other_opens, other_closes in spans:
+                if opens <= other_closes and closes >= other_opens:
+                    form.add_error(
+                        "opens_on",
+                        _("This window overlaps the window %(opens)s – %(closes)s.")
+                        % {
+                            "opens": f"{other_opens:%Y-%m-%d}",
+                            "closes": f"{other_closes:%Y-%m-%d}",
+                        },
+                    )
+            spans.append((opens, closes))

@@ -53,6 +53,10 @@ class PolicyKind(models.TextChoices):
 
 
 class SubsidyPolicyQuerySet(models.QuerySet):
+    def published(self) -> SubsidyPolicyQuerySet:
+        """Versions claims may be made against (a draft is staff's what-if)."""
+        return self.filter(status=SubsidyPolicy.Status.PUBLISHED)
+
     def active_on(self, day: dt.date) -> SubsidyPolicyQuerySet:
         """Policies in effect on `day` (effective from ≤ day, and no end or end ≥ day)."""
         return self.filter(effective_from__lte=day).filter(
@@ -61,7 +65,15 @@ class SubsidyPolicyQuerySet(models.QuerySet):
 
 
 class SubsidyPolicy(models.Model):
-    """One year's version of a programme: how much, on what rule, within what budget."""
+    """One year's version of a programme: how much, on what rule, within what budget.
+
+    A draft is a version staff are still weighing (what-if); only published versions are
+    offered and claimed, and only one published version per programme and year exists.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
 
     code = models.CharField(_("programme"), max_length=20, choices=Programme.choices)
     name = models.CharField(_("name"), max_length=100)
@@ -115,6 +127,14 @@ class SubsidyPolicy(models.Model):
     )
     qualification = models.TextField(_("who qualifies"), blank=True)
     how_to_apply = models.TextField(_("how to apply"), blank=True)
+    status = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PUBLISHED,
+        db_index=True,
+        help_text=_("A draft is not offered to firms; publish it to open it for claims."),
+    )
     history = HistoricalRecords()
 
     objects = SubsidyPolicyQuerySet.as_manager()
@@ -124,7 +144,11 @@ class SubsidyPolicy(models.Model):
         verbose_name = _("subsidy policy")
         verbose_name_plural = _("subsidy policies")
         constraints = [
-            models.UniqueConstraint(fields=["code", "year"], name="subsidy_policy_one_per_year"),
+            models.UniqueConstraint(
+                fields=["code", "year"],
+                condition=Q(status="published"),
+                name="subsidy_policy_one_published_per_year",
+            ),
             models.CheckConstraint(
                 condition=Q(effective_until__isnull=True)
                 | Q(effective_until__gte=models.F("effective_from")),
@@ -173,6 +197,26 @@ class SubsidyPolicy(models.Model):
             "history_id": getattr(self.history.order_by("-history_id").first(), "history_id", None),
         }
 
+    @property
+    def rate_percent(self) -> str:
+        """The rate as a percentage without trailing zeros: 0.1 is "10%", 0.125 "12.5%"."""
+        if self.rate is None:
+            return ""
+        return f"{self.rate * 100:f}".rstrip("0").rstrip(".") + "%"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def window_on(self, day: dt.date) -> ApplicationWindow | None:
+        """The window open on `day`, if any (reads the prefetched windows when there are)."""
+        return next((w for w in self.windows.all() if w.opens_on <= day <= w.closes_on), None)
+
+    def next_window(self, day: dt.date) -> ApplicationWindow | None:
+        """The first window that opens after `day`."""
+        later = [w for w in self.windows.all() if w.opens_on > day]
+        return min(later, key=lambda w: w.opens_on, default=None)
+
     def committed_amount(self) -> Decimal:
         """Approved amounts of this policy's claims that are approved, batched or paid."""
         total = self.claims.filter(status__in=SubsidyClaim.COMMITTED_STATUSES).aggregate(
@@ -185,6 +229,85 @@ class SubsidyPolicy(models.Model):
             total=Sum("approved_amount")
         )["total"]
         return total or lib.ZERO
+
+
+class ApplicationWindow(models.Model):
+    """A period in which firms may apply under a policy version (a call, 申报期)."""
+
+    policy = models.ForeignKey(
+        SubsidyPolicy, models.CASCADE, related_name="windows", verbose_name=_("policy version")
+    )
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["opens_on", "pk"]
+        verbose_name = _("application window")
+        verbose_name_plural = _("application windows")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")),
+                name="application_window_closes_after_opening",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opens_on:%Y-%m-%d} – {self.closes_on:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
+            raise ValidationError({"closes_on": _("A window cannot close before it opens.")})
+
+    def validate_constraints(self, exclude=None) -> None:
+        super().validate_constraints(exclude=exclude)
+        if not (self.policy_id and self.opens_on and self.closes_on):
+            return
+        overlapping = (
+            ApplicationWindow.objects.filter(
+                policy_id=self.policy_id,
+                opens_on__lte=self.closes_on,
+                closes_on__gte=self.opens_on,
+            )
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if overlapping is not None:
+            raise ValidationError(
+                {
+                    "opens_on": _("This window overlaps the window %(window)s of this version.")
+                    % {"window": overlapping}
+                }
+            )
+
+
+class ChecklistItem(models.Model):
+    """A material a firm uploads when it applies under a policy version (申报材料)."""
+
+    policy = models.ForeignKey(
+        SubsidyPolicy,
+        models.CASCADE,
+        related_name="checklist",
+        verbose_name=_("policy version"),
+    )
+    title = models.CharField(_("title"), max_length=100)
+    required = models.BooleanField(_("required"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("required material")
+        verbose_name_plural = _("required materials")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "title"], name="checklist_item_title_once_per_policy"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class EnterpriseListing(models.Model):

@@ -180,7 +180,9 @@ class SubsidyLedgerResource(LedgerResource):
             return outcome
         policies = {
             (p.code, p.year): p.pk
-            for p in SubsidyPolicy.objects.filter(year__in={v["year"] for _n, v in parsed})
+            for p in SubsidyPolicy.objects.published().filter(
+                year__in={v["year"] for _n, v in parsed}
+            )
         }
         try:
             with transaction.atomic():

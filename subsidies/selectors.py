@@ -18,6 +18,7 @@ from enterprises.models import Enterprise
 from subsidies import eligibility
 from subsidies.models import (
     CARRIER_PROGRAMMES,
+    ChecklistItem,
     ClaimAttachment,
     Notice,
     Objection,
@@ -135,7 +136,142 @@ def audit_document_get(*, audit: RDAudit, pk: int) -> ClaimAttachment:
 
 
 def active_policies(*, day: dt.date) -> QuerySet[SubsidyPolicy]:
-    return SubsidyPolicy.objects.active_on(day).order_by("-year", "code")
+    return SubsidyPolicy.objects.published().active_on(day).order_by("-year", "code")
+
+
+def policies_of_year(*, year: int) -> QuerySet[SubsidyPolicy]:
+    """The year's published versions in programme order, with their windows (2 queries)."""
+    return (
+        SubsidyPolicy.objects.published()
+        .filter(year=year)
+        .prefetch_related("windows")
+        .order_by("code")
+    )
+
+
+def policy_get_public(*, pk: int, user: AnyUser) -> SubsidyPolicy:
+    """A published version with its windows and checklist; a draft only for staff who may
+    see policies; otherwise 404."""
+    queryset = SubsidyPolicy.objects.prefetch_related("windows", "checklist")
+    if not (user.is_staff and user.is_active and user.has_perm("subsidies.view_subsidypolicy")):
+        queryset = queryset.published()
+    policy = queryset.filter(pk=pk).first()
+    if policy is None:
+        raise Http404
+    return policy
+
+
+@dataclass
+class CallState:
+    """Where a version's calls stand on a day: open (with working days left), the next
+    window, or closed."""
+
+    window: Any
+    working_days_left: int | None
+    next_window: Any
+    always_open: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.always_open or self.window is not None
+
+
+def call_state(*, policy: SubsidyPolicy, day: dt.date) -> CallState:
+    from common.calendar import working_days_between
+
+    window = policy.window_on(day)
+    left = None
+    if window is not None:
+        # Today counts while it is a working day: "N working days left, today included".
+        left = working_days_between(day - dt.timedelta(days=1), window.closes_on)
+    return CallState(
+        window=window,
+        working_days_left=left,
+        next_window=None if window else policy.next_window(day),
+        always_open=policy.is_published and not policy.windows.all(),
+    )
+
+
+def claims_started_for(policy: SubsidyPolicy) -> set[str]:
+    """Claimant keys (`enterprise:<id>`, `incubator:<id>`) with a claim that is not
+    rejected under the version's programme and year."""
+    rows = (
+        SubsidyClaim.objects.filter(programme=policy.code, year=policy.year)
+        .exclude(status=SubsidyClaim.Status.REJECTED)
+        .values_list("enterprise_id", "incubator_id")
+    )
+    return {f"enterprise:{e}" if e is not None else f"incubator:{i}" for e, i in rows}
+
+
+def _key(outcome: eligibility.Outcome) -> str:
+    if outcome.enterprise is not None:
+        return f"enterprise:{outcome.enterprise.pk}"
+    assert outcome.incubator is not None
+    return f"incubator:{outcome.incubator.pk}"
+
+
+def basis_audits(policy: SubsidyPolicy) -> tuple[int | None, list[RDAudit]]:
+    """The completed audits an R&D version's amounts are computed on: those of the claims
+    of its own year, or, before any exists, of the latest year that has some (an estimate
+    from last year's audited expenditure). Returns (that year, the audits)."""
+    completed = RDAudit.objects.filter(
+        completed_at__isnull=False, claim__programme=Programme.RD_INVESTMENT
+    )
+    years = completed.filter(claim__year__lte=policy.year).order_by("-claim__year")
+    year = years.values_list("claim__year", flat=True).first()
+    if year is None:
+        return None, []
+    audits = list(
+        completed.filter(claim__year=year)
+        .select_related("claim__enterprise")
+        .order_by("claim__enterprise__name", "pk")
+    )
+    return year, audits
+
+
+@dataclass
+class WhatIf:
+    """Who would qualify under a version and what it would need, from the registry."""
+
+    outcomes: list[eligibility.Outcome]
+    total: Decimal
+    basis_year: int | None
+
+
+def policy_what_if(*, policy: SubsidyPolicy) -> WhatIf:
+    """Every claimant that qualifies under `policy` by the same rules claims are computed
+    by (`subsidies.eligibility`), and the budget their amounts add up to. Reads only; a
+    fixed number of queries except for carrier rewards (one per carrier)."""
+    basis_year: int | None = None
+    audits: list[RDAudit] = []
+    if policy.code == Programme.RD_INVESTMENT:
+        basis_year, audits = basis_audits(policy)
+    outcomes = [o for o in eligibility.candidates(policy, audits=audits) if o.qualifies]
+    total = sum(
+        (o.eligibility.amount or Decimal("0.00") for o in outcomes if o.eligibility),
+        Decimal("0.00"),
+    )
+    return WhatIf(outcomes=outcomes, total=total, basis_year=basis_year)
+
+
+def call_prospects(*, policy: SubsidyPolicy, day: dt.date) -> list[eligibility.Outcome]:
+    """Claimants that qualify under an open call's version by the registry and have no
+    claim of its programme and year yet."""
+    applied = claims_started_for(policy)
+    return [o for o in policy_what_if(policy=policy).outcomes if _key(o) not in applied]
+
+
+def call_notified_keys(*, window: Any) -> set[str]:
+    """Claimant keys already told of `window` (one query)."""
+    from common.models import Notification
+
+    prefix = f"policy-call:{window.pk}:"
+    return {
+        key.removeprefix(prefix)
+        for key in Notification.objects.filter(dedupe_key__startswith=prefix).values_list(
+            "dedupe_key", flat=True
+        )
+    }
 
 
 @dataclass
@@ -155,7 +291,7 @@ def opportunities_for(*, enterprise: Enterprise, day: dt.date) -> list[Opportuni
         .values_list("programme", "year")
     )
     result = []
-    for policy in active_policies(day=day).exclude(code__in=CARRIER_PROGRAMMES):
+    for policy in active_policies(day=day).exclude(code__in=CARRIER_PROGRAMMES):  # published
         months = range(1, (day.month if policy.year == day.year else 12) + 1)
         try:
             computed = eligibility.compute(policy=policy, enterprise=enterprise, months=months)
@@ -319,3 +455,16 @@ def notice_claims(*, notice: Notice, with_outcome: bool) -> list[SubsidyClaim]:
             )
         )
     return list(queryset)
+
+
+def claim_missing_materials(claim: SubsidyClaim) -> list[str]:
+    """Titles of the version's required materials the claim has no document of yet (one
+    query; the claim's documents come prefetched)."""
+    if claim.policy_id is None:
+        return []
+    titles = {a.title for a in claim.attachments.all()}
+    return [
+        item.title
+        for item in ChecklistItem.objects.filter(policy_id=claim.policy_id, required=True)
+        if item.title not in titles
+    ]

@@ -6,6 +6,7 @@ app_name = "subsidies"
 
 urlpatterns = [
     path("policies/", views.policy_list, name="policies"),
+    path("policies/<int:pk>/", views.policy_detail, name="policy_detail"),
     path("claims/", views.my_claims, name="my_claims"),
     path("claims/apply/", views.claim_apply, name="claim_apply"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),

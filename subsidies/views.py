@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,22 +18,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common.lib.money import format_yuan
 from subsidies import selectors, services
-from subsidies.forms import AttachmentForm, AuditRecordForm, ClaimApplyForm
-from subsidies.models import CARRIER_PROGRAMMES, SubsidyClaim
+from subsidies.forms import (
+    APPLY_PROGRAMMES,
+    CARRIER_APPLY_PROGRAMMES,
+    AttachmentForm,
+    AuditRecordForm,
+    ClaimApplyForm,
+)
+from subsidies.models import CARRIER_PROGRAMMES, Programme, SubsidyClaim, SubsidyPolicy
 
 
 def _add_errors(form: Any, exc: ValidationError) -> None:
     """Put a service's ValidationError on the form: at its field when the form has it."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+            shown = field in form.fields and not form.fields[field].widget.is_hidden
+            form.add_error(field if shown else None, errors)
     else:
         form.add_error(None, exc)
 
 
 def policy_list(request: HttpRequest) -> HttpResponse:
-    """Anyone: the active policies; an enterprise user also sees what it may claim now."""
+    """Anyone: this year's published versions by programme, each with where its call
+    stands; an enterprise user also sees what it may claim now."""
     today = timezone.localdate()
     opportunities = None
     user = request.user
@@ -45,14 +55,87 @@ def policy_list(request: HttpRequest) -> HttpResponse:
             enterprise=user.enterprise,  # type: ignore[union-attr]
             day=today,
         )
+    policies = list(selectors.policies_of_year(year=today.year))
+    rows = [(p, selectors.call_state(policy=p, day=today)) for p in policies]
     return render(
         request,
         "subsidies/policies.html",
         {
-            "policies": selectors.active_policies(day=today),
+            "policies": policies,
+            "rows": rows,
+            "year": today.year,
             "opportunities": opportunities,
         },
     )
+
+
+def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Anyone: one published version: who qualifies, what to upload, where its call stands,
+    and for the claimant who may apply, the Apply button."""
+    policy = selectors.policy_get_public(pk=pk, user=request.user)
+    today = timezone.localdate()
+    state = selectors.call_state(policy=policy, day=today)
+    user = request.user
+    carrier = policy.code in CARRIER_APPLY_PROGRAMMES
+    may_apply = (
+        policy.is_published
+        and state.is_open
+        and policy.code in (*APPLY_PROGRAMMES, *CARRIER_APPLY_PROGRAMMES)
+        and getattr(user, "organisation_kind", "") == ("incubator" if carrier else "enterprise")
+        and getattr(user, "link_approved", False)
+    )
+    return render(
+        request,
+        "subsidies/policy_detail.html",
+        {
+            "policy": policy,
+            "state": state,
+            "rules": policy_rules(policy),
+            "checklist": list(policy.checklist.all()),
+            "may_apply": may_apply,
+        },
+    )
+
+
+def policy_rules(policy: SubsidyPolicy) -> list[str]:
+    """The version's rules in words, from its values (the staff's own text shows too)."""
+    amount = format_yuan(policy.amount) if policy.amount is not None else ""
+    rate = policy.rate_percent
+    cap = format_yuan(policy.cap) if policy.cap is not None else ""
+    words = {
+        Programme.RENT: _(
+            "Registered tech firms renting space from an innovation carrier: %(amount)s yuan "
+            "per m² and month of the area rented, for the months registered."
+        )
+        % {"amount": amount},
+        Programme.RD_INVESTMENT: _(
+            "Firms whose R&D expenditure of the year is audited by the bureau's audit firm: "
+            "%(rate)s of the audited eligible expenditure."
+        )
+        % {"rate": rate},
+        Programme.HTE_NEW: _(
+            "Firms first recognised as high-tech enterprises in %(year)s: %(amount)s yuan."
+        )
+        % {"year": policy.year, "amount": amount},
+        Programme.HTE_RENEWAL: _(
+            "Firms re-recognised as high-tech enterprises in %(year)s: %(amount)s yuan."
+        )
+        % {"year": policy.year, "amount": amount},
+        Programme.CARRIER_HTE: _(
+            "Innovation carriers: %(amount)s yuan for each tenant first recognised as a "
+            "high-tech enterprise in %(year)s while resident."
+        )
+        % {"year": policy.year, "amount": amount},
+        Programme.CARRIER_LISTING: _(
+            "Innovation carriers: %(amount)s yuan for each tenant listed in %(year)s while "
+            "resident."
+        )
+        % {"year": policy.year, "amount": amount},
+    }
+    lines = [str(words[Programme(policy.code)])]
+    if cap:
+        lines.append(_("At most %(cap)s yuan per claim.") % {"cap": cap})
+    return lines
 
 
 @login_required
@@ -103,7 +186,18 @@ def claim_apply(request: HttpRequest) -> HttpResponse:
     if kind not in ("enterprise", "incubator") or not getattr(user, "link_approved", False):
         raise Http404
     carrier = kind == "incubator"
-    form = ClaimApplyForm(request.POST or None, request.FILES or None, carrier=carrier)
+    policy = None
+    if request.GET.get("policy"):
+        try:
+            policy_pk = int(request.GET["policy"])
+        except ValueError:
+            raise Http404 from None
+        policy = selectors.policy_get_public(pk=policy_pk, user=AnonymousUser())
+        if (policy.code in CARRIER_APPLY_PROGRAMMES) != carrier:
+            raise Http404
+    form = ClaimApplyForm(
+        request.POST or None, request.FILES or None, carrier=carrier, policy=policy
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -126,12 +220,17 @@ def claim_apply(request: HttpRequest) -> HttpResponse:
                         file=data["document"],
                         acting_user=user,
                     )
+                for name, item in form.slots:
+                    if data.get(name):
+                        services.subsidy_claim_attach(
+                            claim=claim, title=item.title, file=data[name], acting_user=user
+                        )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("Your claim was saved as a draft; check it and submit it."))
             return redirect("subsidies:claim_detail", pk=claim.pk)
-    return render(request, "subsidies/claim_apply.html", {"form": form})
+    return render(request, "subsidies/claim_apply.html", {"form": form, "policy": policy})
 
 
 @login_required
@@ -150,6 +249,11 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_claimant": is_claimant,
             "can_submit": is_claimant and claim.is_editable,
             "attachment_form": AttachmentForm() if is_claimant and claim.is_editable else None,
+            "missing_materials": (
+                selectors.claim_missing_materials(claim)
+                if is_claimant and claim.is_editable
+                else []
+            ),
             "policy_values": claim.computation.get("policy", {}),
             "facts": selectors.claim_facts_display(claim),
         },
@@ -176,7 +280,11 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def claim_attach(request: HttpRequest, pk: int) -> HttpResponse:
     claim = selectors.claim_get_for_user(user=request.user, pk=pk)
-    form = AttachmentForm(request.POST or None, request.FILES or None)
+    form = AttachmentForm(
+        request.POST or None,
+        request.FILES or None,
+        titles=selectors.claim_missing_materials(claim),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.subsidy_claim_attach(

@@ -163,6 +163,12 @@ _OWN_PERMISSIONS: dict[Role, tuple[str, ...]] = {
             for verb in ("view", "add", "change")
         ),
         *(f"subsidies.view_{model}" for model in _SUBSIDY_RECORDS),
+        # A version's calls and materials: rows of its admin page, removed there too.
+        *(
+            f"subsidies.{verb}_{model}"
+            for model in ("applicationwindow", "checklistitem")
+            for verb in ("view", "add", "change", "delete")
+        ),
         # The first of a claim's three signatures; the other two are their own roles'.
         "subsidies.sign_as_handler",
         # The official calendar: staff enter each year's holiday arrangements when the State

@@ -12,6 +12,12 @@ either case.
 
 from subsidies.services.audits import rd_audit_assign, rd_audit_complete, rd_audit_record
 from subsidies.services.base import acts_for_claimant
+from subsidies.services.calls import (
+    application_window_add,
+    claim_window_check,
+    policy_call_notify,
+    policy_versions_copy_to_next_year,
+)
 from subsidies.services.claims import (
     NEEDS_DOCUMENTS,
     objection_record,
@@ -58,6 +64,10 @@ __all__ = [
     "TREASURY_HEADERS",
     "NEEDS_DOCUMENTS",
     "acts_for_claimant",
+    "application_window_add",
+    "claim_window_check",
+    "policy_call_notify",
+    "policy_versions_copy_to_next_year",
     "high_tech_application_pass_preliminary",
     "high_tech_application_recognise",
     "high_tech_application_recommend",

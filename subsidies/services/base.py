@@ -92,7 +92,13 @@ def _step(claim: SubsidyClaim, target: str, *, acting_user: Any, note: str = "")
 
 
 def _policy_for(programme: str, year: int) -> SubsidyPolicy:
-    policy = SubsidyPolicy.objects.filter(code=programme, year=year).first()
+    # Claims are made against the published version only; a draft is staff's what-if.
+    policy = (
+        SubsidyPolicy.objects.published()
+        .filter(code=programme, year=year)
+        .prefetch_related("windows")
+        .first()
+    )
     if policy is None:
         raise ValidationError(
             {

@@ -50,6 +50,7 @@ from subsidies.services.base import (
     _user,
     acts_for_claimant,
 )
+from subsidies.services.calls import claim_policy_check, claim_window_check
 from subsidies.services.notices import notice_publish, notice_tell_ended
 from subsidies.workflows.claims import CLAIM, SIGNATURES
 
@@ -172,6 +173,10 @@ def subsidy_claim_draft(
         )
     ):
         raise PermissionDenied(_("You may claim only for your own organisation."))
+    if not _staff_started(acting_user):
+        # A claimant starts a claim only while a call is open; staff drafting a reward the
+        # registry shows (a recognition) act for the bureau, outside calls.
+        claim_window_check(policy=_policy_for(programme, year), day=timezone.localdate())
     claim = _new_claim(
         programme=programme,
         year=year,
@@ -217,6 +222,26 @@ def subsidy_claim_attach(
     return attachment
 
 
+def _staff_started(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_staff", False))
+
+
+def _check_checklist(claim: SubsidyClaim) -> None:
+    """Every required material of the version's checklist has a document of its title."""
+    assert claim.policy is not None
+    titles = {a.title for a in claim.attachments.all()}
+    missing = [
+        item.title
+        for item in claim.policy.checklist.all()
+        if item.required and item.title not in titles
+    ]
+    if missing:
+        raise ValidationError(
+            _("Upload the required materials before submitting: %(items)s.")
+            % {"items": "、".join(missing)}
+        )
+
+
 # Programmes whose claims need a supporting document before submission.
 NEEDS_DOCUMENTS = (Programme.RENT, Programme.RD_INVESTMENT)
 
@@ -230,6 +255,13 @@ def subsidy_claim_submit(*, claim: SubsidyClaim, acting_user: Any, note: str = "
     require_step(CLAIM, locked, Status.SUBMITTED, acting_user)
     if locked.programme in NEEDS_DOCUMENTS and not locked.attachments.exists():
         raise ValidationError(_("Attach the supporting documents before submitting."))
+    if locked.policy is not None:
+        claim_policy_check(locked.policy)
+        _check_checklist(locked)
+        # The first submission of a claim the claimant started falls inside a call; a
+        # returned claim goes back when the bureau asked, whatever the date.
+        if locked.status == Status.DRAFT and not _staff_started(locked.created_by):
+            claim_window_check(policy=locked.policy, day=timezone.localdate())
     if locked.policy is not None:
         _compute(locked)
     _check_not_paid_elsewhere(locked)

@@ -159,7 +159,7 @@ def high_tech_application_recognise(
     ).exclude(status=Status.REJECTED)
     if (
         exists.exists()
-        or not SubsidyPolicy.objects.filter(code=programme, year=locked.year).exists()
+        or not SubsidyPolicy.objects.published().filter(code=programme, year=locked.year).exists()
     ):
         return None
     return subsidy_claim_draft(

@@ -69,6 +69,8 @@ IGNORED_TABLES_PREFIXES = (
 # the fund, roles and permissions, the bureau's own records.
 NEVER_WRITTEN_BY_ORGANISATIONS = {
     "subsidies.subsidypolicy",
+    "subsidies.applicationwindow",
+    "subsidies.checklistitem",
     "subsidies.paymentbatch",
     "subsidies.auditfirm",
     "subsidies.enterpriselisting",

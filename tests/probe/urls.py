@@ -29,7 +29,7 @@ from enterprises.views.service_desk import FIRM_ACTIONS, STEP_SERVICES
 from incubators.models import Activity, Incubator, Tenancy
 from loans.models import CompensationClaimDocument, LoanApplication, LoanAttachment
 from loans.views import BANK_FORMS
-from subsidies.models import ClaimAttachment, Notice, RDAudit, SubsidyClaim
+from subsidies.models import ClaimAttachment, Notice, RDAudit, SubsidyClaim, SubsidyPolicy
 from tests.probe.world import World, first_record
 
 MISSING_ID = "987654321"
@@ -68,6 +68,7 @@ DESK_IDS: dict[tuple[str | None, str, str], type[Model] | tuple[str, ...]] = {
     ("incubators", "activity_add", "pk"): Incubator,
     ("incubators", "entries", "pk"): Incubator,
     ("incubators", "entries", "activity_pk"): Activity,
+    ("subsidies", "policy_detail", "pk"): SubsidyPolicy,
     ("subsidies", "claim_detail", "pk"): SubsidyClaim,
     ("subsidies", "claim_submit", "pk"): SubsidyClaim,
     ("subsidies", "claim_attach", "pk"): SubsidyClaim,
