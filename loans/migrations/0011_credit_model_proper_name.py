@@ -19,6 +19,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("loans", "0007_backfill_compensation_claim_steps")]
+    dependencies = [("loans", "0010_loan_schedule_claim_documents")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0007_backfill_compensation_claim_steps'),
+        ('loans', '0009_compensation_claim_list_order'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -60,7 +60,7 @@ def _fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("subsidies", "0009_changelist_indexes"),
+        ("subsidies", "0011_policy_calls_windows_checklists_drafts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -12,8 +12,8 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0018_roles_request_categories"),
-        ("subsidies", "0010_policy_calls_windows_checklists_drafts"),
+        ("accounts", "0019_user_language"),
+        ("subsidies", "0011_policy_calls_windows_checklists_drafts"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
