@@ -96,7 +96,7 @@ def test_loan_journey_in_chinese(page: Page, smtp_server, celery_worker, tmp_pat
     page.locator("a.workflow-step[href$='/step/forwarded/']").click()
     page.select_option("select[name=bank]", str(bank.pk))
     page.fill("textarea[name=note]", "材料齐全，推荐放款")
-    page.locator("input[type=submit]").click()
+    page.locator("#content-main input[type=submit]").click()
     expect(page.locator(".messagelist")).to_contain_text("已推荐至银行")  # catalog
     shot(page, "loans_04_forwarded")
     loan.refresh_from_db()
