@@ -147,20 +147,45 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """The enterprise replies, adds a file, rates the resolution or reopens its request."""
     service_request = selectors.service_request_get_for_user(user=request.user, pk=pk)
     forms = _firm_forms(service_request, request.user, request.POST, request.FILES, bound=action)
-    form = forms.get(action)
-    if form is None or action not in FIRM_ACTIONS:
-        messages.error(request, _("This is not open to the request any more."))
-        return redirect("enterprises:request_detail", pk=pk)
+    return _run_form_service(
+        request,
+        service_request,
+        forms,
+        key=action,
+        services_table=FIRM_ACTIONS,
+        closed=_("This is not open to the request any more."),
+        detail="enterprises:request_detail",
+        render=_render_request_detail,
+    )
+
+
+def _run_form_service(
+    request: HttpRequest,
+    service_request: Any,
+    forms: dict[str, Any],
+    *,
+    key: str,
+    services_table: dict[str, Any],
+    closed: str,
+    detail: str,
+    render: Callable[..., HttpResponse],
+) -> HttpResponse:
+    """The firm's actions and the desk's steps alike: the bound form's data to its service;
+    back to the request's page with a message, or the page again with the form's errors."""
+    form = forms.get(key)
+    if form is None or key not in services_table:
+        messages.error(request, closed)
+        return redirect(detail, pk=service_request.pk)
     if form.is_valid():
-        service, done = FIRM_ACTIONS[action]
+        service, done = services_table[key]
         try:
             service(service_request=service_request, acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, str(done))
-            return redirect("enterprises:request_detail", pk=pk)
-    return _render_request_detail(request, service_request, forms)
+            return redirect(detail, pk=service_request.pk)
+    return render(request, service_request, forms)
 
 
 @enterprise_member_required
@@ -275,20 +300,16 @@ STEP_SERVICES: dict[str, tuple[Callable[..., Any], str]] = {
 def desk_request_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     service_request = selectors.desk_request_get(user=request.user, pk=pk)
     forms = _transition_forms(service_request, request.user, request.POST, bound=step)
-    form = forms.get(step)
-    if form is None or step not in STEP_SERVICES:
-        messages.error(request, _("This step is not open to the request any more."))
-        return redirect("service_desk:request_detail", pk=pk)
-    if form.is_valid():
-        service, done = STEP_SERVICES[step]
-        try:
-            service(service_request=service_request, acting_user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, str(done))
-            return redirect("service_desk:request_detail", pk=pk)
-    return _render_desk_request(request, service_request, forms)
+    return _run_form_service(
+        request,
+        service_request,
+        forms,
+        key=step,
+        services_table=STEP_SERVICES,
+        closed=_("This step is not open to the request any more."),
+        detail="service_desk:request_detail",
+        render=_render_desk_request,
+    )
 
 
 @desk_view

@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -45,8 +48,10 @@ def _name_relations() -> None:
         through.__str__ = _relation_str(left, right)  # type: ignore[method-assign]
 
 
-def _relation_str(left: str, right: str):  # type: ignore[no-untyped-def]
-    def __str__(self) -> str:  # type: ignore[no-untyped-def]  # noqa: N807
-        return f"{getattr(self, left)} · {getattr(self, right)}"
+def _relation_str(left: str, right: str) -> Callable[[Any], str]:
+    """A relation row as the two things it links: "周婷 · 局工作人员"."""
 
-    return __str__
+    def label(row: Any) -> str:
+        return f"{getattr(row, left)} · {getattr(row, right)}"
+
+    return label
