@@ -76,6 +76,15 @@ _DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_ser
 
 
 @pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Every test starts with an empty cache: counters kept there (the objection limit per
+    address, the queue count) are not inherited from whatever ran earlier on this worker."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def official_calendar(request) -> None:
     """The holiday arrangements as the migration seeds them, even after a transactional test
     emptied the tables; nothing of an earlier test's calendar is remembered."""
