@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.forms.models import construct_instance
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -91,6 +91,7 @@ def _put_errors(form: forms.Form, exc: ValidationError, fields: dict[str, str]) 
 
 
 ZERO = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
+MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 class ApplicationWindowInline(admin.TabularInline):
@@ -108,6 +109,18 @@ class ChecklistItemInline(admin.TabularInline):
 
 # Rows per page of the what-if and call pages.
 POLICY_PAGE_SIZE = 50
+
+
+def _claims_sum(**claim_filter: Any) -> Coalesce:
+    """The approved amounts of one policy version's claims matching claim_filter."""
+    total = (
+        SubsidyClaim.objects.filter(policy=OuterRef("pk"), **claim_filter)
+        .order_by()
+        .values("policy")
+        .annotate(total=Sum("approved_amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=MONEY), ZERO)
 
 
 @admin.register(SubsidyPolicy)
@@ -132,15 +145,15 @@ class SubsidyPolicyAdmin(AuditedModelAdmin):
     actions = ("copy_to_next_year",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SubsidyPolicy]:
-        committed = Q(claims__status__in=SubsidyClaim.COMMITTED_STATUSES)
+        # A correlated sum per version rather than a join grouped over every claim: the
+        # database postpones it past the page's LIMIT, so a page of 50 versions reads only
+        # their claims (through subsidy_claim_policy_sum), not the whole ledger.
         return (
             super()
             .get_queryset(request)
             .annotate(
-                committed_total=Coalesce(Sum("claims__approved_amount", filter=committed), ZERO),
-                paid_total=Coalesce(
-                    Sum("claims__approved_amount", filter=Q(claims__status="paid")), ZERO
-                ),
+                committed_total=_claims_sum(status__in=SubsidyClaim.COMMITTED_STATUSES),
+                paid_total=_claims_sum(status="paid"),
             )
         )
 

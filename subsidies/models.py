@@ -618,6 +618,12 @@ class SubsidyClaim(models.Model):
         # The changelist's default sort (the admin adds -pk): page 1 without sorting every claim.
         indexes = [
             models.Index(fields=["year", "created_at", "id"], name="subsidy_claim_list_order"),
+            # The policy changelist's committed and paid sums per version, read from the index.
+            models.Index(
+                fields=["policy", "status"],
+                include=["approved_amount"],
+                name="subsidy_claim_policy_sum",
+            ),
             # The work queue's count (common/queue.py): the states bureau staff act in, with
             # the holder it checks, read without the table.
             models.Index(

@@ -395,3 +395,39 @@ def test_a_second_recommendation_of_the_year_is_refused_at_the_field(client, act
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["enterprise"]
     assert HighTechApplication.objects.get().batch_number == 3
+
+
+def test_the_policy_list_sums_committed_and_paid_per_version(client, actors):
+    """Committed counts approved, in a batch and paid; paid only paid; other versions' claims
+    and claims still under review count for neither."""
+    rule = policy(Programme.RENT)
+    other = policy(Programme.CARRIER_HTE)
+
+    def claim(status, amount, on=rule):
+        SubsidyClaim.objects.create(
+            programme=on.code,
+            year=YEAR,
+            policy=on,
+            enterprise=EnterpriseFactory(),
+            status=status,
+            rent_month_from=1,
+            rent_month_to=12,
+            eligible_amount=amount,
+            approved_amount=amount,
+            paid_on=dt.date(YEAR, 12, 1) if status == S.PAID else None,
+        )
+
+    claim(S.APPROVED, D("1000"))
+    claim(S.IN_BATCH, D("20000"))
+    claim(S.PAID, D("300000"))
+    claim(S.SUBMITTED, D("4000000"))
+    claim(S.PAID, D("50000000"), on=other)
+    _login(client, actors.handler)
+    response = client.get(reverse("admin:subsidies_subsidypolicy_changelist"))
+    rows = {obj.pk: obj for obj in response.context["cl"].result_list}
+    assert (rows[rule.pk].committed_total, rows[rule.pk].paid_total) == (D("321000"), D("300000"))
+    assert (rows[other.pk].committed_total, rows[other.pk].paid_total) == (
+        D("50000000"),
+        D("50000000"),
+    )
+    assert "321,000.00" in response.content.decode()
