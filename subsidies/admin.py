@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.forms.models import construct_instance
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -33,6 +33,7 @@ from common.admin import (
     AuditedModelAdmin,
     WorkflowStepsMixin,
     money_display,
+    related_sum,
     today,
     year_number_filter,
 )
@@ -91,7 +92,6 @@ def _put_errors(form: forms.Form, exc: ValidationError, fields: dict[str, str]) 
 
 
 ZERO = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
-MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 class ApplicationWindowInline(admin.TabularInline):
@@ -109,18 +109,6 @@ class ChecklistItemInline(admin.TabularInline):
 
 # Rows per page of the what-if and call pages.
 POLICY_PAGE_SIZE = 50
-
-
-def _claims_sum(**claim_filter: Any) -> Coalesce:
-    """The approved amounts of one policy version's claims matching claim_filter."""
-    total = (
-        SubsidyClaim.objects.filter(policy=OuterRef("pk"), **claim_filter)
-        .order_by()
-        .values("policy")
-        .annotate(total=Sum("approved_amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(total, output_field=MONEY), ZERO)
 
 
 @admin.register(SubsidyPolicy)
@@ -152,8 +140,13 @@ class SubsidyPolicyAdmin(AuditedModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                committed_total=_claims_sum(status__in=SubsidyClaim.COMMITTED_STATUSES),
-                paid_total=_claims_sum(status="paid"),
+                committed_total=related_sum(
+                    SubsidyClaim,
+                    "policy",
+                    "approved_amount",
+                    status__in=SubsidyClaim.COMMITTED_STATUSES,
+                ),
+                paid_total=related_sum(SubsidyClaim, "policy", "approved_amount", status="paid"),
             )
         )
 
