@@ -196,7 +196,11 @@ HAND_SQL = {
           (SELECT COUNT(DISTINCT enterprise_id) FROM enterprises_servicevisit
             WHERE visited_on BETWEEN %(year_start)s AND %(day)s),
           COUNT(*),
-          COUNT(*) FILTER (WHERE resolved_on <= %(day)s)
+          COUNT(*) FILTER (WHERE resolved_on <= %(day)s),
+          (SELECT COUNT(*) FROM enterprises_servicerequest
+            WHERE rated_on BETWEEN %(year_start)s AND %(day)s AND satisfaction IS NOT NULL),
+          (SELECT ROUND(AVG(satisfaction), 2) FROM enterprises_servicerequest
+            WHERE rated_on BETWEEN %(year_start)s AND %(day)s AND satisfaction IS NOT NULL)
         FROM enterprises_servicerequest
         WHERE registered_on BETWEEN %(year_start)s AND %(day)s
     """,
@@ -277,10 +281,15 @@ def fill() -> None:
                     if rng.random() < 0.7:
                         resolved = (visited + dt.timedelta(days=rng.randint(0, 60))).isoformat()
                     status = "open" if resolved == NULL else "resolved"
+                    rating, rated = NULL, NULL  # half the resolutions rated a few days later
+                    if resolved != NULL and rng.random() < 0.5:
+                        rating = str(rng.randint(1, 5))
+                        rated = (dt.date.fromisoformat(resolved)
+                                 + dt.timedelta(days=rng.randint(0, 10))).isoformat()
                     requests.append(
                         "\t".join([str(i), visited.isoformat(), str(category),
                                    f"诉求{len(requests)}", "on_site", status, resolved, "", "",
-                                   now, now])
+                                   now, now, "", rating, rated])
                     )  # fmt: skip
     _copy("enterprises_enterprise", ENTERPRISE_COLUMNS, enterprises)
     _copy(
@@ -291,7 +300,8 @@ def fill() -> None:
     _copy(
         "enterprises_servicerequest",
         ["enterprise_id", "registered_on", "category_id", "description", "handling", "status",
-         "resolved_on", "resolution_note", "closed_reason", "created_at", "updated_at"],
+         "resolved_on", "resolution_note", "closed_reason", "created_at", "updated_at",
+         "satisfaction_comment", "satisfaction", "rated_on"],
         requests,
     )  # fmt: skip
     _copy(
@@ -610,6 +620,7 @@ POLICY_VALUES = {
 POLICY_COLUMNS = [
     "code", "name", "year", "kind", "amount", "unit", "rate", "cap", "document_number",
     "effective_from", "effective_until", "yearly_budget", "qualification", "how_to_apply",
+    "status", "rd_basis",
 ]  # fmt: skip
 CLAIM_COLUMNS = [
     "programme", "year", "policy_id", "enterprise_id", "incubator_id", "status", "source",
@@ -736,7 +747,7 @@ def _subsidies(rng: random.Random, now: str) -> tuple[list[str], list[str]]:
             policies.append("\t".join([
                 code, f"{year}年{name}", str(year), kind, amount, unit, rate, cap,
                 f"渝科局发〔{year}〕{POLICY_CODES.index(code) + 1}号", f"{year}-01-01",
-                f"{year}-12-31", budget, "", "",
+                f"{year}-12-31", budget, "", "", "published", "tax",
             ]))  # fmt: skip
     claims = []
     for claimants, odds, as_claimant in (
@@ -774,7 +785,7 @@ def hand_sql(period: Period) -> dict:
         cur.execute(HAND_SQL["enterprises"], params)
         registered, new, valid, expiring = cur.fetchone()
         cur.execute(HAND_SQL["services"], params)
-        visited, collected, resolved = cur.fetchone()
+        visited, collected, resolved, rated, average = cur.fetchone()
         cur.execute(HAND_SQL["rd"], params)
         rd = cur.fetchone()
         cur.execute(HAND_SQL["loans"], params)
@@ -805,6 +816,8 @@ def hand_sql(period: Period) -> dict:
             "visited_firms_ytd": visited,
             "requests_collected_ytd": collected,
             "requests_resolved_ytd": resolved,
+            "satisfaction_ratings_ytd": rated,
+            "satisfaction_average_ytd": None if average is None else float(average),
         },
         "rd_year": rd[0],
         "loans": _loans_figures(loans),
