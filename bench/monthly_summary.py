@@ -284,8 +284,9 @@ def fill() -> None:
                     rating, rated = NULL, NULL  # half the resolutions rated a few days later
                     if resolved != NULL and rng.random() < 0.5:
                         rating = str(rng.randint(1, 5))
-                        rated = (dt.date.fromisoformat(resolved)
-                                 + dt.timedelta(days=rng.randint(0, 10))).isoformat()
+                        rated = (
+                            dt.date.fromisoformat(resolved) + dt.timedelta(days=rng.randint(0, 10))
+                        ).isoformat()
                     requests.append(
                         "\t".join([str(i), visited.isoformat(), str(category),
                                    f"诉求{len(requests)}", "on_site", status, resolved, "", "",
@@ -342,6 +343,7 @@ def fill() -> None:
     policies, claims = _subsidies(rng, now)
     _copy("subsidies_subsidypolicy", POLICY_COLUMNS, policies)
     _copy("subsidies_subsidyclaim", CLAIM_COLUMNS, claims)
+    since_backfill()
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO statistics_districtstatistic (year, gdp, rd_expenditure, "
@@ -360,6 +362,24 @@ def fill() -> None:
         f"repayments and {len(loans['claims']):,} compensation claims, "
         f"{len(policies)} subsidy policies and {len(claims):,} subsidy claims"
     )
+
+
+def since_backfill() -> None:
+    """When each process's row entered its state, set as the migration that added
+    `status_since` sets it on existing rows (COPY leaves it empty)."""
+    from django.apps import apps
+
+    from common.workflow import REGISTRY, status_since_backfill
+
+    with connection.schema_editor() as editor:
+        for wf in REGISTRY.values():
+            model, record = wf.model_class, wf.record_class
+            names = {f.name for f in model._meta.fields}
+            made = next((n for n in ("created_at", "filed_at") if n in names), None)
+            label = model._meta.app_label
+            status_since_backfill(label, model.__name__, record.__name__, wf.record_fk, made=made)(
+                apps, editor
+            )
 
 
 CARRIER_KINDS = ("maker_space", "incubator", "accelerator", "industrial_park")

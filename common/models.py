@@ -44,6 +44,24 @@ class StatusChange(models.Model):
         return f"{self.from_status or '—'} → {self.to_status}"
 
 
+class InStateSince(models.Model):
+    """A process's row that knows when it entered its current state.
+
+    `common.workflow.move` writes it at each step that changes the state; a new row is in its
+    first state from when it is made. The work queue orders and ages its items by it over an
+    index (working it out from the status-change records costs a subquery per waiting row).
+    Empty only for a row made before it was kept that has neither a recorded step nor a time
+    it was made.
+    """
+
+    status_since = models.DateTimeField(
+        _("in this state since"), default=timezone.now, null=True, editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENDING = "sending", _("Being sent")

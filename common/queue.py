@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission as AuthPermission
 from django.core.cache import cache
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import (
     Case,
@@ -33,19 +33,17 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
-    Subquery,
     Value,
     When,
     signals,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common import calendar as cal
 from common.audit import save_with_audit
 from common.models import QueueHandover
-from common.workflow import REGISTRY, Actor, Workflow
+from common.workflow import REGISTRY, SINCE_FIELD, Actor, Workflow
 
 # How many items a queue lists; the totals per process count every item.
 QUEUE_LIMIT = 200
@@ -225,29 +223,10 @@ def _parts(user: Any, day: dt.date) -> list[_Part]:
     return parts
 
 
-def _has_field(model: type[models.Model], name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
-
-
 def _since(wf: Workflow) -> Any:
-    """When a record entered its current state: its latest step into that state, else when
-    the record was made."""
-    latest = (
-        wf.record_class._default_manager.filter(
-            **{wf.record_fk: OuterRef("pk"), "to_status": OuterRef(wf.status_field)}
-        )
-        .exclude(from_status=F("to_status"))  # a reply that leaves the state as it was
-        .order_by("-created_at", "-pk")
-        .values("created_at")[:1]
-    )
-    since = Subquery(latest, output_field=models.DateTimeField())
-    if _has_field(wf.model_class, "created_at"):
-        return Coalesce(since, F("created_at"), output_field=models.DateTimeField())
-    return since
+    """When a record entered its current state: kept on the row by `common.workflow.move`
+    (`InStateSince`), which an index per process serves in the queue's order."""
+    return F(SINCE_FIELD)
 
 
 def _relations(model: type[models.Model], *, required: bool) -> list[models.Field[Any, Any]]:

@@ -29,6 +29,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
@@ -262,6 +263,34 @@ class Workflow:
 
 REGISTRY: dict[str, Workflow] = {}
 
+# Every process's row keeps when it entered its state (`common.models.InStateSince`).
+SINCE_FIELD = "status_since"
+
+
+def status_since_backfill(
+    app_label: str, model_name: str, record_name: str, record_fk: str, *, made: str | None
+) -> Callable[[Any, Any], None]:
+    """A migration step (RunPython) that sets `status_since` on a process's existing rows as
+    the work queue worked it out before it was kept: the latest recorded step into the
+    current state (a reply that left the state as it was does not count), else when the row
+    was made (`made`, a column), else empty. One statement per table."""
+
+    def run(apps_: Any, schema_editor: Any) -> None:
+        model = apps_.get_model(app_label, model_name)
+        record = apps_.get_model(app_label, record_name)
+        qn = schema_editor.quote_name
+        table = qn(model._meta.db_table)
+        fk = qn(record._meta.get_field(record_fk).column)
+        made_sql = f"{table}.{qn(made)}" if made else "NULL"
+        schema_editor.execute(
+            f"UPDATE {table} SET {SINCE_FIELD} = COALESCE(("  # noqa: S608 (names, not values)
+            f"SELECT MAX(r.created_at) FROM {qn(record._meta.db_table)} r "
+            f"WHERE r.{fk} = {table}.id AND r.to_status = {table}.status "
+            f"AND r.from_status <> r.to_status), {made_sql})"
+        )
+
+    return run
+
 
 def register(workflow: Workflow) -> Workflow:
     """Make `workflow` known to the work queue and the notifications."""
@@ -328,6 +357,8 @@ def move(
 
     source = workflow.status_of(obj)
     setattr(obj, workflow.status_field, target)
+    if target != source:  # a reply that leaves the state as it was keeps its clock
+        setattr(obj, SINCE_FIELD, timezone.now())
     save_with_audit(obj, acting_user=acting_user, reason=reason or f"{source} → {target}")
     change = workflow.record_class(
         **{workflow.record_fk: obj},

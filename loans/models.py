@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from common.models import StatusChange
+from common.models import InStateSince, StatusChange
 from common.uploads import private_upload_to
 from loans.lib.scoring import MAX_QUOTA, GradeSpec, IndicatorSpec
 
@@ -306,7 +306,7 @@ class LoanApplicationQuerySet(models.QuerySet):
         return self.exclude(status__in=CLOSED_STATUSES)
 
 
-class LoanApplication(models.Model):
+class LoanApplication(InStateSince):
     """A firm's application for a knowledge-value credit loan, and then the loan itself."""
 
     class Source(models.TextChoices):
@@ -378,7 +378,7 @@ class LoanApplication(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["status_since"])
 
     objects = LoanApplicationQuerySet.as_manager()
 
@@ -657,7 +657,7 @@ class FundContribution(models.Model):
         return self.city_amount + self.district_amount
 
 
-class CompensationClaim(models.Model):
+class CompensationClaim(InStateSince):
     """A bank's claim on the fund for a defaulted loan: 80% of min(principal loss, quota)."""
 
     class Status(models.TextChoices):
@@ -693,7 +693,7 @@ class CompensationClaim(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     paid_on = models.DateField(_("payment date"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["status_since"])
 
     class Meta:
         ordering = ["-filed_at"]

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from common.lib.money import format_yuan
-from common.models import StatusChange
+from common.models import InStateSince, StatusChange
 from common.uploads import private_upload_to
 from enterprises.models import Enterprise, HighTechCertificate
 from incubators.models import Incubator
@@ -359,7 +359,7 @@ class AuditFirm(models.Model):
         return self.name
 
 
-class PaymentBatch(models.Model):
+class PaymentBatch(InStateSince):
     """Approved claims paid together: exported for the treasury, then marked paid."""
 
     class Status(models.TextChoices):
@@ -382,7 +382,7 @@ class PaymentBatch(models.Model):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["status_since"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -458,7 +458,7 @@ class SubsidyClaimQuerySet(models.QuerySet):
         return self.filter(enterprise=enterprise)
 
 
-class SubsidyClaim(models.Model):
+class SubsidyClaim(InStateSince):
     """A claim under a programme and year, by an enterprise or a carrier."""
 
     class Status(models.TextChoices):
@@ -607,7 +607,7 @@ class SubsidyClaim(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["status_since"])
 
     objects = SubsidyClaimQuerySet.as_manager()
 
@@ -1111,7 +1111,7 @@ class RDAudit(models.Model):
         self.apply_cap()
 
 
-class HighTechApplication(models.Model):
+class HighTechApplication(InStateSince):
     """An enterprise's yearly high-tech recognition application, as the bureau follows it."""
 
     class Status(models.TextChoices):
@@ -1149,7 +1149,7 @@ class HighTechApplication(models.Model):
         verbose_name=_("certificate"),
     )
     note = models.TextField(_("note"), blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["status_since"])
 
     class Meta:
         ordering = ["-year", "batch_number", "enterprise__name"]

@@ -21,7 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from common.calendar import service_request_due_on, service_request_overdue_cutoff
 from common.lib.dates import year_start
-from common.models import StatusChange, WordListEntry
+from common.models import InStateSince, StatusChange, WordListEntry
 from common.uploads import private_upload_to
 from enterprises.models.registry import Enterprise
 
@@ -158,7 +158,7 @@ class ServiceRequestQuerySet(models.QuerySet):
         return self.pending().filter(overdue_condition(day))
 
 
-class ServiceRequest(models.Model):
+class ServiceRequest(InStateSince):
     """A problem a firm raised (诉求): at a visit, by phone, or from the portal."""
 
     class Status(models.TextChoices):
@@ -238,7 +238,7 @@ class ServiceRequest(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["status_since"])
 
     objects = ServiceRequestQuerySet.as_manager()
 
@@ -406,7 +406,7 @@ class OverdueDigest(models.Model):
         return f"{self.handler} {self.day:%Y-%m-%d}"
 
 
-class ProjectRecommendation(models.Model):
+class ProjectRecommendation(InStateSince):
     """A firm's project put forward by the bureau for a national or municipal programme."""
 
     class Level(models.TextChoices):
@@ -456,7 +456,7 @@ class ProjectRecommendation(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["status_since"])
 
     class Meta:
         ordering = ["-year", "enterprise"]

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -107,6 +108,16 @@ def entered(record_model, fk: str, obj, to_status: str, at: dt.datetime, from_st
     `created_at` is written by the database's clock)."""
     row = record_model.objects.create(**{fk: obj}, from_status=from_status, to_status=to_status)
     record_model.objects.filter(pk=row.pk).update(created_at=at)
+    # What `common.workflow.move` keeps on the row: when it entered the state it is in.
+    model = type(obj)
+    current = model.objects.values_list("status", flat=True).get(pk=obj.pk)
+    latest = (
+        record_model.objects.filter(**{fk: obj, "to_status": current})
+        .exclude(from_status=F("to_status"))
+        .aggregate(at=Max("created_at"))["at"]
+    )
+    if latest is not None:
+        model.objects.filter(pk=obj.pk).update(status_since=latest)
     return row
 
 

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
+import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,7 +17,7 @@ from django.urls import reverse
 from common import calendar
 from common.models import QueueHandover
 from common.queue import overdue_queue_items, queue_count_for_user, queue_for_user
-from common.workflow import Permission
+from common.workflow import Permission, move
 from enterprises.models import ServiceRequest
 from portal.accounts.models import User
 from portal.accounts.roles import Role
@@ -281,23 +282,23 @@ def test_a_handover_to_someone_without_the_right_leaves_the_item_to_everyone(wor
 
 
 def test_since_is_the_latest_entry_into_the_current_state(workflows):
-    again = claim(since=dt.date(2026, 3, 2))
-    claim_entered(again, dt.date(2026, 3, 5), S.RETURNED)
-    claim_entered(again, dt.date(2026, 3, 10), S.SUBMITTED)
-    # A reply that leaves the state as it was does not restart the clock.
-    entered(
-        type(again.status_changes.first()),
-        "claim",
-        again,
-        S.SUBMITTED,
-        at(dt.date(2026, 3, 12)),
-        S.SUBMITTED,
-    )
-    unrecorded = SubsidyClaimFactory()  # a ledger row: no step recorded
-    SubsidyClaim.objects.filter(pk=unrecorded.pk).update(created_at=at(dt.date(2026, 3, 4)))
+    """`move` keeps on the row when it entered its state; the queue reads it from there."""
+
+    def step(obj, target, day):
+        with time_machine.travel(at(day), tick=False):
+            move(CLAIMS, obj, target, acting_user=None)
+
+    with time_machine.travel(at(dt.date(2026, 3, 2)), tick=False):
+        again = SubsidyClaimFactory(status=S.SUBMITTED)
+    step(again, S.RETURNED, dt.date(2026, 3, 5))
+    step(again, S.SUBMITTED, dt.date(2026, 3, 10))
+    step(again, S.SUBMITTED, dt.date(2026, 3, 12))  # a reply leaves the state as it was
+    with time_machine.travel(at(dt.date(2026, 3, 4)), tick=False):
+        unrecorded = SubsidyClaimFactory()  # a ledger row: no step recorded
 
     since = {i.obj.pk: i.since for i in queue_for_user(user=StaffFactory(), day=DAY).items}
     assert since == {again.pk: at(dt.date(2026, 3, 10)), unrecorded.pk: at(dt.date(2026, 3, 4))}
+    assert again.status_changes.count() == 3
 
 
 def test_age_deadline_and_overdue_count_working_days(workflows):
