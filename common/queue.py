@@ -8,9 +8,11 @@ the colleagues the holder handed the queue to today, as long as one of them hold
 permission (else, as for the notifications, for everyone who does). A `Relation` actor sees
 the records of its own organisation.
 
-The queue costs a bounded number of queries whatever the number of rows: one per process
-(two when a process has more rows than the page lists), plus the day's handovers to name
-who holds what. The count in the navigation is one query.
+The queue costs a bounded number of queries whatever the number of rows: per process the
+keys of the page's rows in the queue's order, then those rows (and a count when a process has
+more rows than the page lists), plus the day's handovers to name who holds what and, for
+staff, who holds the permissions a holder stands for. The count in the navigation is one
+query (two for staff).
 """
 
 from __future__ import annotations
@@ -132,37 +134,49 @@ class _Handovers:
         return _("、").join(u.display_name for u in self.delegates.get(user_id, ()))
 
 
-def _permission_holders(codename: str) -> models.QuerySet[Any]:
-    """The active bureau accounts holding "app.codename" (superusers hold every permission),
-    as `Permission.holds` answers for each of them: a subquery, never a list."""
-    app_label, name = codename.split(".", 1)
-    permission = AuthPermission.objects.filter(content_type__app_label=app_label, codename=name)
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(user_permissions__in=permission)
-            | Q(groups__permissions__in=permission)
+def _permission_holders(codenames: set[str]) -> dict[str, set[int]]:
+    """The active bureau accounts holding each "app.codename" (superusers hold every
+    permission), as `Permission.holds` answers for each of them. One query for them all: the
+    queue's conditions then name the holders, which the database's planner weighs rightly
+    (behind a subquery per row it misjudges the filter and sorts every waiting row rather
+    than read the queue-order index and stop at the page)."""
+    found: dict[str, set[int]] = {codename: set() for codename in codenames}
+    if not codenames:
+        return found
+    queries = []
+    for codename in sorted(codenames):
+        app_label, name = codename.split(".", 1)
+        permission = AuthPermission.objects.filter(content_type__app_label=app_label, codename=name)
+        queries.append(
+            get_user_model()
+            .objects.filter(is_active=True, is_staff=True)
+            .filter(
+                Q(is_superuser=True)
+                | Q(user_permissions__in=permission)
+                | Q(groups__permissions__in=permission)
+            )
+            .annotate(held=Value(codename, output_field=models.CharField()))
+            .values_list("held", "pk")
         )
-        .values("pk")
-    )
+    first, *rest = queries
+    for codename, pk in first.union(*rest, all=True) if rest else first:
+        found[codename].add(pk)
+    return found
 
 
-def _held_by(field: str, user: Any, codename: str, day: dt.date) -> Q:
+def _held_by(field: str, user: Any, holders: set[int], day: dt.date) -> Q:
     """Which records of a permission's state wait for `user` (who holds the permission) in a
     process that names a holder: unheld ones; those whose holder's queue is in `user`'s hands
     today (their own, not handed over, or a colleague's handed to them); and those nobody
-    whose hands the holder's queue is in may take (then everyone holding the permission is
-    asked, as the notifications do). In SQL, so that counting costs one query."""
+    whose hands the holder's queue is in may take (`holders`: who holds the permission; then
+    everyone holding it is asked, as the notifications do). In SQL, so that counting costs
+    one query."""
     handed = QueueHandover.objects.filter(
         from_user=OuterRef(field), starts_on__lte=day, ends_on__gte=day
     )
-    holders = _permission_holders(codename)
+    ids = sorted(holders)
     mine = (Q(**{field: user.pk}) & ~Exists(handed)) | Exists(handed.filter(to_user=user.pk))
-    taken = (Q(**{f"{field}__in": holders}) & ~Exists(handed)) | Exists(
-        handed.filter(to_user__in=holders)
-    )
+    taken = (Q(**{f"{field}__in": ids}) & ~Exists(handed)) | Exists(handed.filter(to_user__in=ids))
     return Q(**{f"{field}__isnull": True}) | mine | ~taken
 
 
@@ -189,11 +203,22 @@ class _Part:
 
 
 def _parts(user: Any, day: dt.date) -> list[_Part]:
-    """Per process, the records waiting for `user`, as conditions (no query is made)."""
+    """Per process, the records waiting for `user`, as conditions (one query, naming who
+    holds the permissions a holder stands for, when the person acts in such a process)."""
     if not (user is not None and getattr(user, "is_active", False) and user.pk):
         return []
     parts: list[_Part] = []
-    for wf in sorted(REGISTRY.values(), key=lambda wf: wf.name):
+    workflows = sorted(REGISTRY.values(), key=lambda wf: wf.name)
+    holders = _permission_holders(
+        {
+            actor.key
+            for wf in workflows
+            if wf.holder_field
+            for actor in wf.all_actors()
+            if wf.held_by_holder(actor) and actor.scope(user) is not None
+        }
+    )
+    for wf in workflows:
         # One branch per actor over all the states it acts in (`status IN (…)`, which an
         # index on the status serves; an OR of equalities is read as a filter).
         states: dict[str, tuple[Actor, list[str]]] = {}
@@ -202,15 +227,17 @@ def _parts(user: Any, day: dt.date) -> list[_Part]:
                 states.setdefault(actor.key, (actor, []))[1].append(state)
         branches: list[tuple[Actor, Q]] = []
         open_states: list[str] = []
+        acted_in: list[str] = []
         condition = Q()
         for actor, actor_states in states.values():
             scope = actor.scope(user)
             if scope is None:
                 continue
+            acted_in += actor_states
             branch = Q(**{f"{wf.status_field}__in": actor_states}) & scope
             held = bool(wf.holder_field) and wf.held_by_holder(actor)
             if held:
-                branch &= _held_by(str(wf.holder_field), user, actor.key, day)
+                branch &= _held_by(str(wf.holder_field), user, holders[actor.key], day)
             branches.append((actor, branch))
             if scope == Q() and not held:
                 open_states += actor_states
@@ -219,7 +246,11 @@ def _parts(user: Any, day: dt.date) -> list[_Part]:
         if open_states:
             condition |= Q(**{f"{wf.status_field}__in": open_states})
         if branches:
-            parts.append(_Part(wf, branches, condition))
+            # Every state the person acts in, ANDed in front of the branches: the database
+            # then reads the process's queue indexes (partial over those states, holding the
+            # state and the holder) in the queue's order without the table; behind an OR
+            # alone it cannot tell the indexes cover the rows, and sorts them all.
+            parts.append(_Part(wf, branches, Q(**{f"{wf.status_field}__in": acted_in}) & condition))
     return parts
 
 
@@ -259,23 +290,37 @@ def _related(wf: Workflow) -> list[str]:
 def _items(
     part: _Part, day: dt.date, handovers: _Handovers | None, limit: int
 ) -> Iterator[QueueItem]:
+    """The first `limit` records of a process, oldest in their state first: their keys in
+    that order and the branch (actor) each waits under first, over the queue-order index and
+    without the joins (which the database would otherwise make for every waiting row before
+    sorting), then those rows with what their titles and links read."""
     wf = part.workflow
-    rows = (
+    keys = dict(
         part.queryset()
         .annotate(
+            queue_since=_since(wf),
             queue_branch=Case(
                 *(When(branch, then=Value(i)) for i, (_a, branch) in enumerate(part.branches)),
                 default=Value(0),
                 output_field=IntegerField(),
             ),
-            queue_since=_since(wf),
         )
-        .select_related(*_related(wf))
-        .order_by(F("queue_since").asc(nulls_first=True), "pk")[:limit]
+        .order_by(F("queue_since").asc(nulls_first=True), "pk")
+        .values_list("pk", "queue_branch")[:limit]
     )
-    for obj in rows:
-        actor = part.branches[obj.queue_branch][0]
-        yield _item(wf, obj, actor, day, handovers)
+    if not keys:
+        return
+    rows = {
+        obj.pk: obj
+        for obj in wf.model_class._default_manager.filter(pk__in=keys)
+        .annotate(queue_since=_since(wf))
+        .select_related(*_related(wf))
+        .order_by()
+    }
+    for pk, branch in keys.items():
+        obj = rows.get(pk)
+        if obj is not None:  # gone between the two reads
+            yield _item(wf, obj, part.branches[branch][0], day, handovers)
 
 
 def _item(

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -458,6 +458,19 @@ class SubsidyClaimQuerySet(models.QuerySet):
         return self.filter(enterprise=enterprise)
 
 
+# The states bureau staff act in (the work queue's indexes).
+BUREAU_QUEUE_STATES = [
+    "submitted",
+    "under_review",
+    "audited",
+    "handler_signed",
+    "section_head_signed",
+    "signed_off",
+    "notice_ended",
+    "approved",
+]
+
+
 class SubsidyClaim(InStateSince):
     """A claim under a programme and year, by an enterprise or a carrier."""
 
@@ -628,20 +641,18 @@ class SubsidyClaim(InStateSince):
             # the holder it checks, read without the table.
             models.Index(
                 fields=["status", "handler"],
-                condition=Q(
-                    status__in=[
-                        "submitted",
-                        "under_review",
-                        "audited",
-                        "handler_signed",
-                        "section_head_signed",
-                        "signed_off",
-                        "notice_ended",
-                        "approved",
-                    ]
-                ),
+                condition=Q(status__in=BUREAU_QUEUE_STATES),
                 name="subsidy_claim_queue_idx",
-            ),  # fmt: skip
+            ),
+            # The work queue's order (oldest in its state first), read in order and stopped
+            # at the page's rows.
+            models.Index(
+                F("status_since").asc(nulls_first=True),
+                F("id"),
+                condition=Q(status__in=BUREAU_QUEUE_STATES),
+                include=["status", "handler"],
+                name="subsidy_claim_queue_order",
+            ),
         ]
         constraints = [
             # One claim per claimant, programme and year; a rejected claim does not block a

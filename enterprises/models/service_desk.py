@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -246,7 +246,17 @@ class ServiceRequest(InStateSince):
         ordering = ["-registered_on", "-pk"]
         verbose_name = _("service request")
         verbose_name_plural = _("service requests")
-        indexes = [models.Index(fields=["status", "due_on"], name="service_request_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="service_request_status_due"),
+            # The work queue's order (oldest in its state first) over the requests in hand.
+            models.Index(
+                F("status_since").asc(nulls_first=True),
+                F("id"),
+                condition=Q(status__in=["open", "forwarded"]),
+                include=["status", "handler"],
+                name="service_request_queue_order",
+            ),
+        ]
         constraints = [
             # The ledger's natural key; it also stops the same request being raised twice.
             models.UniqueConstraint(
