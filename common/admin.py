@@ -26,8 +26,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce
 from django.http import (
@@ -328,21 +326,6 @@ def related_count(model: Any, field: str) -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
-def related_sum(model: Any, field: str, amount: str, **where: Any) -> Coalesce:
-    """The sum of `amount` over the rows of `model` (matching `where`) that point at each
-    listed row through `field`: like related_count, a subquery the database runs for the
-    page's rows only."""
-    output = model._meta.get_field(amount)
-    rows = (
-        model._default_manager.filter(**{field: OuterRef("pk")}, **where)
-        .order_by()
-        .values(field)
-        .annotate(total=Sum(amount))
-        .values("total")
-    )
-    return Coalesce(Subquery(rows, output_field=output), Value(0, output_field=output))
 
 
 def year_filter(field: str, title: Any) -> type[admin.SimpleListFilter]:

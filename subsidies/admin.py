@@ -33,7 +33,6 @@ from common.admin import (
     AuditedModelAdmin,
     WorkflowStepsMixin,
     money_display,
-    related_sum,
     today,
     year_number_filter,
 )
@@ -131,24 +130,6 @@ class SubsidyPolicyAdmin(AuditedModelAdmin):
     readonly_fields = ("committed", "paid", "pages")
     inlines = (ApplicationWindowInline, ChecklistItemInline)
     actions = ("copy_to_next_year",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[SubsidyPolicy]:
-        # A correlated sum per version rather than a join grouped over every claim: the
-        # database postpones it past the page's LIMIT, so a page of 50 versions reads only
-        # their claims (through subsidy_claim_policy_sum), not the whole ledger.
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                committed_total=related_sum(
-                    SubsidyClaim,
-                    "policy",
-                    "approved_amount",
-                    status__in=SubsidyClaim.COMMITTED_STATUSES,
-                ),
-                paid_total=related_sum(SubsidyClaim, "policy", "approved_amount", status="paid"),
-            )
-        )
 
     amount_display = money_display(SubsidyPolicy, "amount")
     cap_display = money_display(SubsidyPolicy, "cap")

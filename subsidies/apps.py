@@ -8,4 +8,8 @@ class SubsidiesConfig(AppConfig):
 
     def ready(self) -> None:
         # The subsidies workflows join the registry in every process (DESIGN §3a).
+        from subsidies.services import totals
         from subsidies.workflows import claims, recognition  # noqa: F401
+
+        # What each policy version has committed and paid, kept as its claims change.
+        totals.connect()

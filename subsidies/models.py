@@ -135,7 +135,13 @@ class SubsidyPolicy(models.Model):
         db_index=True,
         help_text=_("A draft is not offered to firms; publish it to open it for claims."),
     )
-    history = HistoricalRecords()
+    # What this version has committed and paid, kept by `policy_totals_refresh` whenever one
+    # of its claims is saved or deleted (the changelist lists them without summing the ledger).
+    committed_total = models.DecimalField(
+        _("committed (yuan)"), **MONEY, default=lib.ZERO, editable=False
+    )
+    paid_total = models.DecimalField(_("paid (yuan)"), **MONEY, default=lib.ZERO, editable=False)
+    history = HistoricalRecords(excluded_fields=["committed_total", "paid_total"])
 
     objects = SubsidyPolicyQuerySet.as_manager()
 
