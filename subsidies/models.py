@@ -793,7 +793,7 @@ class SubsidyClaimStatusChange(StatusChange):
         verbose_name_plural = _("claim status changes")
 
     def __str__(self) -> str:
-        return f"{self.claim_id}: {self.from_status} → {self.to_status}"
+        return f"{self.claim_id}: {self.step_display}"
 
 
 class PaymentBatchStatusChange(StatusChange):
@@ -815,7 +815,7 @@ class PaymentBatchStatusChange(StatusChange):
         verbose_name_plural = _("payment batch status changes")
 
     def __str__(self) -> str:
-        return f"{self.batch_id}: {self.from_status} → {self.to_status}"
+        return f"{self.batch_id}: {self.step_display}"
 
 
 class ClaimAttachment(models.Model):
@@ -1189,4 +1189,4 @@ class HighTechApplicationStatusChange(StatusChange):
         verbose_name_plural = _("application status changes")
 
     def __str__(self) -> str:
-        return f"{self.application_id}: {self.from_status} → {self.to_status}"
+        return f"{self.application_id}: {self.step_display}"

@@ -59,3 +59,20 @@ def test_a_step_reads_as_the_states_labels():
 )
 def test_the_english_check_finds_words_and_masks_data(html, found):
     assert english_words(html) == found
+
+
+def test_a_status_change_reads_as_its_states_labels():
+    from enterprises.models import ServiceRequestStatusChange
+    from subsidies.models import SubsidyClaim, SubsidyClaimStatusChange
+
+    with translation.override("zh-hans"):
+        labels = dict(ServiceRequest._meta.get_field("status").flatchoices)
+        claim_labels = dict(SubsidyClaim._meta.get_field("status").flatchoices)
+        opened = str(ServiceRequestStatusChange(from_status="", to_status="open"))
+        submitted = str(
+            SubsidyClaimStatusChange(claim_id=5, from_status="draft", to_status="submitted")
+        )
+        assert opened == f"— → {labels['open']}"
+        assert submitted == f"5: {claim_labels['draft']} → {claim_labels['submitted']}"
+        # a code no choice names any more (an older row) is shown as it is
+        assert str(ServiceRequestStatusChange(to_status="gone")) == "— → gone"
