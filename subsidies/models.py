@@ -200,9 +200,7 @@ class SubsidyPolicy(models.Model):
     @property
     def rate_percent(self) -> str:
         """The rate as a percentage without trailing zeros: 0.1 is "10%", 0.125 "12.5%"."""
-        if self.rate is None:
-            return ""
-        return f"{self.rate * 100:f}".rstrip("0").rstrip(".") + "%"
+        return "" if self.rate is None else lib.percent(self.rate)
 
     @property
     def is_published(self) -> bool:
