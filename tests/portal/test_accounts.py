@@ -463,3 +463,20 @@ def test_a_roles_permission_reads_in_the_users_language_where_deletion_lists_it(
     with translation.override("zh-hans"):
         assert str(row) == f"试点角色 · {permission_label(permission)}"
         assert "Can add" not in str(row)
+
+
+def test_every_permission_reads_in_chinese():
+    """What the role and user pages list: no permission left with its stored English name."""
+    from django.contrib.auth.models import Permission
+    from django.utils import translation
+
+    from portal.accounts.permission_labels import permission_label
+    from tests.probe.english import english_words
+
+    with translation.override("zh-hans"):
+        left = {
+            permission.codename: words
+            for permission in Permission.objects.select_related("content_type")
+            if (words := english_words(f"<p>{permission_label(permission)}</p>"))
+        }
+    assert left == {}
