@@ -449,16 +449,22 @@ def test_the_claim_page_reads_in_chinese_without_codes_or_json_keys(client, acto
     """The computation as a table of labels and values, steps by their states' labels, the
     objections' column named: nothing English left for a bureau user (issue 15)."""
     rent_ready(actors)
-    claim = advance(actors, rent_claim(actors), S.SIGNED_OFF)
-    services.subsidy_claim_publish_notice(
-        claim=claim,
-        starts_on=dt.date.today() - dt.timedelta(days=2),
-        ends_on=dt.date.today() + dt.timedelta(days=5),
-        acting_user=actors.handler,
-    )
-    services.objection_record(
-        claim=claim, received_on=dt.date.today(), content="面积有误", acting_user=actors.handler
-    )
+    # The services write their notes in the language active when they run (an earlier
+    # test's request may have left English): bureau users work in Chinese.
+    with translation.override("zh-hans"):
+        claim = advance(actors, rent_claim(actors), S.SIGNED_OFF)
+        services.subsidy_claim_publish_notice(
+            claim=claim,
+            starts_on=dt.date.today() - dt.timedelta(days=2),
+            ends_on=dt.date.today() + dt.timedelta(days=5),
+            acting_user=actors.handler,
+        )
+        services.objection_record(
+            claim=claim,
+            received_on=dt.date.today(),
+            content="面积有误",
+            acting_user=actors.handler,
+        )
     client.force_login(actors.handler)
     page = client.get(
         reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk]),
