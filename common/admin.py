@@ -45,7 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
-from simple_history.template_utils import HistoricalRecordContextHelper
+from simple_history.template_utils import HistoricalRecordContextHelper, ObjDiffDisplay
 
 from common.audit import save_with_audit
 from common.calendar import calendar_day_delete, calendar_day_save
@@ -57,14 +57,39 @@ from common.queue import MANAGE_HANDOVERS, may_set_handover, queue_handover_save
 from common.workflow import REGISTRY, Workflow
 
 
+class _ReadableDiffDisplay(ObjDiffDisplay):
+    """A long value shortened around its change, saying in the reader's language how much
+    was left out (simple-history writes "[120 chars]")."""
+
+    def shortened_str(self, prefix: str, num_skipped_chars: int, suffix: str) -> str:
+        left_out = _("[%(count)d characters left out]") % {"count": num_skipped_chars}
+        return f"{prefix}{left_out}{suffix}"
+
+
 class ReadableHistoryHelper(HistoricalRecordContextHelper):
     """A change on the history page in words: a choice by its label ("已提交", not
     "submitted"), an empty value as "—" (simple-history prints None, and an empty foreign
-    key as "Deleted 用户 (pk=None)")."""
+    key as "Deleted 用户 (pk=None)"), and a field the admin names in `history_displays` as
+    that function reads it (a JSON field by its labels, not its English keys)."""
+
+    def __init__(
+        self,
+        model: Any,
+        historical_record: Any,
+        *,
+        displays: dict[str, Callable[[Any], str]] | None = None,
+    ) -> None:
+        super().__init__(model, historical_record)
+        self.displays = displays or {}
+
+    def get_obj_diff_display(self) -> ObjDiffDisplay:
+        return _ReadableDiffDisplay(max_length=self.max_displayed_delta_change_chars)
 
     def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
         if isinstance(value, DeletedObject) and value.pk is None:
             return "—"
+        if change.field in self.displays and value not in (None, ""):
+            return self.displays[change.field](value) or "—"
         value = super().prepare_delta_change_value(change, value)
         if value is None or value == "":
             return "—"
@@ -83,13 +108,16 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
     the services, so the version page answers GET only and offers no save button.
     """
 
+    # How the history page reads a field whose stored value is not for people (JSON).
+    history_displays: dict[str, Callable[[Any], str]] = {}
+
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
 
     def get_historical_record_context_helper(
         self, request: HttpRequest, historical_record: Any
     ) -> HistoricalRecordContextHelper:
-        return ReadableHistoryHelper(self.model, historical_record)
+        return ReadableHistoryHelper(self.model, historical_record, displays=self.history_displays)
 
     def has_change_history_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -41,7 +41,16 @@ class StatusChange(models.Model):
         verbose_name_plural = _("status changes")
 
     def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
+        return self.step_display
+
+    @property
+    def step_display(self) -> str:
+        """'— → 办理中': the two states' labels in the reader's language, as inlines and
+        histories show a step (a code no choice names, as an older row may hold, as it is)."""
+        field = self._meta.get_field("to_status")
+        labels = dict(getattr(field, "flatchoices", ()))
+        before = labels.get(self.from_status, self.from_status) if self.from_status else "—"
+        return f"{before} → {labels.get(self.to_status, self.to_status)}"
 
 
 class InStateSince(models.Model):

@@ -131,7 +131,7 @@ class _Handovers:
             self.delegates.setdefault(row.from_user_id, []).append(row.to_user)
 
     def names(self, user_id: int) -> str:
-        return _("、").join(u.display_name for u in self.delegates.get(user_id, ()))
+        return _(", ").join(u.display_name for u in self.delegates.get(user_id, ()))
 
 
 def _permission_holders(codenames: set[str]) -> dict[str, set[int]]:

@@ -334,7 +334,7 @@ def require_step(workflow: Workflow, obj: models.Model, target: str, acting_user
     if not any(actor.holds(acting_user, obj) for actor in actors):
         raise PermissionDenied(
             _("Only %(actors)s may make this step.")
-            % {"actors": _("、").join(str(actor.label) for actor in actors)}
+            % {"actors": _(", ").join(str(actor.label) for actor in actors)}
         )
     for guard in workflow.guards.get((source, target), ()):
         message = guard(obj)

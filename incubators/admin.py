@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
@@ -25,6 +26,7 @@ from incubators.models import (
     CompetitionEntry,
     Incubator,
     IncubatorSite,
+    Indicator,
     Level,
     ReadinessThreshold,
     Recognition,
@@ -371,9 +373,36 @@ class ActivityAdmin(CarrierModelAdmin):
 
 @admin.register(ReadinessThreshold)
 class ReadinessThresholdAdmin(AuditedModelAdmin):
-    list_display = ("kind", "level", "indicator", "minimum", "alternative", "source")
+    list_display = ("kind", "level", "indicator", "minimum", "alternative_display", "source")
     list_editable = ("minimum",)
     list_filter = ("kind", "level")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReadinessThreshold]:
+        # The indicators of each row's alternative group, in the page's query: the group's
+        # name is a code staff chose ("space"), its members say what it means.
+        group = (
+            ReadinessThreshold.objects.filter(
+                kind=OuterRef("kind"), level=OuterRef("level"), alternative=OuterRef("alternative")
+            )
+            .exclude(alternative="")
+            .order_by()
+            .values("alternative")
+            .annotate(indicators=ArrayAgg("indicator", order_by="indicator"))
+            .values("indicators")
+        )
+        return super().get_queryset(request).annotate(alternative_indicators=Subquery(group))
+
+    @admin.display(
+        description=ReadinessThreshold._meta.get_field("alternative").verbose_name,
+        ordering="alternative",
+    )
+    def alternative_display(self, obj: ReadinessThreshold) -> str:
+        """ "面积（平方米）或工位数": the group's indicators by their labels, not its code."""
+        codes = getattr(obj, "alternative_indicators", None) or []
+        if not codes:
+            return "—"
+        labels = dict(Indicator.choices)
+        return str(_(" or ")).join(str(labels.get(code, code)) for code in codes)
 
     def save_model(
         self, request: HttpRequest, obj: ReadinessThreshold, form: Any, change: bool

@@ -36,6 +36,7 @@ from common.lib.money import format_wan_grouped
 from enterprises.admin_dossier import DossierLinkMixin
 from enterprises.admin_import import LedgerImportAdminMixin
 from loans import services
+from loans.forms import BandsField, bands_text
 from loans.models import (
     Bank,
     CompensationClaim,
@@ -139,10 +140,34 @@ class BankAdmin(LedgerImportAdminMixin, ImportExportModelAdmin, AuditedModelAdmi
 # --------------------------------------------------------------------------- credit model
 
 
+class CreditIndicatorForm(forms.ModelForm):
+    bands = BandsField(label=CreditIndicator._meta.get_field("bands").verbose_name)
+
+    class Meta:
+        model = CreditIndicator
+        fields = ("sort_order", "code", "name", "kind", "measure", "max_points", "bands")
+
+
 class CreditIndicatorInline(admin.TabularInline):
     model = CreditIndicator
+    form = CreditIndicatorForm
     extra = 0
     fields = ("sort_order", "code", "name", "kind", "measure", "max_points", "bands")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Read-only, the bands read as they are typed ("1: 5"), not as the stored JSON.
+        if self.has_change_permission(request, obj):
+            return self.fields
+        return tuple("bands_display" if name == "bands" else name for name in self.fields)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if self.has_change_permission(request, obj):
+            return ()
+        return ("bands_display",)
+
+    @admin.display(description=CreditIndicator._meta.get_field("bands").verbose_name)
+    def bands_display(self, obj: CreditIndicator) -> str:
+        return "; ".join(bands_text(obj.bands).splitlines()) or "—"
 
 
 class CreditGradeInline(admin.TabularInline):

@@ -3,6 +3,7 @@ handed to the services in yuan; the services hold the rules and give the message
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -158,3 +159,63 @@ class DeskSearchForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All")), *LoanStatus.choices]
+
+
+_BAND_SEPARATORS = re.compile(r"[\s:：,，→]+")
+
+
+def bands_text(bands: Any) -> str:
+    """A credit indicator's bands as the admin writes them: one "minimum: points" a line."""
+    if not isinstance(bands, list):
+        return "" if bands is None else str(bands)
+    return "\n".join(
+        f"{band.get('min')}: {band.get('points')}" if isinstance(band, dict) else str(band)
+        for band in bands
+    )
+
+
+class BandsField(forms.CharField):
+    """A credit indicator's bands typed as lines "minimum: points" ("1: 5"), cleaned to the
+    list of {"min", "points"} the model stores: staff never type JSON and its English keys."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3, "cols": 14}))
+        kwargs.setdefault(
+            "help_text",
+            _(
+                "One band a line: the minimum, then the points, e.g. “1: 5”. The measure earns "
+                "the points of the highest minimum it reaches."
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return bands_text(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[dict[str, str]]:  # type: ignore[override]
+        text = value if isinstance(value, str) else bands_text(value)
+        bands = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            parts = [part for part in _BAND_SEPARATORS.split(line) if part]
+            if not parts:
+                continue
+            try:
+                minimum, points = (Decimal(part) for part in parts)
+            except (ValueError, ArithmeticError):
+                minimum = points = Decimal("NaN")
+            if not (minimum.is_finite() and points.is_finite()):
+                raise forms.ValidationError(
+                    _("Line %(line)s: write the minimum, then the points, e.g. “1: 5”.")
+                    % {"line": number}
+                )
+            bands.append({"min": str(minimum), "points": str(points)})
+        return bands
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        def pairs(value: Any) -> list[tuple[Decimal, Decimal]]:
+            return [(Decimal(b["min"]), Decimal(b["points"])) for b in self.to_python(value)]
+
+        try:  # by value: "1: 5" is the stored {"min": 1, "points": "5.00"}
+            return pairs(initial or []) != pairs(data)
+        except forms.ValidationError:
+            return True

@@ -23,7 +23,7 @@ from django.forms.models import construct_instance
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
@@ -42,7 +42,7 @@ from common.lib.money import format_yuan
 from enterprises.admin_dossier import DossierLinkMixin
 from enterprises.admin_import import LedgerImportAdminMixin
 from enterprises.forms import DateInput
-from subsidies import services
+from subsidies import selectors, services
 from subsidies.forms import WindowFormSet
 from subsidies.models import (
     ApplicationWindow,
@@ -118,7 +118,7 @@ class SubsidyPolicyAdmin(AuditedModelAdmin):
         "status",
         "kind",
         "amount_display",
-        "rate",
+        "rate_display",
         "cap_display",
         "document_number",
         "yearly_budget_display",
@@ -134,6 +134,12 @@ class SubsidyPolicyAdmin(AuditedModelAdmin):
     amount_display = money_display(SubsidyPolicy, "amount")
     cap_display = money_display(SubsidyPolicy, "cap")
     yearly_budget_display = money_display(SubsidyPolicy, "yearly_budget")
+
+    @admin.display(description=SubsidyPolicy._meta.get_field("rate").verbose_name, ordering="rate")
+    def rate_display(self, obj: SubsidyPolicy) -> str:
+        # 0.1 reads "10%", as the policy documents write it, not the stored 0.1000.
+        return obj.rate_percent or "—"
+
     committed = money_display(SubsidyPolicy, "committed_total", description=_("committed (yuan)"))
     paid = money_display(SubsidyPolicy, "paid_total", description=_("paid (yuan)"))
 
@@ -312,9 +318,16 @@ class AttachmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+# The number an objection is known by (the answer step names it so); a bare "pk" in a list
+# heads its column "Pk".
+@admin.display(description=_("Number"), ordering="pk")
+def objection_number(obj: Objection) -> int:
+    return obj.pk
+
+
 class ObjectionInline(ReadOnlyInline):
     model = Objection
-    fields = ("pk", "received_on", "content", "answer", "answered_on")
+    fields = (objection_number, "received_on", "content", "answer", "answered_on")
     readonly_fields = fields
 
 
@@ -675,7 +688,7 @@ class SubsidyClaimAdmin(
         "rent_month_to",
         "claimed_amount_display",
         "eligible_amount_display",
-        "computation",
+        "computation_display",
         "approved_amount_display",
         "approval_reason",
         "decision_reason",
@@ -690,6 +703,11 @@ class SubsidyClaimAdmin(
         "page_link",
     )
 
+    history_displays = {
+        "computation": lambda computation: "; ".join(
+            f"{label}: {value}" for label, value in selectors.computation_display(computation)
+        )
+    }
     claimed_amount_display = money_display(SubsidyClaim, "claimed_amount")
     eligible_amount_display = money_display(SubsidyClaim, "eligible_amount")
     approved_amount_display = money_display(SubsidyClaim, "approved_amount")
@@ -697,6 +715,18 @@ class SubsidyClaimAdmin(
     @admin.display(description=_("claimant"))
     def claimant_name(self, obj: SubsidyClaim) -> str:
         return str(obj.incubator.name if obj.incubator_id else obj.enterprise.name)
+
+    @admin.display(description=SubsidyClaim._meta.get_field("computation").verbose_name)
+    def computation_display(self, obj: SubsidyClaim) -> str:
+        """The policy values and registry facts of the eligible amount as a table of labels
+        and values in the reader's language, not the stored JSON with its English keys."""
+        lines = selectors.computation_display(obj.computation)
+        if not lines:
+            return "—"
+        return format_html(
+            '<table class="computation"><tbody>{}</tbody></table>',
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", lines),
+        )
 
     @admin.display(description=_("R&D audit"))
     def audit_link(self, obj: SubsidyClaim) -> str:
@@ -858,7 +888,7 @@ class ObjectionAdmin(AuditedModelAdmin):
     each one here, once. Who filed it and the file are seen here only."""
 
     form = ObjectionAnswerForm
-    list_display = ("pk", "claim", "notice_number", "received_on", "answered_on")
+    list_display = (objection_number, "claim", "notice_number", "received_on", "answered_on")
     list_select_related = ("claim__enterprise", "claim__incubator", "claim__notice")
     list_filter = (("answered_on", admin.EmptyFieldListFilter), "received_on")
     search_fields = ("claim__enterprise__name", "claim__incubator__name", "content")

@@ -39,3 +39,12 @@ def rate_with_cap(*, base: Decimal, rate: Decimal, cap: Decimal | None) -> Decim
     """rate × base in yuan to the cent, never above `cap` (when there is one)."""
     amount = cents(base * rate)
     return min(amount, cap) if cap is not None else amount
+
+
+def percent(rate: Decimal) -> str:
+    """A rate as policy documents write it, without trailing zeros: 0.1 is "10%", 0.125
+    "12.5%"."""
+    text = f"{rate * 100:f}"
+    if "." in text:  # trailing zeros of the fraction only: a rate of 1 is "100%"
+        text = text.rstrip("0").rstrip(".")
+    return text + "%"

@@ -206,9 +206,7 @@ class SubsidyPolicy(models.Model):
     @property
     def rate_percent(self) -> str:
         """The rate as a percentage without trailing zeros: 0.1 is "10%", 0.125 "12.5%"."""
-        if self.rate is None:
-            return ""
-        return f"{self.rate * 100:f}".rstrip("0").rstrip(".") + "%"
+        return "" if self.rate is None else lib.percent(self.rate)
 
     @property
     def is_published(self) -> bool:
@@ -810,7 +808,7 @@ class SubsidyClaimStatusChange(StatusChange):
         verbose_name_plural = _("claim status changes")
 
     def __str__(self) -> str:
-        return f"{self.claim_id}: {self.from_status} → {self.to_status}"
+        return f"{self.claim_id}: {self.step_display}"
 
 
 class PaymentBatchStatusChange(StatusChange):
@@ -832,7 +830,7 @@ class PaymentBatchStatusChange(StatusChange):
         verbose_name_plural = _("payment batch status changes")
 
     def __str__(self) -> str:
-        return f"{self.batch_id}: {self.from_status} → {self.to_status}"
+        return f"{self.batch_id}: {self.step_display}"
 
 
 class ClaimAttachment(models.Model):
@@ -1206,4 +1204,4 @@ class HighTechApplicationStatusChange(StatusChange):
         verbose_name_plural = _("application status changes")
 
     def __str__(self) -> str:
-        return f"{self.application_id}: {self.from_status} → {self.to_status}"
+        return f"{self.application_id}: {self.step_display}"

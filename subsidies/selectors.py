@@ -15,13 +15,14 @@ from django.utils.translation import gettext_lazy as _
 
 from common.lib.money import format_yuan
 from enterprises.models import Enterprise
-from subsidies import eligibility
+from subsidies import eligibility, lib
 from subsidies.models import (
     CARRIER_PROGRAMMES,
     ChecklistItem,
     ClaimAttachment,
     Notice,
     Objection,
+    PolicyKind,
     Programme,
     RDAudit,
     SignOff,
@@ -380,12 +381,58 @@ _FACT_LABELS = {
 
 _YUAN_FACTS = ("audited_eligible", "other_allowed")
 
+# The policy values a claim was computed with (SubsidyPolicy.snapshot), in reading order;
+# the policy's own id is left out (the claim's policy field links it).
+_POLICY_LABELS = {
+    "code": _("Programme"),
+    "document_number": _("Policy document number"),
+    "year": _("Year"),
+    "kind": _("Kind"),
+    "amount": _("Amount (yuan)"),
+    "rate": _("Rate"),
+    "cap": _("Cap per claim (yuan)"),
+    "history_id": _("Version"),
+}
+
+
+def computation_display(computation: Any) -> list[tuple[str, str]]:
+    """A claim's computation (what its eligible amount came from) as (label, value) lines in
+    the user's language: the policy values, programme and kind by their labels, money in
+    yuan, a rate as a percentage, then the registry facts; values the version does not have
+    are left out."""
+    if not isinstance(computation, dict):
+        return []
+    return _policy_lines(computation.get("policy") or {}) + _fact_lines(
+        computation.get("facts") or {}
+    )
+
+
+def _policy_lines(values: dict[str, Any]) -> list[tuple[str, str]]:
+    choices = {"code": dict(Programme.choices), "kind": dict(PolicyKind.choices)}
+    lines = []
+    for key, label in _POLICY_LABELS.items():
+        value = values.get(key)
+        if value is None or value == "":
+            continue
+        if key in choices:
+            value = choices[key].get(value, value)
+        elif key in ("amount", "cap"):
+            value = format_yuan(Decimal(value))
+        elif key == "rate":
+            value = lib.percent(Decimal(value))
+        lines.append((str(label), str(value)))
+    return lines
+
 
 def claim_facts_display(claim: SubsidyClaim) -> list[tuple[str, str]]:
     """The registry facts behind a claim's eligible amount as (label, value) lines in the
     user's language; keys of older computations without a label are shown as they are."""
+    return _fact_lines(claim.computation.get("facts", {}))
+
+
+def _fact_lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
     lines = []
-    for key, value in claim.computation.get("facts", {}).items():
+    for key, value in facts.items():
         if key == "basis":
             value = RDAudit.Basis(value).label if value in RDAudit.Basis.values else value
         elif key == "firms":

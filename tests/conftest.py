@@ -163,3 +163,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     )
     for violation in violations[:50]:
         terminalreporter.write_line(f"  {violation}")
+    english = [
+        f"{report['role']} {page}: {', '.join(words)}"
+        for report in reports
+        for page, words in sorted(report.get("english", {}).items())
+    ]
+    terminalreporter.write_line(f"pages left in English (role and page): {len(english)}")
+    for line in english[:50]:
+        terminalreporter.write_line(f"  {line}")

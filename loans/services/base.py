@@ -69,7 +69,7 @@ def lock_step(
     if actors and not any(actor.holds(acting_user, locked) for actor in actors.values()):
         raise PermissionDenied(
             _("Only %(actors)s may make this step.")
-            % {"actors": _("、").join(str(actor.label) for actor in actors.values())}
+            % {"actors": _(", ").join(str(actor.label) for actor in actors.values())}
         )
     require_step(workflow, locked, target, acting_user)
     return locked

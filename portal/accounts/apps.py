@@ -24,6 +24,7 @@ def _name_relations() -> None:
     from django.contrib.auth.models import Group
 
     from portal.accounts.models import User
+    from portal.accounts.permission_labels import permission_label
 
     relations = (
         (User.groups.through, _("user's role"), _("users' roles"), "user", "group"),
@@ -45,13 +46,15 @@ def _name_relations() -> None:
     for through, singular, plural, left, right in relations:
         through._meta.verbose_name = singular
         through._meta.verbose_name_plural = plural
-        through.__str__ = _relation_str(left, right)  # type: ignore[method-assign]
+        shown = permission_label if right == "permission" else str
+        through.__str__ = _relation_str(left, right, shown)  # type: ignore[method-assign]
 
 
-def _relation_str(left: str, right: str) -> Callable[[Any], str]:
-    """A relation row as the two things it links: "周婷 · 局工作人员"."""
+def _relation_str(left: str, right: str, shown: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A relation row as the two things it links: "周婷 · 局工作人员"; a permission by its
+    translated label (its own str is the English name it was created with)."""
 
     def label(row: Any) -> str:
-        return f"{getattr(row, left)} · {getattr(row, right)}"
+        return f"{getattr(row, left)} · {shown(getattr(row, right))}"
 
     return label

@@ -125,7 +125,7 @@ class User(AbstractUser):
         permissions = [
             (
                 "manage_accounts",
-                "Can manage accounts, groups, permissions and other people's passwords",
+                _("Can manage accounts, groups, permissions and other people's passwords"),
             )
         ]
         constraints = [

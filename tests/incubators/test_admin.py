@@ -200,3 +200,13 @@ def test_change_page_query_count_does_not_grow_with_tenants(
         response = staff_client.get(url)
     assert response.status_code == 200
     assert response.content.decode().count("/change/") >= tenants  # each tenancy links out
+
+
+def test_a_threshold_group_reads_as_its_indicators_not_its_code(staff_client):
+    """The seeded maker-space group "space" (500 m² or 30 workstations) is listed by what it
+    holds; a threshold outside any group shows a dash."""
+    body = staff_client.get(reverse("admin:incubators_readinessthreshold_changelist")).content
+    page = body.decode()
+    assert '<td class="field-alternative_display">Area (m²) or Workstations</td>' in page
+    assert '<td class="field-alternative_display">—</td>' in page
+    assert ">space<" not in page

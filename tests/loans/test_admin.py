@@ -6,8 +6,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from loans.forms import BandsField, bands_text
 from loans.models import (
     CompensationClaim,
     CompensationFund,
@@ -313,3 +315,26 @@ def test_staff_approve_a_claim_and_finance_pay_it_from_its_page(client, fund):
     assert claim.loan.status == S.COMPENSATED
     page = client.get(_change(claim)).content.decode()
     assert "材料齐全" in page  # the claim's steps, inline
+
+
+def test_credit_bands_are_typed_as_lines_of_minimum_and_points():
+    field = BandsField()
+    assert field.clean("1: 5\n3：10\n\n") == [
+        {"min": "1", "points": "5"},
+        {"min": "3", "points": "10"},
+    ]
+    for bad in ("1", "1: 5: 6", "一: 5", "1: NaN"):
+        with pytest.raises(ValidationError):
+            field.clean(bad)
+    assert field.prepare_value([{"min": 1, "points": "5.00"}]) == "1: 5.00"
+    assert not field.has_changed([{"min": 1, "points": "5.00"}], "1: 5")
+    assert field.has_changed([{"min": 1, "points": "5"}], "1: 6")
+
+
+def test_the_credit_model_page_shows_bands_as_lines_not_json(staff_client):
+    model = CreditModel.objects.get(is_active=True)
+    indicator = model.indicators.first()
+    page = staff_client.get(reverse("admin:loans_creditmodel_change", args=[model.pk]))
+    body = page.content.decode()
+    assert bands_text(indicator.bands) in body
+    assert "&quot;min&quot;" not in body and '"min"' not in body

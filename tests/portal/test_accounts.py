@@ -446,3 +446,37 @@ def test_every_organisation_kind_names_its_foreign_key():
     assert kinds == list(ORGANISATION_FIELDS)
     for field in ORGANISATION_FIELDS:
         assert User._meta.get_field(field).is_relation
+
+
+def test_a_roles_permission_reads_in_the_users_language_where_deletion_lists_it():
+    """The group deletion summary lists each role's permission row: by its translated label,
+    not the English name Django stored ("Can add enterprise")."""
+    from django.contrib.auth.models import Permission
+    from django.utils import translation
+
+    from portal.accounts.permission_labels import permission_label
+
+    group = Group.objects.create(name="试点角色")
+    permission = Permission.objects.get(codename="add_enterprise")
+    group.permissions.add(permission)
+    row = Group.permissions.through.objects.get(group=group)
+    with translation.override("zh-hans"):
+        assert str(row) == f"试点角色 · {permission_label(permission)}"
+        assert "Can add" not in str(row)
+
+
+def test_every_permission_reads_in_chinese():
+    """What the role and user pages list: no permission left with its stored English name."""
+    from django.contrib.auth.models import Permission
+    from django.utils import translation
+
+    from portal.accounts.permission_labels import permission_label
+    from tests.probe.english import english_words
+
+    with translation.override("zh-hans"):
+        left = {
+            permission.codename: words
+            for permission in Permission.objects.select_related("content_type")
+            if (words := english_words(f"<p>{permission_label(permission)}</p>"))
+        }
+    assert left == {}

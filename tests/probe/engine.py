@@ -146,6 +146,20 @@ class Report:
     # English words read on a page in zh-hans, by URL pattern (tests.probe.english).
     english: dict[str, set[str]] = field(default_factory=dict)
 
+    def read_page(self, label: str, html: str, *, also_allowed: frozenset[str]) -> None:
+        """Note the English words a reader sees on a page opened in Chinese."""
+        words = english_words(html, also_allowed=also_allowed)
+        if words:
+            self.english.setdefault(label, set()).update(words)
+
+    def failures(self) -> list[str]:
+        """What fails the role's test: each violation, then each page left in English with
+        its words."""
+        return [str(v) for v in self.violations] + [
+            f"{self.role} GET {label}: English left: {', '.join(sorted(words))}"
+            for label, words in sorted(self.english.items())
+        ]
+
 
 class _Forms(HTMLParser):
     """The fields of the POST forms of a page, with the values they are rendered with."""
@@ -355,11 +369,11 @@ class Probe:
         (data masked: codes, numbers, units, user names, addresses) are collected by page."""
         if response.status_code != 200 or not _is_html(response):
             return
-        words = english_words(
-            response.content.decode("utf-8", "replace"), also_allowed=self.world_words
+        self.report.read_page(
+            url.pattern.label,
+            response.content.decode("utf-8", "replace"),
+            also_allowed=self.world_words,
         )
-        if words:
-            self.report.english.setdefault(url.pattern.label, set()).update(words)
 
     def _violate(self, method: str, url: ProbeUrl, kind: str, detail: str) -> None:
         self.report.violations.append(Violation(self.role, method, url.path, kind, detail))

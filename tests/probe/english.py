@@ -10,31 +10,32 @@ addresses and URLs masked. What remains outside ALLOWED is a defect of the trans
 import re
 from html.parser import HTMLParser
 
-# Words that stay English on a Chinese page: the language switch names English itself, file
-# formats and standard abbreviations read the same in Chinese, and the ICP filing is named so.
-ALLOWED = {
-    "english",
-    "xlsx",
-    "csv",
-    "excel",
-    "pdf",
-    "icp",
-    "id",
-    "url",
-    "email",
-    "e-mail",
-    "svg",
-    "ok",
-    "r&d",
+# Words that stay English on a Chinese page, each with its reason. Acronyms of up to three
+# capitals (ID, URL, OK, R&D) pass without a line here; a word is added only when Chinese
+# readers read it in English too, never because its translation is missing.
+ALLOWED: dict[str, str] = {
+    "english": "the language switch names English in English, as switches do",
+    "xlsx": "a file format, written so on the files",
+    "csv": "a file format, written so on the files",
+    "pdf": "a file format, written so on the files",
+    "svg": "a file format, written so on the files",
+    "excel": "the program's name; Chinese writes it so",
+    "icp": "the ICP filing number (ICP备案号) is named so by the regulator",
+    "ldap": "a directory protocol, named so in Django's own Chinese text",
+    "control": "a key named as printed on the keyboard (Django's 按住 Control 键)",
+    "command": "a key named as printed on a Mac keyboard (Django's Command 键)",
+    "mac": "the computer's name (Django's Mac 上的 Command 键)",
 }
 
 _READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 _SKIPPED_TAGS = {"script", "style", "textarea", "option", "code", "pre"}
 
 # Data, not words: e-mail addresses, URLs and paths, identifiers with digits or underscores
-# (codes, application numbers, user names such as bench-staff or probe_a), hex tokens.
+# (codes, application numbers, user names such as bench-staff or probe_a), and the masked
+# fragments of a password hash ("盐: Xm**********").
 _MASKS = [
     re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),
+    re.compile(r"[\w+/=-]*\*{3,}"),
     re.compile(r"(https?://|/)[^\s\"'<>]*"),
     re.compile(r"\b[\w-]*(\d|_)[\w-]*\b"),
 ]
@@ -78,7 +79,7 @@ def english_words(html: str, *, also_allowed: frozenset[str] = frozenset()) -> s
     text = " ".join(parser.parts)
     for mask in _MASKS:
         text = mask.sub(" ", text)
-    allowed = ALLOWED | also_allowed
+    allowed = ALLOWED.keys() | also_allowed
     return {
         word
         for word in _WORD.findall(text)

@@ -7,17 +7,20 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from enterprises.models import HighTechCertificate
 from subsidies import services
 from subsidies.models import (
     HighTechApplication,
     PaymentBatch,
+    PolicyKind,
     Programme,
     SubsidyClaim,
 )
 from tests.enterprises.factories import EnterpriseFactory, HighTechCertificateFactory
 from tests.incubators.factories import IncubatorFactory
+from tests.probe.english import english_words
 from tests.subsidies.factories import YEAR, policy
 from tests.subsidies.flow import advance, rent_claim, rent_ready
 
@@ -431,3 +434,66 @@ def test_the_policy_list_sums_committed_and_paid_per_version(client, actors):
         D("50000000"),
     )
     assert "321,000.00" in response.content.decode()
+
+
+def test_the_policy_list_shows_a_rate_as_a_percentage(client, actors):
+    policy(Programme.RD_INVESTMENT)  # a rate of 0.1000
+    _login(client, actors.handler)
+    response = client.get(reverse("admin:subsidies_subsidypolicy_changelist"))
+    cells = response.content.decode()
+    assert '<td class="field-rate_display">10%</td>' in cells
+    assert "0.1000" not in cells
+
+
+def test_the_claim_page_reads_in_chinese_without_codes_or_json_keys(client, actors):
+    """The computation as a table of labels and values, steps by their states' labels, the
+    objections' column named: nothing English left for a bureau user (issue 15)."""
+    rent_ready(actors)
+    # The services write their notes in the language active when they run (an earlier
+    # test's request may have left English): bureau users work in Chinese.
+    with translation.override("zh-hans"):
+        claim = advance(actors, rent_claim(actors), S.SIGNED_OFF)
+        services.subsidy_claim_publish_notice(
+            claim=claim,
+            starts_on=dt.date.today() - dt.timedelta(days=2),
+            ends_on=dt.date.today() + dt.timedelta(days=5),
+            acting_user=actors.handler,
+        )
+        services.objection_record(
+            claim=claim,
+            received_on=dt.date.today(),
+            content="面积有误",
+            acting_user=actors.handler,
+        )
+    client.force_login(actors.handler)
+    page = client.get(
+        reverse("admin:subsidies_subsidyclaim_change", args=[claim.pk]),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+    with translation.override("zh-hans"):
+        programme, kind = str(Programme.RENT.label), str(PolicyKind.PER_UNIT.label)
+        step = f"— → {S.DRAFT.label}"
+    assert f"<tr><th>计划项目</th><td>{programme}</td></tr>" in page
+    assert f"<tr><th>类别</th><td>{kind}</td></tr>" in page
+    assert step in page
+    assert english_words(page) == set()
+
+
+def test_the_claim_history_reads_the_computation_by_its_labels(actors):
+    from django.contrib import admin as django_admin
+    from simple_history.models import ModelChange
+
+    from common.admin import ReadableHistoryHelper
+
+    rent_ready(actors)
+    claim = rent_claim(actors)
+    model_admin = django_admin.site._registry[SubsidyClaim]
+    helper = ReadableHistoryHelper(
+        SubsidyClaim, claim.history.first(), displays=model_admin.history_displays
+    )
+    change = ModelChange("computation", {}, claim.computation)
+    with translation.override("zh-hans"):
+        shown = helper.prepare_delta_change_value(change, claim.computation)
+        assert shown.startswith(f"计划项目: {Programme.RENT.label}; 政策文号: ")
+    assert "policy" not in shown and "facts" not in shown
+    assert helper.prepare_delta_change_value(change, {}) == "—"

@@ -44,3 +44,11 @@ def test_rate_with_cap():
 def test_unknown_basis_is_refused():
     with pytest.raises(ValueError):
         lib.other_cap(basis="guess", first_five=D(1))
+
+
+@pytest.mark.parametrize(
+    ("rate", "shown"),
+    [(D("0.1000"), "10%"), (D("0.125"), "12.5%"), (D("1"), "100%"), (D("0.0001"), "0.01%")],
+)
+def test_a_rate_reads_as_a_percentage_without_trailing_zeros(rate, shown):
+    assert lib.percent(rate) == shown
