@@ -69,7 +69,7 @@ def evaluate(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("Evaluated: grade %(grade)s, credit quota %(quota)s 万元.")
+            _("Evaluated: grade %(grade)s, credit quota %(quota)s × 10,000 yuan.")
             % {"grade": evaluation.grade or "—", "quota": format_wan_grouped(evaluation.quota)},
         )
     return redirect("loans:home")

@@ -496,7 +496,7 @@ def loan_repayment_record(
     if principal > loan.outstanding_principal:
         raise ValidationError(
             {
-                "principal": _("Only %(amount)s 万元 of principal is outstanding.")
+                "principal": _("Only %(amount)s × 10,000 yuan of principal is outstanding.")
                 % {"amount": format_wan_grouped(loan.outstanding_principal)}
             }
         )

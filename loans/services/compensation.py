@@ -96,7 +96,7 @@ def compensation_claim_file(
     if claimed > fund.balance:
         raise ValidationError(
             {
-                "amount": _("The fund's balance (%(balance)s 万元) cannot cover this claim.")
+                "amount": _("The fund's balance (%(balance)s × 10,000 yuan) cannot cover this claim.")
                 % {"balance": format_wan_grouped(fund.balance)}
             }
         )
@@ -235,7 +235,7 @@ def _fund_withdraw(*, fund_id: int, amount: Decimal, acting_user: User) -> Compe
     fund = CompensationFund.objects.select_for_update().get(pk=fund_id)
     if amount > fund.balance:
         raise ValidationError(
-            _("The fund's balance (%(balance)s 万元) cannot cover this claim.")
+            _("The fund's balance (%(balance)s × 10,000 yuan) cannot cover this claim.")
             % {"balance": format_wan_grouped(fund.balance)}
         )
     fund.balance -= amount
