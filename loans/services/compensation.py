@@ -96,7 +96,9 @@ def compensation_claim_file(
     if claimed > fund.balance:
         raise ValidationError(
             {
-                "amount": _("The fund's balance (%(balance)s × 10,000 yuan) cannot cover this claim.")
+                "amount": _(
+                    "The fund's balance (%(balance)s × 10,000 yuan) cannot cover this claim."
+                )
                 % {"balance": format_wan_grouped(fund.balance)}
             }
         )
