@@ -4,6 +4,7 @@ of user (the menu's own links), at phone and desktop widths."""
 
 import datetime as dt
 import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +12,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page
 
 from portal.accounts.models import User
@@ -26,6 +28,7 @@ from tests.subsidies.factories import YEAR, AuditorFactory, NoticeFactory, polic
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHOTS = Path("/tmp/shots")
 TODAY = dt.date(YEAR, 3, 10)  # a Monday; 31 March is a Monday three weeks on
 
 
@@ -309,14 +312,19 @@ def _fits(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_home_page_fits_a_phone_and_a_desktop_screen(page: Page):
     from tests.portal.test_journey import ensure_roles
 
     ensure_roles()
-    statistics_services.monthly_summary_compute(period=Period.of(dt.date.today()).previous())
-    today = dt.date.today()
+    today = timezone.localdate()
+    statistics_services.monthly_summary_compute(period=Period.of(today).previous())
     for code in Programme.values:
         window(policy(code, year=today.year), today - dt.timedelta(days=3), today)
     NoticeFactory(
@@ -333,7 +341,15 @@ def test_the_home_page_fits_a_phone_and_a_desktop_screen(page: Page):
         assert page.locator("#open-calls [data-policy]").count() == len(Programme)
         assert page.locator("#home-figures [data-figure]").count() > 0
         assert _fits(page), f"the visitor's home page overflows at {width} px"
+        _shot(page, f"home_visitor_{width}")
         _log_in(page, staff.username)
         page.goto("/")
         assert page.locator("#desk [data-link]").count() >= 4
         assert _fits(page), f"staff's home page overflows at {width} px"
+        _shot(page, f"home_staff_{width}")
+    # The check sees an overflow when there is one (a table wider than the phone).
+    page.evaluate(
+        "document.querySelector('#open-notices').insertAdjacentHTML('beforeend',"
+        " '<table><tr><td style=\"white-space:nowrap\">' + 'X'.repeat(400) + '</td></tr></table>')"
+    )
+    assert not _fits(page)
