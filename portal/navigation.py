@@ -8,7 +8,7 @@ once the bureau approved the account's link (before that, the "account under rev
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
@@ -44,12 +44,12 @@ class Menu:
     """`public`: pages for everyone; `desk`: the signed-in person's own pages, in the order
     of the header; `account`: log in and sign up, or the password change."""
 
-    public: list[MenuLink]
-    desk: list[MenuLink] = field(default_factory=list)
-    account: list[MenuLink] = field(default_factory=list)
+    public: tuple[MenuLink, ...]
+    desk: tuple[MenuLink, ...] = ()
+    account: tuple[MenuLink, ...] = ()
 
 
-PUBLIC = [
+PUBLIC = (
     MenuLink(
         "subsidies:policies",
         _("Subsidy policies"),
@@ -60,8 +60,8 @@ PUBLIC = [
         _("Public notices"),
         _("Claims the bureau means to approve, open for objections."),
     ),
-]
-ANONYMOUS = [
+)
+ANONYMOUS = (
     MenuLink("login", _("Log in"), _("For enterprises, partner banks, carriers and auditors.")),
     MenuLink(
         "signup",
@@ -69,7 +69,7 @@ ANONYMOUS = [
         _("An enterprise opens its account; the bureau approves the link to the firm."),
         title=_("Sign up as an enterprise"),
     ),
-]
+)
 
 # Bureau pages beside the admin (which needs is_staff alone), each with the permission its
 # view requires.
@@ -100,8 +100,12 @@ STAFF_PAGES = (
     ),
 )
 
-ORGANISATION_PAGES: dict[str, list[MenuLink]] = {
-    "enterprise": [
+CLAIMANT_PAGE = MenuLink(
+    "subsidies:my_claims", _("My subsidy claims"), _("Claims made and what they wait for.")
+)
+# An organisation's own pages, once the bureau approved the account's link to it.
+ORGANISATION_PAGES: dict[str, tuple[MenuLink, ...]] = {
+    "enterprise": (
         MenuLink(
             "enterprises:my_enterprise",
             _("My enterprise"),
@@ -111,19 +115,19 @@ ORGANISATION_PAGES: dict[str, list[MenuLink]] = {
             "enterprises:my_requests", _("My requests"), _("Problems raised with the bureau.")
         ),
         MenuLink("loans:home", _("Credit loans"), _("The credit quota and loan applications.")),
-    ],
-    "bank": [
+        CLAIMANT_PAGE,
+    ),
+    "bank": (
         MenuLink("loans:bank_desk", _("Bank desk"), _("Loans forwarded to the bank, to decide.")),
-    ],
-    "incubator": [
+    ),
+    "incubator": (
         MenuLink("incubators:home", _("My carrier"), _("Tenants, activities and indicators.")),
-    ],
-    "audit_firm": [],
+        CLAIMANT_PAGE,
+    ),
+    "audit_firm": (
+        MenuLink("subsidies:audits", _("Audits"), _("R&D audits assigned to the firm.")),
+    ),
 }
-CLAIMANT_PAGE = MenuLink(
-    "subsidies:my_claims", _("My subsidy claims"), _("Claims made and what they wait for.")
-)
-AUDITOR_PAGE = MenuLink("subsidies:audits", _("Audits"), _("R&D audits assigned to the firm."))
 
 
 def menu_for(*, user: AnyUser | None) -> Menu:
@@ -154,13 +158,9 @@ def menu_for(*, user: AnyUser | None) -> Menu:
             )
         )
     elif kind:
-        desk.extend(ORGANISATION_PAGES.get(kind, []))
-        if kind in ("enterprise", "incubator"):
-            desk.append(CLAIMANT_PAGE)
-        if kind == "audit_firm":
-            desk.append(AUDITOR_PAGE)
-    account = [MenuLink("password_change", _("Change password"))]
-    return Menu(public=PUBLIC, desk=desk, account=account)
+        desk.extend(ORGANISATION_PAGES.get(kind, ()))
+    account = (MenuLink("password_change", _("Change password")),)
+    return Menu(public=PUBLIC, desk=tuple(desk), account=account)
 
 
 def menu_of_request(request: Any) -> Menu:
