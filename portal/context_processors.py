@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from common.queue import queue_count_cached
+from portal.navigation import Menu, menu_of_request
 
 
 def work_queue(request: HttpRequest) -> dict[str, Callable[[], int]]:
@@ -23,6 +24,12 @@ def work_queue(request: HttpRequest) -> dict[str, Callable[[], int]]:
         return request._queue_count  # type: ignore[attr-defined]
 
     return {"queue_count": count}
+
+
+def navigation(request: HttpRequest) -> dict[str, Callable[[], Menu]]:
+    """`menu`: the pages the person may open (portal.navigation), for the header and the
+    home page alike; computed when a template first shows it, once per request."""
+    return {"menu": lambda: menu_of_request(request)}
 
 
 def site_registration(request: HttpRequest) -> dict[str, dict[str, str]]:

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
@@ -12,6 +13,8 @@ from django.views.i18n import set_language as django_set_language
 from common.notifications import notifications_for_user
 from common.queue import queue_for_user
 from portal.accounts.models import User
+from portal.statistics.selectors import public_figures, summary_latest
+from subsidies import selectors as subsidy_selectors
 
 
 @require_POST
@@ -30,8 +33,26 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
+HOME_NOTICES = 5
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html")
+    """Anyone: the policy calls open today with their deadlines, the notices open for
+    objections, the public figures of the latest monthly summary, and the way in: log in
+    and sign up for a visitor, the person's own pages (the menu's) once signed in. A fixed
+    number of queries however many calls, windows and notices there are."""
+    today = timezone.localdate()
+    summary = summary_latest()
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "calls": subsidy_selectors.open_calls(day=today),
+            "notices": subsidy_selectors.notices_open(day=today, limit=HOME_NOTICES),
+            "summary": summary,
+            "figures": public_figures(summary=summary) if summary else [],
+        },
+    )
 
 
 @login_required

@@ -193,6 +193,17 @@ def call_state(*, policy: SubsidyPolicy, day: dt.date) -> CallState:
     )
 
 
+def open_calls(*, day: dt.date) -> list[tuple[SubsidyPolicy, CallState]]:
+    """The versions of the policy list (this year's published ones) that accept claims on
+    `day`, each with its call state: those with a window open first, the one closing
+    soonest on top, then those open while in effect. Two queries, whatever the windows."""
+    rows = [(p, call_state(policy=p, day=day)) for p in policies_of_year(year=day.year)]
+    closes = {p.pk: state.window.closes_on if state.window else dt.date.max for p, state in rows}
+    return sorted(
+        ((p, state) for p, state in rows if state.is_open), key=lambda row: closes[row[0].pk]
+    )
+
+
 def claims_started_for(policy: SubsidyPolicy) -> set[str]:
     """Claimant keys (`enterprise:<id>`, `incubator:<id>`) with a claim that is not
     rejected under the version's programme and year."""
@@ -462,6 +473,24 @@ def notices_for_board(*, day: dt.date) -> QuerySet[Notice]:
         ),
         claim_count=Count("claims"),
     ).order_by("closed", "-starts_on", "-pk")
+
+
+@dataclass
+class OpenNotice:
+    """A notice open for objections, with the working days left, today included."""
+
+    notice: Notice
+    working_days_left: int
+
+
+def notices_open(*, day: dt.date, limit: int) -> list[OpenNotice]:
+    """At most `limit` notices open for objections on `day`, the one ending soonest first
+    (one query)."""
+    from common.calendar import working_days_between
+
+    notices = Notice.objects.open_on(day).order_by("ends_on", "-starts_on", "-pk")[:limit]
+    yesterday = day - dt.timedelta(days=1)
+    return [OpenNotice(n, working_days_between(yesterday, n.ends_on)) for n in notices]
 
 
 def notice_get_public(*, pk: int, day: dt.date) -> Notice:

@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "portal.context_processors.work_queue",
+                "portal.context_processors.navigation",
                 "portal.context_processors.site_registration",
             ],
         },

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.http import Http404
 
 from portal.statistics import sections as registry
+from portal.statistics.formatting import figure_display
 from portal.statistics.lib import Change, Period, change, lookup
 from portal.statistics.models import MonthlySummary
 from portal.statistics.sections import Figure, Section
@@ -84,6 +85,33 @@ class SummaryWindow:
 def summary_latest() -> MonthlySummary | None:
     """The most recent snapshot, or None before the first one (one query)."""
     return MonthlySummary.objects.order_by("-period").first()
+
+
+@dataclass
+class PublicFigure:
+    """A figure of a snapshot that anyone may read (`Figure.public`), ready to show."""
+
+    key: str
+    label: object  # a lazy translation
+    value: str
+
+
+def public_figures(*, summary: MonthlySummary) -> list[PublicFigure]:
+    """The public figures `summary` holds, in the registry's order, shown as the dashboard
+    shows them (万元 and 亿元 named in the value). No query."""
+    return [
+        PublicFigure(
+            key=f"{section.key}.{figure.key}",
+            label=figure.label,
+            value=figure_display(
+                figure.kind, lookup(summary.figures, f"{section.key}.{figure.key}")
+            ),
+        )
+        for section in registry.SECTIONS
+        if section.key in summary.figures
+        for figure in section.figures
+        if figure.public
+    ]
 
 
 def summary_get(*, period: Period) -> MonthlySummary:

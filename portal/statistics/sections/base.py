@@ -25,12 +25,15 @@ class Figure:
     `headline` figures appear on the dashboard and in the email body with their changes;
     every figure appears in the section's sheet of the xlsx report. `link` gives the admin
     changelist URL filtered to the rows behind the figure for a period, when one exists.
+    `public` figures are also shown to anyone on the home page: what the bureau publishes
+    about the district, never a bank's book, the fund's balance or the service desk's work.
     """
 
     key: str
     label: Any  # a lazy translation
     kind: Kind = Kind.COUNT
     headline: bool = False
+    public: bool = False
     link: Callable[[Period], str | None] | None = None
     trend: bool = True  # False for a label-like figure (a year): no chart, no changes
 

@@ -91,6 +91,7 @@ SECTION = Section(
             _("Registered tech firms"),
             Kind.COUNT,
             headline=True,
+            public=True,
             link=_enterprises_url("registered_on_day"),
         ),
         Figure(
@@ -104,6 +105,7 @@ SECTION = Section(
             _("High-tech enterprises"),
             Kind.COUNT,
             headline=True,
+            public=True,
             link=_enterprises_url("high_tech_on_day"),
         ),
         Figure(

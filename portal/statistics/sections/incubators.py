@@ -97,7 +97,14 @@ SECTION = Section(
     compute=compute,
     first_record=first_record,
     figures=(
-        Figure("total", _("Recognised carriers"), Kind.COUNT, headline=True, link=_counted()),
+        Figure(
+            "total",
+            _("Recognised carriers"),
+            Kind.COUNT,
+            headline=True,
+            public=True,
+            link=_counted(),
+        ),
         *(
             Figure(f"by_level.{level.key}", label, Kind.COUNT, link=_level(level))
             for level, label in LEVEL_LABELS.items()
@@ -107,7 +114,14 @@ SECTION = Section(
             for kind, label in KIND_LABELS.items()
         ),
         Figure("area_m2", _("Area of recognised carriers (m²)"), Kind.NUMBER, link=_counted()),
-        Figure("tenants", _("Resident enterprises"), Kind.COUNT, headline=True, link=_residents()),
+        Figure(
+            "tenants",
+            _("Resident enterprises"),
+            Kind.COUNT,
+            headline=True,
+            public=True,
+            link=_residents(),
+        ),
         Figure(
             "tenant_registered_tech_firms",
             _("Resident registered tech firms"),

@@ -67,9 +67,10 @@ SECTION = Section(
             _("Firms granted a loan"),
             Kind.COUNT,
             headline=True,
+            public=True,
             link=_changelist("loanapplication"),
         ),
-        Figure("granted_amount", _("Amount lent"), Kind.MONEY, headline=True),
+        Figure("granted_amount", _("Amount lent"), Kind.MONEY, headline=True, public=True),
         Figure("granted_amount_month", _("Amount lent this month"), Kind.MONEY, link=_month_url),
         Figure("outstanding_amount", _("Outstanding principal"), Kind.MONEY, headline=True),
         Figure(
