@@ -312,8 +312,8 @@ def test_desk_request_page_query_count(staff_client, user_a, staff, django_asser
         )
     # session, user, permissions (2), request with relations, status changes with users,
     # the request's files, active departments for the forward form, the work queue's count
-    # in the navigation
-    with django_assert_max_num_queries(9):
+    # in the navigation and who holds the permissions a holder stands for
+    with django_assert_max_num_queries(10):
         response = staff_client.get(
             reverse("service_desk:request_detail", args=[service_request.pk])
         )
