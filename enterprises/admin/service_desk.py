@@ -161,6 +161,25 @@ class ServiceVisitAdmin(
         obj.pk = saved.pk
 
 
+class SatisfactionFilter(admin.SimpleListFilter):
+    """The firm's rating, 1 to 5 or not rated: the choices are known, so the list does not
+    read every request for the distinct ratings there are."""
+
+    title = _("satisfaction")
+    parameter_name = "satisfaction"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(str(n), str(n)) for n in range(5, 0, -1)] + [("none", _("not rated"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "none":
+            return queryset.filter(satisfaction__isnull=True)
+        if value in {str(n) for n in range(1, 6)}:
+            return queryset.filter(satisfaction=int(value))
+        return queryset
+
+
 class OverdueFilter(admin.SimpleListFilter):
     title = _("overdue")
     parameter_name = "overdue"
@@ -236,7 +255,7 @@ class ServiceRequestAdmin(
         "category",
         "department",
         "registered_on",
-        "satisfaction",
+        SatisfactionFilter,
     )
     # no date hierarchy: its year list is a DISTINCT over every row (the date filter stays)
     search_fields = ("enterprise__name", "=enterprise__uscc", "description")

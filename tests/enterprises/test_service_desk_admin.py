@@ -83,6 +83,31 @@ def test_overdue_filter(staff_client):
     assert on_time.pk not in listed
 
 
+def test_satisfaction_filter_offers_the_five_ratings_without_reading_the_requests(staff_client):
+    today = timezone.localdate()
+
+    def rated(score):
+        return ServiceRequestFactory(
+            status="resolved", resolved_on=today, satisfaction=score, rated_on=today
+        )
+
+    five, three, unrated = rated(5), rated(3), ServiceRequestFactory()
+    url = reverse("admin:enterprises_servicerequest_changelist")
+
+    def listed(value):
+        response = staff_client.get(url, {"satisfaction": value})
+        return {obj.pk for obj in response.context["cl"].result_list}
+
+    assert listed("5") == {five.pk}
+    assert listed("none") == {unrated.pk}
+    assert listed("3") == {three.pk}
+    page = staff_client.get(url)
+    choices = [
+        c["display"] for c in page.context["cl"].filter_specs[-1].choices(page.context["cl"])
+    ]
+    assert choices[1:] == ["5", "4", "3", "2", "1", "未评价"]  # catalog; 4, 2 and 1 unused
+
+
 def test_staff_record_a_visit_and_a_request_in_admin(staff_client, staff):
     enterprise = EnterpriseFactory()
     response = staff_client.post(
