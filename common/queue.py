@@ -287,15 +287,25 @@ def _related(wf: Workflow) -> list[str]:
     return paths
 
 
-def _items(
-    part: _Part, day: dt.date, handovers: _Handovers | None, limit: int
-) -> Iterator[QueueItem]:
-    """The first `limit` records of a process, oldest in their state first: their keys in
-    that order and the branch (actor) each waits under first, over the queue-order index and
-    without the joins (which the database would otherwise make for every waiting row before
-    sorting), then those rows with what their titles and links read."""
+@dataclass(frozen=True)
+class _Key:
+    """A waiting record before its row is read: enough to put it in the queue's order."""
+
+    part: _Part
+    pk: Any
+    branch: int
+    since: dt.datetime | None
+
+    def order(self) -> tuple[Any, ...]:
+        return (self.since is not None, self.since, self.part.workflow.name, self.pk)
+
+
+def _keys(part: _Part, limit: int) -> list[_Key]:
+    """The first `limit` records of a process, oldest in their state first, and the branch
+    (actor) each waits under: over the queue-order index, without the joins (which the
+    database would otherwise make for every waiting row before sorting)."""
     wf = part.workflow
-    keys = dict(
+    rows = (
         part.queryset()
         .annotate(
             queue_since=_since(wf),
@@ -306,21 +316,28 @@ def _items(
             ),
         )
         .order_by(F("queue_since").asc(nulls_first=True), "pk")
-        .values_list("pk", "queue_branch")[:limit]
+        .values_list("pk", "queue_branch", "queue_since")[:limit]
     )
-    if not keys:
-        return
+    return [_Key(part, pk, branch, since) for pk, branch, since in rows]
+
+
+def _items(
+    part: _Part, keys: list[_Key], day: dt.date, handovers: _Handovers | None
+) -> Iterator[QueueItem]:
+    """The rows of a process's records the page lists, with what their titles and links
+    read (one query)."""
+    wf = part.workflow
     rows = {
         obj.pk: obj
-        for obj in wf.model_class._default_manager.filter(pk__in=keys)
+        for obj in wf.model_class._default_manager.filter(pk__in=[key.pk for key in keys])
         .annotate(queue_since=_since(wf))
         .select_related(*_related(wf))
         .order_by()
     }
-    for pk, branch in keys.items():
-        obj = rows.get(pk)
+    for key in keys:
+        obj = rows.get(key.pk)
         if obj is not None:  # gone between the two reads
-            yield _item(wf, obj, part.branches[branch][0], day, handovers)
+            yield _item(wf, obj, part.branches[key.branch][0], day, handovers)
 
 
 def _item(
@@ -367,14 +384,22 @@ def queue_for_user(*, user: Any, day: dt.date | None = None, limit: int = QUEUE_
     parts = _parts(user, day)
     # Who holds a handed-over record today is named on the page (one query, for staff).
     handovers = _Handovers(day) if any(part.held for part in parts) else None
-    items: list[QueueItem] = []
     totals: list[ProcessTotal] = []
+    waiting: list[_Key] = []
     for part in parts:
-        found = list(_items(part, day, handovers, limit))
-        count = len(found) if len(found) < limit else part.queryset().count()
+        keys = _keys(part, limit)
+        count = len(keys) if len(keys) < limit else part.queryset().count()
         if count:
             totals.append(ProcessTotal(part.workflow.name, str(part.workflow.label), count))
-        items.extend(found)
+        waiting.extend(keys)
+    # The oldest `limit` across the processes; only their rows are read.
+    waiting.sort(key=_Key.order)
+    listed = waiting[:limit]
+    items: list[QueueItem] = []
+    for part in parts:
+        mine = [key for key in listed if key.part is part]
+        if mine:
+            items.extend(_items(part, mine, day, handovers))
     items.sort(key=_oldest_first)
     handed_over = []
     if handovers is not None and handovers.delegates.get(user.pk):
@@ -383,7 +408,7 @@ def queue_for_user(*, user: Any, day: dt.date | None = None, limit: int = QUEUE_
                 from_user=user, starts_on__lte=day, ends_on__gte=day
             ).select_related("to_user")
         )
-    return WorkQueue(items=items[:limit], totals=totals, handed_over=handed_over)
+    return WorkQueue(items=items, totals=totals, handed_over=handed_over)
 
 
 def queue_count_for_user(*, user: Any, day: dt.date | None = None) -> int:

@@ -62,6 +62,7 @@ SERVICE_REQUEST = register(
             DESK.key: lambda obj: reverse("service_desk:request_detail", args=[obj.pk]),
         },
         title=_request_title,
+        related=("enterprise", "department"),  # what the title reads (the queue joins these)
         holder_field="handler",
         deadline=lambda obj: obj.effective_due_on,
     )

@@ -94,6 +94,7 @@ LOAN = register(
             BANK.key: lambda loan: reverse("loans:bank_loan_detail", args=[loan.pk]),
         },
         title=_loan_title,
+        related=("enterprise",),  # what the title reads (the queue joins only this)
     )
 )
 
@@ -131,5 +132,6 @@ CLAIM = register(
             CLAIM_BANK.key: lambda claim: reverse("loans:bank_loan_detail", args=[claim.loan_id])
         },
         title=_claim_title,
+        related=("loan__enterprise",),  # what the title reads (the queue joins only this)
     )
 )

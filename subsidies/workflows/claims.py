@@ -167,6 +167,8 @@ CLAIM = register(
             AUDITOR.key: _audit_page,
         },
         title=_claim_title,
+        # What the title and the links read (the queue joins only these, and the holder).
+        related=("enterprise", "incubator", "audit"),
         # The handler who took the claim up acts for staff and signs first; the other
         # signatures and the payment are their own roles' whoever holds the claim.
         holder_field="handler",

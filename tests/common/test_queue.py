@@ -404,6 +404,19 @@ def _world(rows: int, wang, li):
     return firm
 
 
+def test_only_the_listed_records_rows_are_read(workflows):
+    """Each process gives its oldest keys; the rows are read only for the oldest `limit`
+    across the processes (a process none of whose records is listed costs no row read)."""
+    old = [claim(since=dt.date(2026, 3, d)) for d in (2, 3)]
+    request(since=dt.date(2026, 3, 9))
+    with CaptureQueriesContext(connection) as queries:
+        work = queue_for_user(user=StaffFactory(), day=DAY, limit=2)
+    assert [item.obj for item in work.items] == old
+    assert {t.name: t.count for t in work.totals} == {"test_claims": 2, "test_requests": 1}
+    rows_read = [q["sql"] for q in queries.captured_queries if '"description"' in q["sql"]]
+    assert not any('FROM "enterprises_servicerequest"' in sql for sql in rows_read)
+
+
 @pytest.mark.parametrize("who", ["staff", "enterprise"])
 def test_the_queue_costs_the_same_queries_for_3_rows_as_for_30(workflows, who):
     wang, li = StaffFactory(), StaffFactory()
