@@ -429,6 +429,15 @@ class LoanApplication(InStateSince):
                 include=["status"],
                 name="loan_bank_queue_order",
             ),
+            # The bank desk: its count of the bank's loans, and the book (outstanding,
+            # overdue, non-performing) summed from the index alone.
+            models.Index(fields=["bank", "status"], name="loan_bank_status_idx"),
+            models.Index(
+                fields=["bank", "status"],
+                include=["approved_amount", "repaid_principal", "id"],
+                condition=Q(status__in=[state.value for state in LENT_STATUSES]),
+                name="loan_bank_book_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

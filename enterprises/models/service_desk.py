@@ -256,6 +256,14 @@ class ServiceRequest(InStateSince):
                 include=["status", "handler"],
                 name="service_request_queue_order",
             ),
+            # The desk's age table: pending requests by department, age and lateness, read
+            # from the index alone.
+            models.Index(
+                fields=["department"],
+                include=["registered_on", "due_on"],
+                condition=Q(status__in=["open", "forwarded"]),
+                name="service_request_pending_age",
+            ),
         ]
         constraints = [
             # The ledger's natural key; it also stops the same request being raised twice.
