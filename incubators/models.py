@@ -395,6 +395,15 @@ class Tenancy(models.Model):
         ordering = ["incubator", "-moved_in_on"]
         verbose_name = _("tenancy")
         verbose_name_plural = _("tenancies")
+        indexes = [
+            # Who is resident in a carrier on a day, read from the index alone (the carrier
+            # list's tenants today, per listed carrier).
+            models.Index(
+                fields=["incubator", "moved_in_on"],
+                include=["moved_out_on", "enterprise"],
+                name="tenancy_resident_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["incubator", "enterprise", "moved_in_on"], name="tenancy_once_per_day"
