@@ -11,6 +11,7 @@ versions.
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q, Sum, signals
 
 from subsidies import lib
@@ -20,16 +21,22 @@ from subsidies.models import SubsidyClaim, SubsidyPolicy
 def policy_totals_refresh(policy_ids: Iterable[int | None]) -> None:
     """Sum the committed (approved, in a batch, paid) and paid approved amounts of each
     version's claims and store them on the version (two index reads per version)."""
-    for pk in sorted({pk for pk in policy_ids if pk is not None}):
-        if not SubsidyPolicy.objects.select_for_update().filter(pk=pk).exists():
-            continue  # the version itself is being deleted
-        totals = SubsidyClaim.objects.filter(policy_id=pk).aggregate(
-            committed=Sum("approved_amount", filter=Q(status__in=SubsidyClaim.COMMITTED_STATUSES)),
-            paid=Sum("approved_amount", filter=Q(status=SubsidyClaim.Status.PAID)),
-        )
-        SubsidyPolicy.objects.filter(pk=pk).update(
-            committed_total=totals["committed"] or lib.ZERO, paid_total=totals["paid"] or lib.ZERO
-        )
+    # Inside the caller's transaction when there is one (a service's step); a save made in
+    # autocommit (a script, a test's factory) refreshes in a transaction of its own.
+    with transaction.atomic():
+        for pk in sorted({pk for pk in policy_ids if pk is not None}):
+            if not SubsidyPolicy.objects.select_for_update().filter(pk=pk).exists():
+                continue  # the version itself is being deleted
+            totals = SubsidyClaim.objects.filter(policy_id=pk).aggregate(
+                committed=Sum(
+                    "approved_amount", filter=Q(status__in=SubsidyClaim.COMMITTED_STATUSES)
+                ),
+                paid=Sum("approved_amount", filter=Q(status=SubsidyClaim.Status.PAID)),
+            )
+            SubsidyPolicy.objects.filter(pk=pk).update(
+                committed_total=totals["committed"] or lib.ZERO,
+                paid_total=totals["paid"] or lib.ZERO,
+            )
 
 
 def _loaded(sender: Any, instance: SubsidyClaim, **kwargs: Any) -> None:

@@ -64,3 +64,12 @@ def test_a_refresh_sums_what_the_ledger_holds():
     assert _totals(rent) == (D("20000"), D("0"))
     policy_totals_refresh([rent.pk, None])
     assert _totals(rent) == (D("15000"), D("0"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_saved_in_autocommit_refreshes_its_version():
+    """A save outside any transaction (a script, a live-server test's factory) refreshes in a
+    transaction of its own rather than failing on the version's row lock."""
+    rent = policy(Programme.RENT)
+    _claim(rent, S.APPROVED, D("3000"))
+    assert _totals(rent) == (D("3000"), D("0"))
