@@ -12,30 +12,24 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, Sum, signals
+from django.db.models import signals
 
-from subsidies import lib
 from subsidies.models import SubsidyClaim, SubsidyPolicy
 
 
 def policy_totals_refresh(policy_ids: Iterable[int | None]) -> None:
-    """Sum the committed (approved, in a batch, paid) and paid approved amounts of each
-    version's claims and store them on the version (two index reads per version)."""
+    """Store on each version what it has committed (approved, in a batch, paid) and paid,
+    as `SubsidyPolicy.committed_amount` and `paid_amount` sum them (two index reads)."""
     # Inside the caller's transaction when there is one (a service's step); a save made in
     # autocommit (a script, a test's factory) refreshes in a transaction of its own.
     with transaction.atomic():
         for pk in sorted({pk for pk in policy_ids if pk is not None}):
-            if not SubsidyPolicy.objects.select_for_update().filter(pk=pk).exists():
+            policy = SubsidyPolicy.objects.select_for_update().filter(pk=pk).first()
+            if policy is None:
                 continue  # the version itself is being deleted
-            totals = SubsidyClaim.objects.filter(policy_id=pk).aggregate(
-                committed=Sum(
-                    "approved_amount", filter=Q(status__in=SubsidyClaim.COMMITTED_STATUSES)
-                ),
-                paid=Sum("approved_amount", filter=Q(status=SubsidyClaim.Status.PAID)),
-            )
+            # The same sums the approval's budget check reads (SubsidyPolicy's own).
             SubsidyPolicy.objects.filter(pk=pk).update(
-                committed_total=totals["committed"] or lib.ZERO,
-                paid_total=totals["paid"] or lib.ZERO,
+                committed_total=policy.committed_amount(), paid_total=policy.paid_amount()
             )
 
 
