@@ -72,6 +72,7 @@ from loans.selectors import loans_summary_on  # noqa: E402
 from portal.statistics import services  # noqa: E402
 from portal.statistics.lib import Period  # noqa: E402
 from subsidies.selectors import subsidies_summary_on  # noqa: E402
+from subsidies.services.totals import policy_totals_refresh  # noqa: E402
 
 HAND_SQL = {
     "incubators": """
@@ -343,6 +344,7 @@ def fill() -> None:
     policies, claims = _subsidies(rng, now)
     _copy("subsidies_subsidypolicy", POLICY_COLUMNS, policies)
     _copy("subsidies_subsidyclaim", CLAIM_COLUMNS, claims)
+    policy_totals_refresh(range(1, len(policies) + 1))  # what a claim's save keeps
     since_backfill()
     with connection.cursor() as cur:
         cur.execute(
@@ -640,7 +642,7 @@ POLICY_VALUES = {
 POLICY_COLUMNS = [
     "code", "name", "year", "kind", "amount", "unit", "rate", "cap", "document_number",
     "effective_from", "effective_until", "yearly_budget", "qualification", "how_to_apply",
-    "status", "rd_basis",
+    "status", "rd_basis", "committed_total", "paid_total",
 ]  # fmt: skip
 CLAIM_COLUMNS = [
     "programme", "year", "policy_id", "enterprise_id", "incubator_id", "status", "source",
@@ -767,7 +769,7 @@ def _subsidies(rng: random.Random, now: str) -> tuple[list[str], list[str]]:
             policies.append("\t".join([
                 code, f"{year}年{name}", str(year), kind, amount, unit, rate, cap,
                 f"渝科局发〔{year}〕{POLICY_CODES.index(code) + 1}号", f"{year}-01-01",
-                f"{year}-12-31", budget, "", "", "published", "tax",
+                f"{year}-12-31", budget, "", "", "published", "tax", "0", "0",
             ]))  # fmt: skip
     claims = []
     for claimants, odds, as_claimant in (

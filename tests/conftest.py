@@ -101,6 +101,41 @@ def official_calendar(request) -> None:
     calendar_seed_from_library()
 
 
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """`seed_demo` run once for a module (what it printed): inside a transaction opened here
+    and rolled back after the module's last test, so each test (`db`, in a savepoint of it)
+    sees the demo and leaves it as it was. Not for transactional tests, which would flush it."""
+    from io import StringIO
+
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from common.calendar import calendar_cache_clear, calendar_seed_from_library
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        cache.clear()
+        calendar_cache_clear()
+        calendar_seed_from_library()
+        out = StringIO()
+        try:
+            call_command("seed_demo", force=True, stdout=out)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield out.getvalue()
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+        calendar_cache_clear()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     """Debian's Chromium driven by Playwright (never a downloaded browser build)."""

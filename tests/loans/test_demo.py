@@ -39,8 +39,7 @@ def _counts() -> tuple:
     )  # fmt: skip
 
 
-def test_demo_has_loans_in_every_state_and_is_idempotent(client):
-    _seed()
+def test_demo_has_loans_in_every_state_and_is_idempotent(seeded_demo, client):
     assert set(LoanApplication.objects.values_list("status", flat=True)) == set(LoanStatus.values)
     assert Bank.objects.count() == 2
     assert CreditEvaluation.objects.count() > 50
@@ -61,11 +60,10 @@ def test_demo_has_loans_in_every_state_and_is_idempotent(client):
     assert client.get(f"/loans/bank/{loan.pk}/").status_code == 200
 
 
-def test_demo_loans_are_what_the_services_make():
+def test_demo_loans_are_what_the_services_make(seeded_demo):
     """Each demo loan's records walk its table from the draft, made by the people the table
     names; the fund's balance is its contributions less its payments; the next actors were
     told; the loans that got further lie in the past."""
-    _seed()
     today = timezone.localdate()
     for loan in LoanApplication.objects.prefetch_related("status_changes__acting_user"):
         changes = list(loan.status_changes.all())

@@ -18,8 +18,7 @@ def _seed() -> None:
     call_command("seed_demo", force=True, stdout=StringIO())
 
 
-def test_demo_has_a_dozen_carriers_of_every_kind_and_level():
-    _seed()
+def test_demo_has_a_dozen_carriers_of_every_kind_and_level(seeded_demo):
     today = timezone.localdate()
     assert Incubator.objects.count() == 12
     assert set(Incubator.objects.values_list("kind", flat=True)) == set(IncubatorKind.values)
@@ -31,16 +30,14 @@ def test_demo_has_a_dozen_carriers_of_every_kind_and_level():
     assert CompetitionEntry.objects.filter(rank=1).count() == 1
 
 
-def test_demo_twice_creates_the_carriers_once():
-    _seed()
+def test_demo_twice_creates_the_carriers_once(seeded_demo):
     counts = (Incubator.objects.count(), Tenancy.objects.count(), Activity.objects.count())
     _seed()
     assert (Incubator.objects.count(), Tenancy.objects.count(), Activity.objects.count()) == counts
 
 
-def test_demo_operator_opens_the_readiness_page_of_its_carrier(client):
+def test_demo_operator_opens_the_readiness_page_of_its_carrier(seeded_demo, client):
     ensure_thresholds()
-    _seed()
     user = User.objects.get(username="carrier")
     assert user.incubator.name == "江北嘴科技企业孵化器"
     response = client.post(

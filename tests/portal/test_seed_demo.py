@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 from django.apps import apps
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone
 
 from common.lib import uscc
@@ -32,16 +32,14 @@ def _row_counts() -> dict[str, int]:
     } | {"user_groups": User.groups.through.objects.count()}
 
 
-def test_seed_demo_twice_creates_the_demo_once():
-    _seed()
+def test_seed_demo_twice_creates_the_demo_once(seeded_demo):
     first = _row_counts()
     output = _seed()
     assert _row_counts() == first
     assert "created 0 enterprises" in output
 
 
-def test_seed_demo_creates_about_200_enterprises_with_valid_codes():
-    _seed()
+def test_seed_demo_creates_about_200_enterprises_with_valid_codes(seeded_demo):
     codes = list(Enterprise.objects.values_list("uscc", flat=True))
     assert 190 <= len(codes) <= 210
     assert all(uscc.is_valid(code) for code in codes)
@@ -54,8 +52,7 @@ def test_seed_demo_creates_about_200_enterprises_with_valid_codes():
     assert Enterprise.objects.exclude(listing="unlisted").exists()
 
 
-def test_seed_demo_covers_registrations_certificates_and_figures():
-    _seed()
+def test_seed_demo_covers_registrations_certificates_and_figures(seeded_demo):
     today = timezone.localdate()
     assert Enterprise.objects.registered_on(today).count() >= 80
     assert TechFirmRegistration.objects.filter(removed_on__isnull=False).exists()
@@ -75,8 +72,8 @@ def test_seed_demo_covers_registrations_certificates_and_figures():
     assert AnnualFigures.history.count() >= AnnualFigures.objects.count()
 
 
-def test_seed_demo_creates_one_login_per_role_and_prints_them():
-    output = _seed()
+def test_seed_demo_creates_one_login_per_role_and_prints_them(seeded_demo):
+    output = seeded_demo
     for role in Role:
         # Each of the two demo partner banks has its officer (portal.demo_loans).
         expected = 2 if role == Role.BANK_OFFICER else 1
@@ -91,8 +88,7 @@ def test_seed_demo_creates_one_login_per_role_and_prints_them():
     assert not User.objects.get(username="bank").is_staff
 
 
-def test_demo_enterprise_user_logs_in_and_opens_my_enterprise(client):
-    _seed()
+def test_demo_enterprise_user_logs_in_and_opens_my_enterprise(seeded_demo, client):
     response = client.post(
         "/accounts/login/", {"username": "enterprise", "password": demo.DEMO_PASSWORD}
     )
@@ -103,10 +99,3 @@ def test_demo_enterprise_user_logs_in_and_opens_my_enterprise(client):
     assert user.link_approved
     assert user.enterprise.name == demo.DEMO_FIRM_NAME
     assert demo.DEMO_FIRM_NAME in response.content.decode()
-
-
-def test_seed_demo_refuses_to_run_with_debug_off_unless_forced(settings):
-    settings.DEBUG = False
-    with pytest.raises(CommandError, match="--force"):
-        call_command("seed_demo", stdout=StringIO())
-    assert not Enterprise.objects.exists()

@@ -15,8 +15,8 @@ S = SubsidyClaim.Status
 
 
 @pytest.fixture
-def seeded():
-    call_command("seed_demo", force=True, stdout=StringIO())
+def seeded(seeded_demo):
+    """The demo, seeded once for this module."""
 
 
 def test_demo_has_claims_of_every_programme_at_many_stages(seeded):
