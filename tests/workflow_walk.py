@@ -47,31 +47,44 @@ def walk(
     targets = targets or list(workflow.states.values)
     counts = {"allowed": 0, "refused": 0}
     for source in states:
+        obj = make(source)
         for target in targets:
             if target == source:
                 continue
             for role, user in roles.items():
-                obj = make(source)
-                in_table = bool(workflow.actors_for(source, target))
-                expected = in_table and workflow.may(user, obj, target)
-                before = _snapshot(workflow, obj)
-                refused: Exception | None = None
-                try:
-                    with transaction.atomic():
-                        step(obj, target, user)
-                except (PermissionDenied, ValidationError) as exc:
-                    refused = exc
-                after = _snapshot(workflow, obj)
-                where = f"{workflow.name}: {source} → {target} as {role}"
-                if expected:
-                    assert refused is None, f"{where} was refused: {refused}"
-                    assert after[0] == target, f"{where} left the record {after[0]}"
-                    written = after[1] - before[1]
-                    assert written == 1, f"{where} wrote {written} records"
-                    counts["allowed"] += 1
-                else:
-                    assert refused is not None, f"{where} was allowed"
-                    assert after == before, f"{where} was refused but wrote {before} → {after}"
-                    counts["refused"] += 1
+                # Each attempt is undone after it is checked, so the next one starts from the
+                # record as `make` built it (one record per state, not one per attempt).
+                with transaction.atomic():
+                    obj.refresh_from_db()
+                    outcome = _attempt(workflow, obj, source, target, role, user, step)
+                    transaction.set_rollback(True)
+                counts[outcome] += 1
     assert counts["allowed"], f"{workflow.name}: no step succeeded"
     return counts
+
+
+def _attempt(
+    workflow: Workflow, obj: Any, source: str, target: str, role: str, user: Any, step: Step
+) -> str:
+    """`role` tries to move `obj` from `source` to `target`: "allowed" or "refused", as the
+    table says it must be (AssertionError otherwise)."""
+    in_table = bool(workflow.actors_for(source, target))
+    expected = in_table and workflow.may(user, obj, target)
+    before = _snapshot(workflow, obj)
+    refused: Exception | None = None
+    try:
+        with transaction.atomic():
+            step(obj, target, user)
+    except (PermissionDenied, ValidationError) as exc:
+        refused = exc
+    after = _snapshot(workflow, obj)
+    where = f"{workflow.name}: {source} → {target} as {role}"
+    if expected:
+        assert refused is None, f"{where} was refused: {refused}"
+        assert after[0] == target, f"{where} left the record {after[0]}"
+        written = after[1] - before[1]
+        assert written == 1, f"{where} wrote {written} records"
+        return "allowed"
+    assert refused is not None, f"{where} was allowed"
+    assert after == before, f"{where} was refused but wrote {before} → {after}"
+    return "refused"
