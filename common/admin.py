@@ -249,6 +249,23 @@ def _cannot_hold(model: Any, lookup: str, term: str) -> bool:
     return alphabet is not None and not alphabet.fullmatch(term)
 
 
+def _whole_value(model: Any, lookup: str, term: str) -> str:
+    """`<field>__icontains` as `<field>__iexact` when the term is as long as the field may
+    be (a whole credit code): only the value itself can contain it, and equality is what an
+    index on the column serves, where a trigram index reads every code sharing the term's
+    pieces."""
+    name, _sep, kind = lookup.partition("__")
+    if kind != "icontains":
+        return lookup
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return lookup
+    if getattr(field, "max_length", None) == len(term) and not field.is_relation:
+        return f"{name}__iexact"
+    return lookup
+
+
 def _bigram_field(model: Any, lookup: str) -> str | None:
     field, _sep, name = lookup.partition("__")
     if name == "icontains" and field in BIGRAM_INDEXED.get(model._meta.label, ()):
@@ -319,6 +336,7 @@ def _term_q(model: Any, lookups: list[str], term: str, cap: int) -> Q:
     for lookup in lookups:
         if _cannot_hold(model, lookup, term):
             continue
+        lookup = _whole_value(model, lookup, term)
         field = _hop(model, lookup)
         bigram = _bigram_field(model, lookup)
         if bigram and len(term) == 2 and connection.vendor == "postgresql":

@@ -190,6 +190,9 @@ class Enterprise(models.Model):
         ordering = ["name"]
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
+        # The admin's search by a credit code (`=uscc`: UPPER(uscc) = UPPER(term)); the
+        # trigram index would read every code sharing the district's long common prefix.
+        indexes = [models.Index(Upper("uscc"), name="enterprise_uscc_upper")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(rd_staff__isnull=True)

@@ -140,3 +140,24 @@ def test_a_term_no_credit_code_can_hold_is_not_looked_for_in_codes(tenancies):
         ids(mixed(Enterprise, ("uscc",)), "丰收")
     assert queries.captured_queries[-1]["sql"].count("enterprises_enterprise") >= 1
     assert ids(mixed(Enterprise, ("uscc",)), "丰收")[0] == set()
+
+
+def test_a_whole_credit_code_is_compared_whole_not_looked_for_inside_codes(tenancies):
+    """The rule: a term as long as a code can only be inside a code equal to it, so the code
+    is compared whole (the expression index's equality) instead of by LIKE (the trigram index,
+    which reads every code sharing the district's prefix); the rows are the plain search's."""
+    fields = ("name", "=uscc", "uscc")
+    for term in [tenancies.uscc, tenancies.uscc.lower(), tenancies.uscc[:-1] + "X", "91500105"]:
+        expected, _ = ids(plain(Enterprise, fields), term)
+        assert ids(mixed(Enterprise, fields), term)[0] == expected, term
+    with CaptureQueriesContext(connection) as queries:
+        found, _ = ids(mixed(Enterprise, fields), tenancies.uscc.lower())
+    assert found == {tenancies.pk}
+    sql = queries.captured_queries[-1]["sql"]
+    assert 'UPPER("enterprises_enterprise"."uscc"::text) = UPPER(' in sql, sql
+    assert 'UPPER("enterprises_enterprise"."uscc"::text) LIKE' not in sql, sql
+    with CaptureQueriesContext(connection) as queries:
+        ids(mixed(Enterprise, fields), "91500105")  # part of a code: still looked for inside
+    assert (
+        'UPPER("enterprises_enterprise"."uscc"::text) LIKE' in queries.captured_queries[-1]["sql"]
+    )
