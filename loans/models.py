@@ -412,21 +412,21 @@ class LoanApplication(InStateSince):
                 condition=Q(status__in=QUEUE_STATES),
                 name="loan_queue_idx",
             ),
-            # The work queue's order (oldest in its state first), read in order and stopped
-            # at the page's rows: for the bureau, and for one bank.
+            # The work queue's order (oldest in its state first), per state (the queue reads
+            # each state's first rows and merges them): for the bureau, and for one bank.
             models.Index(
+                F("status"),
                 F("status_since").asc(nulls_first=True),
                 F("id"),
                 condition=Q(status__in=QUEUE_STATES),
-                include=["status"],
                 name="loan_queue_order",
             ),
             models.Index(
                 F("bank"),
+                F("status"),
                 F("status_since").asc(nulls_first=True),
                 F("id"),
                 condition=Q(status__in=QUEUE_STATES),
-                include=["status"],
                 name="loan_bank_queue_order",
             ),
             # The bank desk: its count of the bank's loans, and the book (outstanding,

@@ -648,13 +648,14 @@ class SubsidyClaim(InStateSince):
                 condition=Q(status__in=BUREAU_QUEUE_STATES),
                 name="subsidy_claim_queue_idx",
             ),
-            # The work queue's order (oldest in its state first), read in order and stopped
-            # at the page's rows.
+            # The work queue's order (oldest in its state first), per state (the queue reads
+            # each state's first rows and merges them).
             models.Index(
+                F("status"),
                 F("status_since").asc(nulls_first=True),
                 F("id"),
                 condition=Q(status__in=BUREAU_QUEUE_STATES),
-                include=["status", "handler"],
+                include=["handler"],
                 name="subsidy_claim_queue_order",
             ),
         ]

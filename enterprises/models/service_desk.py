@@ -248,12 +248,14 @@ class ServiceRequest(InStateSince):
         verbose_name_plural = _("service requests")
         indexes = [
             models.Index(fields=["status", "due_on"], name="service_request_status_due"),
-            # The work queue's order (oldest in its state first) over the requests in hand.
+            # The work queue's order (oldest in its state first) over the requests in hand,
+            # per state (the queue reads each state's first rows and merges them).
             models.Index(
+                F("status"),
                 F("status_since").asc(nulls_first=True),
                 F("id"),
                 condition=Q(status__in=["open", "forwarded"]),
-                include=["status", "handler"],
+                include=["handler"],
                 name="service_request_queue_order",
             ),
             # The desk's age table: pending requests by department, age and lateness, read
