@@ -38,6 +38,7 @@ from django.db.models import (
     When,
     signals,
 )
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -116,6 +117,10 @@ class WorkQueue:
         return self.total > len(self.items)
 
 
+# Whose queue is handed to whom on a day: holder id -> the ids of the people holding it.
+_Handed = dict[int, set[int]]
+
+
 class _Handovers:
     """The handovers covering one day, to name who holds a handed-over record (one query)."""
 
@@ -133,16 +138,22 @@ class _Handovers:
         return _(", ").join(u.display_name for u in self.delegates.get(user_id, ()))
 
 
-def _permission_holders(codenames: set[str]) -> dict[str, set[int]]:
+HANDOVER = "handover:"
+
+
+def _permission_holders(codenames: set[str], day: dt.date) -> tuple[dict[str, set[int]], _Handed]:
     """The active bureau accounts holding each "app.codename" (superusers hold every
-    permission), as `Permission.holds` answers for each of them. One query for them all: the
-    queue's conditions then name the holders, which the database's planner weighs rightly
-    (behind a subquery per row it misjudges the filter and sorts every waiting row rather
-    than read the queue-order index and stop at the page)."""
+    permission), as `Permission.holds` answers for each of them, and whose queue is handed
+    to whom on `day`. One query for them all (the handovers ride in it as rows whose first
+    column is "handover:<to user>"): the queue's conditions then name the holders as ids,
+    which the database's planner weighs rightly and plans quickly (behind a subquery per row
+    it misjudges the filter and sorts every waiting row rather than read the queue-order
+    index and stop at the page, and planning the subqueries took longer than running)."""
     found: dict[str, set[int]] = {codename: set() for codename in codenames}
+    handed: _Handed = {}
     if not codenames:
-        return found
-    queries = []
+        return found, handed
+    queries: list[models.QuerySet[Any, tuple[str, int]]] = []
     for codename in sorted(codenames):
         app_label, name = codename.split(".", 1)
         permission = AuthPermission.objects.filter(content_type__app_label=app_label, codename=name)
@@ -157,27 +168,29 @@ def _permission_holders(codenames: set[str]) -> dict[str, set[int]]:
             .annotate(held=Value(codename, output_field=models.CharField()))
             .values_list("held", "pk")
         )
+    queries.append(
+        QueueHandover.objects.filter(starts_on__lte=day, ends_on__gte=day)
+        .annotate(held=Concat(Value(HANDOVER), Cast("to_user", models.CharField())))
+        .values_list("held", "from_user")
+    )
     first, *rest = queries
-    for codename, pk in first.union(*rest, all=True) if rest else first:
-        found[codename].add(pk)
-    return found
+    for held, pk in first.union(*rest, all=True):
+        if held.startswith(HANDOVER):
+            handed.setdefault(pk, set()).add(int(held.removeprefix(HANDOVER)))
+        else:
+            found[held].add(pk)
+    return found, handed
 
 
-def _held_by(field: str, user: Any, holders: set[int], handovers: _Handovers) -> Q:
+def _held_by(field: str, user: Any, holders: set[int], handed: _Handed) -> Q:
     """Which records of a permission's state wait for `user` (who holds the permission) in a
     process that names a holder: unheld ones; those whose holder's queue is in `user`'s hands
     today (their own, not handed over, or a colleague's handed to them); and those nobody
     whose hands the holder's queue is in may take (`holders`: who holds the permission; then
-    everyone holding it is asked, as the notifications do). The day's handovers are read
-    once and named here as ids: a subquery per row on every branch of every state made the
-    queue's statements take longer to plan than to run."""
-    handed = handovers.delegates  # holder id -> whom their queue is handed to today
-    mine = ({user.pk} - handed.keys()) | {
-        holder for holder, to in handed.items() if any(u.pk == user.pk for u in to)
-    }
-    taken = (holders - handed.keys()) | {
-        holder for holder, to in handed.items() if any(u.pk in holders for u in to)
-    }
+    everyone holding it is asked, as the notifications do). `handed`: the day's handovers,
+    holder → the people their queue is handed to."""
+    mine = ({user.pk} - handed.keys()) | {holder for holder, to in handed.items() if user.pk in to}
+    taken = (holders - handed.keys()) | {holder for holder, to in handed.items() if to & holders}
     return (
         Q(**{f"{field}__isnull": True})
         | Q(**{f"{field}__in": sorted(mine)})
@@ -203,6 +216,13 @@ class _Part:
     def queryset(self) -> models.QuerySet[Any]:
         return self.workflow.model_class._default_manager.filter(self.condition)
 
+    @property
+    def held(self) -> bool:
+        """Whether a holder may stand between the records and this person."""
+        return bool(self.workflow.holder_field) and any(
+            self.workflow.held_by_holder(actor) for actor, _branch in self.branches
+        )
+
     def count(self) -> int:
         """How many records wait, counted per state (each a range of the queue-order index,
         read without the table) and summed: one query."""
@@ -217,12 +237,12 @@ class _Part:
         return self.queryset().count()
 
 
-def _parts(user: Any, day: dt.date) -> tuple[list[_Part], _Handovers | None]:
-    """Per process, the records waiting for `user`, as conditions, and the day's handovers
-    when a holder may stand between the records and the person (two queries then: who holds
-    the permissions a holder stands for, and the handovers)."""
+def _parts(user: Any, day: dt.date) -> list[_Part]:
+    """Per process, the records waiting for `user`, as conditions (one query, naming who
+    holds the permissions a holder stands for and the day's handovers, when the person acts
+    in such a process)."""
     if not (user is not None and getattr(user, "is_active", False) and user.pk):
-        return [], None
+        return []
     parts: list[_Part] = []
     workflows = sorted(REGISTRY.values(), key=lambda wf: wf.name)
     held_keys = {
@@ -232,8 +252,7 @@ def _parts(user: Any, day: dt.date) -> tuple[list[_Part], _Handovers | None]:
         for actor in wf.all_actors()
         if wf.held_by_holder(actor) and actor.scope(user) is not None
     }
-    holders = _permission_holders(held_keys)
-    handovers = _Handovers(day) if held_keys else None
+    holders, handed = _permission_holders(held_keys, day)
     for wf in workflows:
         # One branch per actor over all the states it acts in (`status IN (…)`, which an
         # index on the status serves; an OR of equalities is read as a filter).
@@ -253,8 +272,7 @@ def _parts(user: Any, day: dt.date) -> tuple[list[_Part], _Handovers | None]:
             acted_in += actor_states
             held = bool(wf.holder_field) and wf.held_by_holder(actor)
             if held:
-                assert handovers is not None  # read above for every held actor
-                scope &= _held_by(str(wf.holder_field), user, holders[actor.key], handovers)
+                scope &= _held_by(str(wf.holder_field), user, holders[actor.key], handed)
             branch = Q(**{f"{wf.status_field}__in": actor_states}) & scope
             branches.append((actor, branch))
             if scope == Q():
@@ -280,7 +298,7 @@ def _parts(user: Any, day: dt.date) -> tuple[list[_Part], _Handovers | None]:
                     {state: Q(**{wf.status_field: state}) & q for state, q in by_state.items()},
                 )
             )
-    return parts, handovers
+    return parts
 
 
 def _since(wf: Workflow) -> Any:
@@ -428,8 +446,9 @@ def queue_for_user(*, user: Any, day: dt.date | None = None, limit: int = QUEUE_
     """What waits for `user` across every process, oldest first: the first `limit` items
     and the count of each process. Reads only; a bounded number of queries."""
     day = day or timezone.localdate()
-    # Who holds a handed-over record today is also named on the page (for staff).
-    parts, handovers = _parts(user, day)
+    parts = _parts(user, day)
+    # Who holds a handed-over record today is named on the page (one query, for staff).
+    handovers = _Handovers(day) if any(part.held for part in parts) else None
     totals: list[ProcessTotal] = []
     waiting: list[_Key] = []
     for part in parts:
@@ -460,7 +479,7 @@ def queue_for_user(*, user: Any, day: dt.date | None = None, limit: int = QUEUE_
 def queue_count_for_user(*, user: Any, day: dt.date | None = None) -> int:
     """How many records wait for `user` (the number in the navigation): one query over every
     process."""
-    parts, _handovers = _parts(user, day or timezone.localdate())
+    parts = _parts(user, day or timezone.localdate())
     if not parts:
         return 0
     first, *rest = (part.queryset().order_by().values_list("pk") for part in parts)

@@ -266,6 +266,15 @@ class ServiceRequest(InStateSince):
                 condition=Q(status__in=["open", "forwarded"]),
                 name="service_request_pending_age",
             ),
+            # The desk's satisfaction: the count and average of the ratings read from the
+            # index alone, and the latest ones in its order.
+            models.Index(
+                F("rated_on").desc(),
+                F("id").desc(),
+                condition=Q(satisfaction__isnull=False),
+                include=["satisfaction"],
+                name="service_request_rated",
+            ),
         ]
         constraints = [
             # The ledger's natural key; it also stops the same request being raised twice.

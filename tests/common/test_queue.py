@@ -435,9 +435,8 @@ def test_the_queue_costs_the_same_queries_for_3_rows_as_for_30(workflows, who):
     if who == "staff":
         # 2 the user's permissions, 1 the day's handovers (to name who holds what), 1 who
         # holds the permissions a holder stands for, 2 per process (the page's keys in order,
-        # then those rows); the count is those holders, the handovers and one UNION over the
-        # processes.
-        assert counts[30] == (2 + 1 + 1 + 2 * 2, 3)
+        # then those rows); the count is that holders query and one UNION over the processes.
+        assert counts[30] == (2 + 1 + 1 + 2 * 2, 2)
     else:
         # 2 per process the enterprise acts in (its permissions are never asked for)
         assert counts[30] == (2, 1)

@@ -293,9 +293,8 @@ def test_home_queries_do_not_grow_with_calls_windows_and_notices(client, make_us
     # The versions and their windows (2), the open notices (1), the latest summary (1); signed
     # in: the session and the user (2) and the queue's number, counted once for the header
     # and the page (1: the test settings never cache it); for staff their permissions and
-    # their groups' (2), who holds the permissions a queue's holder stands for and the day's
-    # handovers (2).
-    assert large == {None: 4, EnterpriseUserFactory: 7, StaffFactory: 11}[make_user]
+    # their groups' (2) and who holds the permissions a queue's holder stands for (1).
+    assert large == {None: 4, EnterpriseUserFactory: 7, StaffFactory: 10}[make_user]
 
 
 # ------------------------------------------------------------------------- in Chromium

@@ -202,7 +202,7 @@ def test_the_admin_header_links_to_the_queue_with_its_count(client, workflows):
     assert '<a href="/queue/">我的待办 (1)</a>' in html  # catalog
 
 
-def test_the_count_in_the_navigation_costs_three_queries(client, workflows):
+def test_the_count_in_the_navigation_costs_two_queries(client, workflows):
     claim()
     request_entered(ServiceRequestFactory(handler=StaffFactory()), dt.date(2026, 3, 2))
     client.force_login(StaffFactory())
@@ -213,8 +213,8 @@ def test_the_count_in_the_navigation_costs_three_queries(client, workflows):
         client.get(page)
     counted = [q["sql"] for q in queries.captured_queries if "COUNT" in q["sql"]]
     # session, user, the permissions (2) the navigation reads anyway, who holds the
-    # permissions a holder stands for, the day's handovers, and the count
-    assert len(queries) == 7 and len(counted) == 1
+    # permissions a holder stands for, and the count
+    assert len(queries) == 6 and len(counted) == 1
 
 
 def _world(rows: int, handler, firm) -> None:
