@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import lookup_spawns_duplicates
+from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -150,14 +151,20 @@ def today() -> dt.date:
 
 class EstimatedCountPaginator(Paginator):
     """Uses PostgreSQL's row estimate for an unfiltered table instead of COUNT(*), and counts
-    a filtered or searched list only up to COUNT_CAP rows.
+    a filtered or searched list only as far as COUNT_AHEAD pages past the page shown.
 
     A registry of 100,000 rows would otherwise pay a full count on every page load, and a
-    search matching most of 500,000 loans a count of all of them (the changelist then says
-    "1000+ results" and pages through the first thousand).
+    search matching most of 500,000 loans a count of all of them: page 1 counts at most 300
+    rows and says "300+", page 5 at most 700 (each page reaches further, so every row can be
+    paged to; COUNT_MAX bounds what one request counts).
     """
 
-    COUNT_CAP = 1000
+    COUNT_AHEAD = 2
+    COUNT_MAX = 10000
+
+    def __init__(self, *args: Any, page: int = 1, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cap = min((max(page, 1) + self.COUNT_AHEAD) * self.per_page, self.COUNT_MAX)
 
     @cached_property
     def count(self) -> int:
@@ -174,12 +181,35 @@ class EstimatedCountPaginator(Paginator):
             if row and row[0] > 10000:
                 return int(row[0])
             return super().count
-        return qs.order_by()[: self.COUNT_CAP + 1].count()
+        return qs.order_by()[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
         """The count stopped at the cap: there are more rows than it says."""
-        return self.count > self.COUNT_CAP
+        return self.count > self.cap
+
+
+class CountAheadMixin:
+    """The changelist's paginator told which page is shown (EstimatedCountPaginator counts
+    from it a few pages ahead)."""
+
+    paginator: type[Paginator] = EstimatedCountPaginator
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: Any,
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> Paginator:
+        try:
+            page = int(request.GET.get(PAGE_VAR, 1))
+        except ValueError:
+            page = 1
+        return self.paginator(  # type: ignore[call-arg]
+            queryset, per_page, orphans, allow_empty_first_page, page=page
+        )
 
 
 class RelatedSearchMixin:
@@ -331,6 +361,13 @@ def _hop(model: Any, lookup: str) -> Any:
 def _term_q(model: Any, lookups: list[str], term: str, cap: int) -> Q:
     """One term against `lookups` of `model`: the fields of the model itself as they are,
     those across a forward relation as `<relation> IN (ids)` searched in the related table."""
+    return _term_condition(model, lookups, term, cap)[0]
+
+
+def _term_condition(model: Any, lookups: list[str], term: str, cap: int) -> tuple[Q, bool]:
+    """`_term_q`, and whether a relation matched more than `cap` rows (then checked row by
+    row): the ids of a list over such a relation are not gathered either, as they would be
+    as many (a word every firm holds matches every loan of those firms)."""
     local: list[Any] = []
     across: dict[str, tuple[Any, list[str]]] = {}
     for lookup in lookups:
@@ -348,16 +385,19 @@ def _term_q(model: Any, lookups: list[str], term: str, cap: int) -> Q:
                 lookup.partition("__")[2]
             )
     if not (local or across):  # no field can hold the term
-        return Q(pk__in=[])
+        return Q(pk__in=[]), False
     q = Q.create(local, connector=Q.OR)
+    broad = False
     for name, (related, rest) in across.items():
-        matching = related._default_manager.filter(_term_q(related, rest, term, cap))
-        ids = list(matching.order_by().values_list("pk", flat=True)[: cap + 1])
-        if len(ids) <= cap:
+        inner, inner_broad = _term_condition(related, rest, term, cap)
+        matching = related._default_manager.filter(inner).order_by()
+        ids = [] if inner_broad else list(matching.values_list("pk", flat=True)[: cap + 1])
+        if not inner_broad and len(ids) <= cap:
             q |= Q(**{f"{name}__in": ids})
         else:  # checked row by row as the list is walked in its order: it stops at page 1
-            q |= Q(RowExists(matching.order_by().filter(pk=OuterRef(name))))
-    return q
+            q |= Q(RowExists(matching.filter(pk=OuterRef(name))))
+            broad = True
+    return q, broad
 
 
 def related_count(model: Any, field: str) -> Coalesce:
@@ -493,11 +533,11 @@ class OnDayFilter(admin.SimpleListFilter):
         raise NotImplementedError
 
 
-class AuditedModelAdmin(RelatedSearchMixin, ReadOnlyHistoryAdmin):
+class AuditedModelAdmin(CountAheadMixin, RelatedSearchMixin, ReadOnlyHistoryAdmin):
     """Saves the object and its inline rows through common.audit.save_with_audit; searches
-    across relations in the related tables (RelatedSearchMixin)."""
+    across relations in the related tables (RelatedSearchMixin); counts a few pages ahead
+    (CountAheadMixin)."""
 
-    paginator = EstimatedCountPaginator
     show_full_result_count = False
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
@@ -723,7 +763,7 @@ class DeliveryStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(CountAheadMixin, admin.ModelAdmin):
     """The outbox, read-only: what was told to whom, and whether it went out. Staff may send
     again what needs a person (after checking, for what may have been sent)."""
 
@@ -742,7 +782,6 @@ class NotificationAdmin(admin.ModelAdmin):
     actions = ("release_selected",)
     list_select_related = ("recipient",)
     search_fields = ("subject", "email", "recipient__username", "recipient__last_name")
-    paginator = EstimatedCountPaginator
     show_full_result_count = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:

@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from common.admin import EstimatedCountPaginator, ReadOnlyHistoryAdmin
+from common.admin import CountAheadMixin, ReadOnlyHistoryAdmin
 from portal.accounts import roles, services
 from portal.accounts.forms import RejectLinkForm
 from portal.accounts.models import SecurityEvent, User
@@ -366,15 +366,14 @@ class UserAdmin(PermissionLabelsMixin, ReadOnlyHistoryAdmin, DjangoUserAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(CountAheadMixin, admin.ModelAdmin):
     """The security log, read-only; only roles with its view permission (the bureau admin)."""
 
     list_display = ("created_at", "kind", "username", "acting_user", "ip_address", "detail")
     list_filter = ("kind",)
     list_select_related = ("acting_user",)
     search_fields = ("username", "ip_address", "detail")
-    # The log only grows: no COUNT(*) of the whole table on every page.
-    paginator = EstimatedCountPaginator
+    # The log only grows: no COUNT(*) of the whole table on every page (CountAheadMixin).
     show_full_result_count = False
     list_per_page = 100
 

@@ -86,6 +86,24 @@ def test_two_relations_deep_and_local_fields(db):
         assert ids(mixed(RDAudit, fields), term)[0] == ids(plain(RDAudit, fields), term)[0], term
 
 
+@pytest.mark.parametrize("cap", [1000, 0])
+def test_a_relation_past_the_cap_gathers_no_ids_of_the_relation_before_it(db, cap):
+    """The rule: when the firms matching are more than the cap (checked row by row), the
+    claims of those firms are not gathered as ids first (they would be as many); the rows
+    are still the plain search's."""
+    for n in range(2):
+        firm = RDAuditFactory().claim.enterprise
+        firm.name = f"重庆丰收农业{n}有限公司"
+        firm.save()
+    fields = ("claim__enterprise__name",)
+    with CaptureQueriesContext(connection) as queries:
+        found, _ = ids(mixed(RDAudit, fields, cap), "丰收")
+    assert found == ids(plain(RDAudit, fields), "丰收")[0]
+    gathered = [q["sql"] for q in queries.captured_queries if 'AS "pk" FROM' in q["sql"]]
+    claims = [sql for sql in gathered if 'FROM "subsidies_subsidyclaim"' in sql.split("WHERE")[0]]
+    assert len(claims) == (1 if cap else 0), gathered
+
+
 def test_the_list_is_searched_without_joining_the_firm(tenancies):
     """The rule: the changelist's own query filters by ids, it does not join the firm."""
     model_admin = mixed(Tenancy, ("enterprise__name", "=enterprise__uscc"))
