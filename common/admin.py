@@ -261,9 +261,9 @@ class RowExists(Exists):
 
 
 # Text columns with a bigram column `<col>_bigrams` (portal_bigrams(UPPER(col)), generated
-# by PostgreSQL, GIN-indexed; enterprises 0013) that serves two-character terms, which a
-# trigram index cannot.
-BIGRAM_INDEXED = {"enterprises.Enterprise": {"name"}}
+# by PostgreSQL, GIN-indexed; enterprises 0013, incubators 0006) that serves two-character
+# terms, which a trigram index cannot.
+BIGRAM_INDEXED = {"enterprises.Enterprise": {"name"}, "incubators.Activity": {"title"}}
 
 
 # Columns that hold only some characters (a credit code: digits and capital letters, as

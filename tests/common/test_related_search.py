@@ -179,3 +179,21 @@ def test_a_whole_credit_code_is_compared_whole_not_looked_for_inside_codes(tenan
     assert (
         'UPPER("enterprises_enterprise"."uscc"::text) LIKE' in queries.captured_queries[-1]["sql"]
     )
+
+
+def test_two_character_terms_find_activities_through_their_titles_bigrams(db):
+    """The rule: an activity title's two-character term is looked for through its bigram
+    column (incubators 0006), as a firm's name is; the rows are the plain search's."""
+    from incubators.models import Activity
+    from tests.incubators.factories import ActivityFactory
+
+    ActivityFactory(title="科技路演日", organiser=IncubatorFactory(name="丰收孵化器"))
+    ActivityFactory(title="Python 培训")
+    ActivityFactory(title="创业沙龙")
+    fields = ("title", "organiser__name")
+    for term in ["路演", "培训", "PY", "py", "丰收", "沙龙", "无此", "科技路演"]:
+        expected, _ = ids(plain(Activity, fields), term)
+        assert ids(mixed(Activity, fields), term)[0] == expected, term
+    with CaptureQueriesContext(connection) as queries:
+        ids(mixed(Activity, fields), "路演")
+    assert "title_bigrams" in queries.captured_queries[-1]["sql"]
