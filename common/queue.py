@@ -359,14 +359,15 @@ def _keys(part: _Part, limit: int) -> list[_Key]:
         output_field=IntegerField(),
     )
     # The first `limit` of each state, each a range of the process's queue-order index
-    # (which leads with the state), merged here: over several states the index cannot give
+    # (which leads with the state), then merged: over several states the index cannot give
     # the order, and the database would walk it past every record of the states the
     # person does not act in (63,000 disbursed loans before the bureau's submitted ones on
     # the bench data) or sort every waiting record.
+    order = (F("queue_since").asc(nulls_first=True), "pk")
     per_state = [
         manager.filter(condition)
         .annotate(queue_since=_since(wf), queue_branch=under)
-        .order_by(F("queue_since").asc(nulls_first=True), "pk")
+        .order_by(*order)
         .values_list("pk", "queue_branch", "queue_since")[:limit]
         for condition in part.by_state.values()
     ]
@@ -374,16 +375,15 @@ def _keys(part: _Part, limit: int) -> list[_Key]:
     if not rest:
         rows = first
     elif connection.features.supports_slicing_ordering_in_compound:
-        rows = first.union(*rest, all=True)
+        rows = first.union(*rest, all=True).order_by(*order)[:limit]
     else:  # SQLite (`make run`): one query over every state, sorted by the database
         rows = (
             part.queryset()
             .annotate(queue_since=_since(wf), queue_branch=under)
-            .order_by(F("queue_since").asc(nulls_first=True), "pk")
+            .order_by(*order)
             .values_list("pk", "queue_branch", "queue_since")[:limit]
         )
-    found = [_Key(part, pk, branch, since) for pk, branch, since in rows]
-    return sorted(found, key=_Key.order)[:limit]
+    return [_Key(part, pk, branch, since) for pk, branch, since in rows]
 
 
 def _items(
