@@ -181,7 +181,9 @@ class EstimatedCountPaginator(Paginator):
             if row and row[0] > 10000:
                 return int(row[0])
             return super().count
-        return qs.order_by()[: self.cap + 1].count()
+        # Only the keys: the list's columns (a firm's "registered today", a carrier's level,
+        # subqueries per row) are not computed for the rows counted; filters on them stay.
+        return qs.order_by().values("pk")[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:

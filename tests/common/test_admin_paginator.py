@@ -67,3 +67,22 @@ def test_a_capped_changelist_says_its_cap_and_pages_on(admin_client, monkeypatch
     assert "4+" in page  # page 1 and one ahead, of 2 rows each
     page = admin_client.get(url, {"q": "街道", "p": "3"}).content.decode()
     assert "8+" in page
+
+
+@pytest.mark.django_db
+def test_the_count_computes_no_column_of_the_list():
+    """The rule: the rows counted are not given the list's computed columns (a subquery per
+    row); a filter on such a column still applies."""
+    from django.db import connection
+    from django.db.models import Exists, OuterRef
+    from django.test.utils import CaptureQueriesContext
+
+    towns = Street.objects.filter(kind="town", pk=OuterRef("pk"))
+    streets = _streets().annotate(is_town=Exists(towns))
+    with CaptureQueriesContext(connection) as queries:
+        assert EstimatedCountPaginator(streets, 2).count == 7  # page 1 and two ahead + 1
+    assert "is_town" not in queries.captured_queries[-1]["sql"]
+    only_towns = streets.filter(is_town=True)
+    assert (
+        EstimatedCountPaginator(only_towns, 100).count == Street.objects.filter(kind="town").count()
+    )
