@@ -164,7 +164,7 @@ class EstimatedCountPaginator(Paginator):
 
     def __init__(self, *args: Any, page: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.cap = min((max(page, 1) + self.COUNT_AHEAD) * self.per_page, self.COUNT_MAX)
+        self.count_limit = min((max(page, 1) + self.COUNT_AHEAD) * self.per_page, self.COUNT_MAX)
 
     @cached_property
     def count(self) -> int:
@@ -183,12 +183,12 @@ class EstimatedCountPaginator(Paginator):
             return super().count
         # Only the keys: the list's columns (a firm's "registered today", a carrier's level,
         # subqueries per row) are not computed for the rows counted; filters on them stay.
-        return qs.order_by().values("pk")[: self.cap + 1].count()
+        return qs.order_by().values("pk")[: self.count_limit + 1].count()
 
     @property
     def capped(self) -> bool:
         """The count stopped at the cap: there are more rows than it says."""
-        return self.count > self.cap
+        return self.count > self.count_limit
 
 
 class CountAheadMixin:

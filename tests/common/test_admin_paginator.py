@@ -25,7 +25,7 @@ def test_a_filtered_count_stops_one_row_past_the_cap(django_assert_num_queries):
     paginator = OneAhead(_streets(), 2)  # page 1, one page ahead: 4 rows
     with django_assert_num_queries(1):  # COUNT over at most cap + 1 rows
         assert paginator.count == 5
-    assert paginator.cap == 4 and paginator.capped
+    assert paginator.count_limit == 4 and paginator.capped
     assert paginator.num_pages == 3
 
 
@@ -37,7 +37,8 @@ def test_the_cap_moves_with_the_page_shown_so_every_row_can_be_reached():
     deep = OneAhead(streets, 2, page=last)
     assert deep.count == streets.count() and not deep.capped
     assert (
-        EstimatedCountPaginator(streets, 100, page=10**9).cap == EstimatedCountPaginator.COUNT_MAX
+        EstimatedCountPaginator(streets, 100, page=10**9).count_limit
+        == EstimatedCountPaginator.COUNT_MAX
     )
 
 
@@ -53,7 +54,7 @@ def test_the_changelist_tells_its_paginator_the_page_shown():
     for query, cap in [({}, 300), ({"p": "4"}, 600), ({"p": "x"}, 300), ({"p": "-3"}, 300)]:
         request = RequestFactory().get("/", query)
         paginator = model_admin.get_paginator(request, Enterprise.objects.none(), 100)
-        assert paginator.cap == cap, query
+        assert paginator.count_limit == cap, query
 
 
 @pytest.mark.django_db
