@@ -232,9 +232,11 @@ class _Part:
             manager.filter(q).order_by().values(status).annotate(n=Count("pk")).values_list("n")
             for q in self.by_state.values()
         )
-        if rest and connection.features.supports_slicing_ordering_in_compound:
+        if not rest:
+            return sum(n for (n,) in first)
+        if connection.features.supports_slicing_ordering_in_compound:
             return sum(n for (n,) in first.union(*rest, all=True))
-        return self.queryset().count()
+        return self.queryset().count()  # SQLite (`make run`)
 
 
 def _parts(user: Any, day: dt.date) -> list[_Part]:
@@ -364,25 +366,21 @@ def _keys(part: _Part, limit: int) -> list[_Key]:
     # person does not act in (63,000 disbursed loans before the bureau's submitted ones on
     # the bench data) or sort every waiting record.
     order = (F("queue_since").asc(nulls_first=True), "pk")
-    per_state = [
-        manager.filter(condition)
-        .annotate(queue_since=_since(wf), queue_branch=under)
-        .order_by(*order)
-        .values_list("pk", "queue_branch", "queue_since")[:limit]
-        for condition in part.by_state.values()
-    ]
-    first, *rest = per_state
+
+    def first_keys(queryset: models.QuerySet[Any]) -> models.QuerySet[Any, tuple[Any, ...]]:
+        return (
+            queryset.annotate(queue_since=_since(wf), queue_branch=under)
+            .order_by(*order)
+            .values_list("pk", "queue_branch", "queue_since")[:limit]
+        )
+
+    first, *rest = [first_keys(manager.filter(q)) for q in part.by_state.values()]
     if not rest:
         rows = first
     elif connection.features.supports_slicing_ordering_in_compound:
         rows = first.union(*rest, all=True).order_by(*order)[:limit]
     else:  # SQLite (`make run`): one query over every state, sorted by the database
-        rows = (
-            part.queryset()
-            .annotate(queue_since=_since(wf), queue_branch=under)
-            .order_by(*order)
-            .values_list("pk", "queue_branch", "queue_since")[:limit]
-        )
+        rows = first_keys(part.queryset())
     return [_Key(part, pk, branch, since) for pk, branch, since in rows]
 
 
