@@ -53,6 +53,18 @@ class StatusChange(models.Model):
         return f"{before} → {labels.get(self.to_status, self.to_status)}"
 
 
+class QueueOrderIndex(models.Index):
+    """An index in the work queue's order (oldest in its state first: `status_since` ASC
+    NULLS FIRST). SQLite (`make run`) refuses NULLS FIRST in an index, and puts NULLs first
+    in ascending order anyway: there the clause is left out."""
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
+        statement = super().create_sql(model, schema_editor, using=using, **kwargs)
+        if schema_editor.connection.vendor == "sqlite":
+            return str(statement).replace(" NULLS FIRST", "")
+        return statement
+
+
 class InStateSince(models.Model):
     """A process's row that knows when it entered its current state.
 

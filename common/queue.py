@@ -170,6 +170,7 @@ def _permission_holders(codenames: set[str], day: dt.date) -> tuple[dict[str, se
         )
     queries.append(
         QueueHandover.objects.filter(starts_on__lte=day, ends_on__gte=day)
+        .order_by()  # no ORDER BY inside a UNION (SQLite refuses it)
         .annotate(held=Concat(Value(HANDOVER), Cast("to_user", models.CharField())))
         .values_list("held", "from_user")
     )

@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from common.models import InStateSince, StatusChange
+from common.models import InStateSince, QueueOrderIndex, StatusChange
 from common.uploads import private_upload_to
 from loans.lib.scoring import MAX_QUOTA, GradeSpec, IndicatorSpec
 
@@ -414,14 +414,14 @@ class LoanApplication(InStateSince):
             ),
             # The work queue's order (oldest in its state first), per state (the queue reads
             # each state's first rows and merges them): for the bureau, and for one bank.
-            models.Index(
+            QueueOrderIndex(
                 F("status"),
                 F("status_since").asc(nulls_first=True),
                 F("id"),
                 condition=Q(status__in=QUEUE_STATES),
                 name="loan_queue_order",
             ),
-            models.Index(
+            QueueOrderIndex(
                 F("bank"),
                 F("status"),
                 F("status_since").asc(nulls_first=True),

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from common.lib.money import format_yuan
-from common.models import InStateSince, StatusChange
+from common.models import InStateSince, QueueOrderIndex, StatusChange
 from common.uploads import private_upload_to
 from enterprises.models import Enterprise, HighTechCertificate
 from incubators.models import Incubator
@@ -650,7 +650,7 @@ class SubsidyClaim(InStateSince):
             ),
             # The work queue's order (oldest in its state first), per state (the queue reads
             # each state's first rows and merges them).
-            models.Index(
+            QueueOrderIndex(
                 F("status"),
                 F("status_since").asc(nulls_first=True),
                 F("id"),

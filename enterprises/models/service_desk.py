@@ -21,7 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from common.calendar import service_request_due_on, service_request_overdue_cutoff
 from common.lib.dates import year_start
-from common.models import InStateSince, StatusChange, WordListEntry
+from common.models import InStateSince, QueueOrderIndex, StatusChange, WordListEntry
 from common.uploads import private_upload_to
 from enterprises.models.registry import Enterprise
 
@@ -250,7 +250,7 @@ class ServiceRequest(InStateSince):
             models.Index(fields=["status", "due_on"], name="service_request_status_due"),
             # The work queue's order (oldest in its state first) over the requests in hand,
             # per state (the queue reads each state's first rows and merges them).
-            models.Index(
+            QueueOrderIndex(
                 F("status"),
                 F("status_since").asc(nulls_first=True),
                 F("id"),
