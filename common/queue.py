@@ -47,8 +47,11 @@ from common.audit import save_with_audit
 from common.models import QueueHandover
 from common.workflow import REGISTRY, SINCE_FIELD, Actor, Workflow
 
-# How many items a queue lists; the totals per process count every item.
+# How many items a queue lists (the daily digest reads the oldest of them); the totals per
+# process count every item.
 QUEUE_LIMIT = 200
+# How many items a page of the queue lists (我的待办, page by page).
+QUEUE_PAGE_SIZE = 50
 # Who sets other people's handovers: the bureau admin's right (portal.accounts.roles names it;
 # a codename, not an import, keeps common below portal).
 MANAGE_HANDOVERS = "accounts.manage_accounts"
@@ -103,6 +106,8 @@ class WorkQueue:
     items: list[QueueItem]
     totals: list[ProcessTotal]
     handed_over: list[QueueHandover]  # today the person's own queue is with these colleagues
+    offset: int = 0  # the listed items are items offset to offset + limit of the queue
+    limit: int = QUEUE_LIMIT
 
     @property
     def total(self) -> int:
@@ -116,29 +121,44 @@ class WorkQueue:
     def truncated(self) -> bool:
         return self.total > len(self.items)
 
+    @property
+    def number(self) -> int:
+        """The page listed (1 for the first `limit` items)."""
+        return self.offset // self.limit + 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
 
 # Whose queue is handed to whom on a day: holder id -> the ids of the people holding it.
 _Handed = dict[int, set[int]]
 
 
 class _Handovers:
-    """The handovers covering one day, to name who holds a handed-over record (one query)."""
+    """The day's handovers (read with the permission holders), to name who holds a
+    handed-over record: the names are read when a listed record's holder has one (one query,
+    on the days some handover covers)."""
 
-    def __init__(self, day: dt.date) -> None:
-        self.delegates: dict[int, list[Any]] = {}
-        rows = (
-            QueueHandover.objects.filter(starts_on__lte=day, ends_on__gte=day)
-            .select_related("to_user")
-            .order_by("from_user_id", "to_user_id")
-        )
-        for row in rows:
-            self.delegates.setdefault(row.from_user_id, []).append(row.to_user)
+    def __init__(self, handed: _Handed) -> None:
+        self.handed = handed
+        self._names: dict[int, str] | None = None
 
     def names(self, user_id: int) -> str:
-        return _(", ").join(u.display_name for u in self.delegates.get(user_id, ()))
+        if user_id not in self.handed:
+            return ""
+        if self._names is None:
+            to = {pk for delegates in self.handed.values() for pk in delegates}
+            self._names = {
+                user.pk: user.display_name for user in get_user_model().objects.filter(pk__in=to)
+            }
+        return _(", ").join(
+            self._names[pk] for pk in sorted(self.handed[user_id]) if pk in self._names
+        )
 
 
 HANDOVER = "handover:"
+SUPERUSER = "*"
 
 
 def _permission_holders(codenames: set[str], day: dt.date) -> tuple[dict[str, set[int]], _Handed]:
@@ -153,33 +173,42 @@ def _permission_holders(codenames: set[str], day: dt.date) -> tuple[dict[str, se
     handed: _Handed = {}
     if not codenames:
         return found, handed
-    queries: list[models.QuerySet[Any, tuple[str, int]]] = []
+    wanted = Q()
     for codename in sorted(codenames):
         app_label, name = codename.split(".", 1)
-        permission = AuthPermission.objects.filter(content_type__app_label=app_label, codename=name)
-        queries.append(
-            get_user_model()
-            .objects.filter(is_active=True, is_staff=True)
-            .filter(
-                Q(is_superuser=True)
-                | Q(user_permissions__in=permission)
-                | Q(groups__permissions__in=permission)
-            )
-            .annotate(held=Value(codename, output_field=models.CharField()))
-            .values_list("held", "pk")
-        )
-    queries.append(
+        wanted |= Q(content_type__app_label=app_label, codename=name)
+    held = Concat(
+        "content_type__app_label", Value("."), "codename", output_field=models.CharField()
+    )
+    permissions = AuthPermission.objects.filter(wanted).order_by().annotate(held=held)
+    staff = {"is_active": True, "is_staff": True}
+    queries: list[models.QuerySet[Any, tuple[str, int]]] = [
+        # Held directly, through a group, and by every superuser (each permission).
+        permissions.filter(**{f"user__{k}": v for k, v in staff.items()}).values_list(
+            "held", "user"
+        ),
+        permissions.filter(**{f"group__user__{k}": v for k, v in staff.items()}).values_list(
+            "held", "group__user"
+        ),
+        get_user_model()
+        .objects.filter(is_superuser=True, **staff)
+        .order_by()
+        .annotate(held=Value(SUPERUSER, output_field=models.CharField()))
+        .values_list("held", "pk"),
         QueueHandover.objects.filter(starts_on__lte=day, ends_on__gte=day)
         .order_by()  # no ORDER BY inside a UNION (SQLite refuses it)
         .annotate(held=Concat(Value(HANDOVER), Cast("to_user", models.CharField())))
-        .values_list("held", "from_user")
-    )
+        .values_list("held", "from_user"),
+    ]
     first, *rest = queries
-    for held, pk in first.union(*rest, all=True):
-        if held.startswith(HANDOVER):
-            handed.setdefault(pk, set()).add(int(held.removeprefix(HANDOVER)))
+    for label, pk in first.union(*rest, all=True):
+        if label.startswith(HANDOVER):
+            handed.setdefault(pk, set()).add(int(label.removeprefix(HANDOVER)))
+        elif label == SUPERUSER:
+            for holders in found.values():
+                holders.add(pk)
         else:
-            found[held].add(pk)
+            found[label].add(pk)
     return found, handed
 
 
@@ -213,6 +242,9 @@ class _Part:
     # alone where every record of it waits (an open branch), else the branches acting in
     # it (without the other states' branches, which the planner misjudges as a filter).
     by_state: dict[str, Q]
+    # The same records grouped by who else may stand between them and the person: the
+    # states sharing a condition in one `status IN (…)` (to count them, not to order them).
+    by_scope: list[Q]
 
     def queryset(self) -> models.QuerySet[Any]:
         return self.workflow.model_class._default_manager.filter(self.condition)
@@ -224,28 +256,13 @@ class _Part:
             self.workflow.held_by_holder(actor) for actor, _branch in self.branches
         )
 
-    def count(self) -> int:
-        """How many records wait, counted per state (each a range of the queue-order index,
-        read without the table) and summed: one query."""
-        manager = self.workflow.model_class._default_manager
-        status = self.workflow.status_field
-        first, *rest = (
-            manager.filter(q).order_by().values(status).annotate(n=Count("pk")).values_list("n")
-            for q in self.by_state.values()
-        )
-        if not rest:
-            return sum(n for (n,) in first)
-        if connection.features.supports_slicing_ordering_in_compound:
-            return sum(n for (n,) in first.union(*rest, all=True))
-        return self.queryset().count()  # SQLite (`make run`)
 
-
-def _parts(user: Any, day: dt.date) -> list[_Part]:
+def _parts(user: Any, day: dt.date) -> tuple[list[_Part], _Handed]:
     """Per process, the records waiting for `user`, as conditions (one query, naming who
     holds the permissions a holder stands for and the day's handovers, when the person acts
     in such a process)."""
     if not (user is not None and getattr(user, "is_active", False) and user.pk):
-        return []
+        return [], {}
     parts: list[_Part] = []
     workflows = sorted(REGISTRY.values(), key=lambda wf: wf.name)
     held_keys = {
@@ -299,9 +316,17 @@ def _parts(user: Any, day: dt.date) -> list[_Part]:
                     branches,
                     Q(**{f"{wf.status_field}__in": acted_in}) & condition,
                     {state: Q(**{wf.status_field: state}) & q for state, q in by_state.items()},
+                    _by_scope(wf, by_state),
                 )
             )
-    return parts
+    return parts, handed
+
+
+def _by_scope(wf: Workflow, by_state: dict[str, Q]) -> list[Q]:
+    states: dict[Q, list[str]] = {}
+    for state, scope in by_state.items():
+        states.setdefault(scope, []).append(state)
+    return [Q(**{f"{wf.status_field}__in": names}) & scope for scope, names in states.items()]
 
 
 def _since(wf: Workflow) -> Any:
@@ -347,42 +372,96 @@ class _Key:
     since: dt.datetime | None
 
     def order(self) -> tuple[Any, ...]:
-        return (self.since is not None, self.since, self.part.workflow.name, self.pk)
+        return _order(self.since, self.part.workflow.name, self.pk)
 
 
-def _keys(part: _Part, limit: int) -> list[_Key]:
-    """The first `limit` records of a process, oldest in their state first, and the branch
-    (actor) each waits under: over the queue-order index, without the joins (which the
-    database would otherwise make for every waiting row before sorting)."""
-    wf = part.workflow
-    manager = wf.model_class._default_manager
+def _order(since: dt.datetime | None, process: str, pk: Any) -> tuple[Any, ...]:
+    """The queue's order: oldest in its state first (a record whose entry is unknown first
+    of all), then by process and record."""
+    return (since is not None, since, process, pk)
+
+
+# The queue's order in the database, over the columns `_first_keys` selects.
+_ORDER = (F("queue_since").asc(nulls_first=True), "queue_process", "pk")
+
+
+def _first_keys(
+    index: int, part: _Part, queryset: models.QuerySet[Any], limit: int
+) -> models.QuerySet[Any, tuple[Any, ...]]:
+    """The first `limit` records of `queryset` (a process's records) in the queue's order:
+    which part, the key, the branch (actor) each waits under and since when."""
     under = Case(
         *(When(q, then=Value(i)) for i, (_actor, q) in enumerate(part.branches)),
         default=Value(0),
         output_field=IntegerField(),
     )
-    # The first `limit` of each state, each a range of the process's queue-order index
-    # (which leads with the state), then merged: over several states the index cannot give
-    # the order, and the database would walk it past every record of the states the
-    # person does not act in (63,000 disbursed loans before the bureau's submitted ones on
-    # the bench data) or sort every waiting record.
-    order = (F("queue_since").asc(nulls_first=True), "pk")
-
-    def first_keys(queryset: models.QuerySet[Any]) -> models.QuerySet[Any, tuple[Any, ...]]:
-        return (
-            queryset.annotate(queue_since=_since(wf), queue_branch=under)
-            .order_by(*order)
-            .values_list("pk", "queue_branch", "queue_since")[:limit]
+    return (
+        queryset.annotate(
+            queue_part=Value(index, output_field=IntegerField()),
+            queue_process=Value(part.workflow.name, output_field=models.CharField()),
+            queue_branch=under,
+            queue_since=_since(part.workflow),
         )
+        .order_by(*_ORDER)
+        .values_list("queue_part", "pk", "queue_branch", "queue_since", "queue_process")[:limit]
+    )
 
-    first, *rest = [first_keys(manager.filter(q)) for q in part.by_state.values()]
-    if not rest:
-        rows = first
-    elif connection.features.supports_slicing_ordering_in_compound:
-        rows = first.union(*rest, all=True).order_by(*order)[:limit]
-    else:  # SQLite (`make run`): one query over every state, sorted by the database
-        rows = first_keys(part.queryset())
-    return [_Key(part, pk, branch, since) for pk, branch, since in rows]
+
+def _keys(parts: list[_Part], limit: int, offset: int = 0) -> list[_Key]:
+    """The waiting records `offset` to `offset + limit` across the processes, in the queue's
+    order, without the joins (which the database would otherwise make for every waiting row
+    before sorting): one query. The first `offset + limit` of each state, each a range of
+    its process's queue-order index (which leads with the state), merged and cut in the
+    database: over several states an index cannot give the order, and the database would
+    walk it past every record of the states the person does not act in (63,000 disbursed
+    loans before the bureau's submitted ones on the bench data) or sort every waiting
+    record."""
+    end = offset + limit
+    if connection.features.supports_slicing_ordering_in_compound:
+        first, *rest = (
+            _first_keys(i, part, part.workflow.model_class._default_manager.filter(q), end)
+            for i, part in enumerate(parts)
+            for q in part.by_state.values()
+        )
+        merged = first.union(*rest, all=True).order_by(*_ORDER) if rest else first
+        rows = list(merged[offset:end])
+    else:  # SQLite (`make run`): a query per process over its states, merged here
+        rows = [
+            row
+            for i, part in enumerate(parts)
+            for row in _first_keys(i, part, part.queryset(), end)
+        ]
+        rows.sort(key=lambda row: _order(row[3], row[4], row[1]))
+        rows = rows[offset:end]
+    return [_Key(parts[i], pk, branch, since) for i, pk, branch, since, _process in rows]
+
+
+def _counts(parts: list[_Part], keys: list[_Key], limit: int, offset: int) -> list[int]:
+    """How many records wait in each process. When the first page holds fewer than `limit`,
+    its keys are all of them; else one query: a count per process and condition over the
+    states it covers (ranges of an index, read without the table)."""
+    counted = [0] * len(parts)
+    if offset == 0 and len(keys) < limit:
+        index = {id(part): i for i, part in enumerate(parts)}
+        for key in keys:
+            counted[index[id(key.part)]] += 1
+        return counted
+    if connection.features.supports_slicing_ordering_in_compound:
+        first, *rest = (
+            part.workflow.model_class._default_manager.filter(q)
+            .order_by()
+            .annotate(queue_part=Value(i, output_field=IntegerField()))
+            .values("queue_part")  # a constant: no GROUP BY, one count over the range
+            .annotate(n=Count("*"))
+            .values_list("queue_part", "n")
+            for i, part in enumerate(parts)
+            for q in part.by_scope
+        )
+        for i, n in first.union(*rest, all=True) if rest else first:
+            counted[i] += n
+    else:  # SQLite (`make run`)
+        counted = [part.queryset().count() for part in parts]
+    return counted
 
 
 def _items(
@@ -438,27 +517,26 @@ def _item(
 
 
 def _oldest_first(item: QueueItem) -> tuple[Any, ...]:
-    return (item.since is not None, item.since, item.workflow.name, item.obj.pk)
+    return _order(item.since, item.workflow.name, item.obj.pk)
 
 
-def queue_for_user(*, user: Any, day: dt.date | None = None, limit: int = QUEUE_LIMIT) -> WorkQueue:
-    """What waits for `user` across every process, oldest first: the first `limit` items
-    and the count of each process. Reads only; a bounded number of queries."""
+def queue_for_user(
+    *, user: Any, day: dt.date | None = None, limit: int = QUEUE_LIMIT, offset: int = 0
+) -> WorkQueue:
+    """What waits for `user` across every process, oldest first: items `offset` to
+    `offset + limit` and the count of each process. Reads only; a bounded number of
+    queries."""
     day = day or timezone.localdate()
-    parts = _parts(user, day)
-    # Who holds a handed-over record today is named on the page (one query, for staff).
-    handovers = _Handovers(day) if any(part.held for part in parts) else None
-    totals: list[ProcessTotal] = []
-    waiting: list[_Key] = []
-    for part in parts:
-        keys = _keys(part, limit)
-        count = len(keys) if len(keys) < limit else part.count()
-        if count:
-            totals.append(ProcessTotal(part.workflow.name, str(part.workflow.label), count))
-        waiting.extend(keys)
-    # The oldest `limit` across the processes; only their rows are read.
-    waiting.sort(key=_Key.order)
-    listed = waiting[:limit]
+    parts, handed = _parts(user, day)
+    # Who holds a handed-over record today is named on the page.
+    handovers = _Handovers(handed) if any(part.held for part in parts) else None
+    listed = _keys(parts, limit, offset) if parts else []
+    totals = [
+        ProcessTotal(part.workflow.name, str(part.workflow.label), count)
+        for part, count in zip(parts, _counts(parts, listed, limit, offset), strict=True)
+        if count
+    ]
+    # Only the listed records' rows are read: a query per process with one of them.
     items: list[QueueItem] = []
     for part in parts:
         mine = [key for key in listed if key.part is part]
@@ -466,19 +544,19 @@ def queue_for_user(*, user: Any, day: dt.date | None = None, limit: int = QUEUE_
             items.extend(_items(part, mine, day, handovers))
     items.sort(key=_oldest_first)
     handed_over = []
-    if handovers is not None and handovers.delegates.get(user.pk):
+    if handed.get(user.pk):
         handed_over = list(
             QueueHandover.objects.filter(
                 from_user=user, starts_on__lte=day, ends_on__gte=day
             ).select_related("to_user")
         )
-    return WorkQueue(items=items, totals=totals, handed_over=handed_over)
+    return WorkQueue(items, totals, handed_over, offset, limit)
 
 
 def queue_count_for_user(*, user: Any, day: dt.date | None = None) -> int:
     """How many records wait for `user` (the number in the navigation): one query over every
     process."""
-    parts = _parts(user, day or timezone.localdate())
+    parts, _handed = _parts(user, day or timezone.localdate())
     if not parts:
         return 0
     first, *rest = (part.queryset().order_by().values_list("pk") for part in parts)

@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import messages_of, put_on_form
 from common.lib.money import format_wan_grouped, yuan_to_wan
+from common.pagination import EstimatedCountPaginator
 from common.uploads import serve_private_file
 from enterprises.selectors import enterprise_for_user
 from enterprises.views.registry import enterprise_member_required
@@ -234,7 +234,10 @@ def bank_desk(request: HttpRequest) -> HttpResponse:
             status = search.data.get("status", "") if "status" not in search.errors else ""
             query = search.data.get("q", "") if "q" not in search.errors else ""
     loans = selectors.loans_for_bank(bank=bank, status=status, search=query)
-    page = Paginator(loans, BANK_DESK_PAGE_SIZE).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    # Counted a few pages ahead, not to the last of a bank's tens of thousands of loans.
+    paginator = EstimatedCountPaginator(loans, BANK_DESK_PAGE_SIZE, page=_page_number(number))
+    page = paginator.get_page(number)
     kept = urlencode({key: value for key, value in (("q", query), ("status", status)) if value})
     return render(
         request,
@@ -248,6 +251,13 @@ def bank_desk(request: HttpRequest) -> HttpResponse:
             "filtered": bool(status or query),
         },
     )
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(int(value or 1), 1)
+    except ValueError:
+        return 1
 
 
 BANK_FORMS: dict[str, type] = {

@@ -1,12 +1,12 @@
 """The admin's paginator counts a filtered list only a few pages past the page shown
-(common.admin.EstimatedCountPaginator, told the page by CountAheadMixin)."""
+(common.pagination.EstimatedCountPaginator, told the page by CountAheadMixin)."""
 
 import pytest
 from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
 
-from common.admin import EstimatedCountPaginator
+from common.pagination import EstimatedCountPaginator
 from enterprises.models import Enterprise, Street
 
 

@@ -433,12 +433,14 @@ def test_the_queue_costs_the_same_queries_for_3_rows_as_for_30(workflows, who):
         assert work.total >= rows
     assert counts[3] == counts[30]
     if who == "staff":
-        # 2 the user's permissions, 1 the day's handovers (to name who holds what), 1 who
-        # holds the permissions a holder stands for, 2 per process (the page's keys in order,
-        # then those rows); the count is that holders query and one UNION over the processes.
-        assert counts[30] == (2 + 1 + 1 + 2 * 2, 2)
+        # 2 the user's permissions, 1 who holds the permissions a holder stands for (and
+        # the day's handovers), 1 the keys of every process in order, 1 per process listed
+        # (its rows), 1 the names of those a held record is handed to; the count is that
+        # holders query and one UNION over the processes.
+        assert counts[30] == (2 + 1 + 1 + 2 + 1, 2)
     else:
-        # 2 per process the enterprise acts in (its permissions are never asked for)
+        # the keys and the rows of the one process the enterprise acts in (its permissions
+        # are never asked for)
         assert counts[30] == (2, 1)
 
 

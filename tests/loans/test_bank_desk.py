@@ -54,6 +54,22 @@ def test_desk_pages_through_every_loan(client, officer):
     assert listed(client.get(DESK, {"page": 999})) == listed(second)
 
 
+def test_desk_counts_a_few_pages_ahead_not_every_loan(client, officer, monkeypatch):
+    """A bank with tens of thousands of loans: the desk counts two pages past the page shown
+    and says so ("3+"), and each page reaches further, so every loan can be paged to."""
+    monkeypatch.setattr("loans.views.BANK_DESK_PAGE_SIZE", 2)
+    loans = {loan_in(S.FORWARDED, bank=officer.bank).pk for _ in range(9)}
+    first = client.get(DESK)
+    assert "第 1 页，共 3+ 页" in first.content.decode()
+    assert 'rel="next"' in first.content.decode()
+    third = client.get(DESK, {"page": 3})
+    assert "第 3 页，共 5 页" in third.content.decode()  # counted to the end: 9 loans
+    seen = set()
+    for page in range(1, 6):
+        seen |= set(listed(client.get(DESK, {"page": page})))
+    assert seen == loans
+
+
 def test_desk_searches_name_code_and_number(client, officer):
     one = loan_in(S.FORWARDED, bank=officer.bank)
     two = loan_in(S.FORWARDED, bank=officer.bank)

@@ -148,6 +148,31 @@ def test_the_page_lists_what_waits_oldest_first_with_dates_written_out(client, w
     assert "3 " in html.split('<ul class="queue-totals">')[0]  # the total before the list
 
 
+def test_the_queue_is_listed_page_by_page_oldest_first(client, workflows, today, monkeypatch):
+    monkeypatch.setattr("portal.views.QUEUE_PAGE_SIZE", 2)
+    claims = [claim(since=dt.date(2026, 3, day), year=2000 + day) for day in (2, 3, 4, 5, 6)]
+    client.force_login(StaffFactory())
+
+    def listed(query: str) -> tuple[list[int], str]:
+        html = client.get(reverse("queue") + query).content.decode()
+        links = [re.search(r"subsidyclaim/(\d+)/", row) for row in _rows(html)]
+        return [int(link.group(1)) for link in links if link], html
+
+    pks = [c.pk for c in claims]
+    first, html = listed("")
+    assert first == pks[:2]
+    assert "第 1 页，共 3 页" in html and 'href="?page=2"' in html and "上一页" not in html
+    assert "共有 5 项待办" in html  # the count is every item, not the page's
+    second, html = listed("?page=2")
+    assert second == pks[2:4] and 'href="?page=1"' in html and 'href="?page=3"' in html
+    last, html = listed("?page=3")
+    assert last == pks[4:] and "下一页" not in html
+    # A page past the last shows the last; one that is no number, the first.
+    assert listed("?page=99")[0] == pks[4:]
+    assert listed("?page=10000000000000000000000")[0] == pks[4:]
+    assert listed("?page=abc")[0] == pks[:2] == listed("?page=-3")[0]
+
+
 def test_a_handler_away_is_told_where_their_queue_is(client, workflows, today):
     wang = StaffFactory()
     li = StaffFactory(first_name="娜", last_name="李")
@@ -231,23 +256,27 @@ def _world(rows: int, handler, firm) -> None:
 
 
 @pytest.mark.parametrize("who", ["staff", "enterprise"])
-def test_the_page_costs_the_same_queries_for_3_rows_as_for_30(client, workflows, who):
+def test_the_page_costs_the_same_queries_for_60_rows_as_for_180(client, workflows, who):
     staff = StaffFactory()
     firm = EnterpriseFactory()
     user = staff if who == "staff" else EnterpriseUserFactory(enterprise=firm)
     client.force_login(user)
     counts = {}
-    for rows in (3, 30):
+    for rows in (3, 60, 120):  # added up: 3 rows, then 63 and 183 (past a page of 50)
         _world(rows, staff, firm)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(reverse("queue")).status_code == 200
         counts[rows] = len(queries)
-    assert counts[3] == counts[30]
-    # Session and user (2); for staff their permissions (2), the day's handovers (1) and
-    # who holds the permissions a holder stands for (1); two queries per process the person
-    # acts in (staff 2, the enterprise 1): the keys in order, then the rows; their messages
-    # (1); the navigation reuses the page's total.
-    assert counts[30] == (2 + 2 + 1 + 1 + 2 * 2 + 1 if who == "staff" else 2 + 2 * 1 + 1)
+    assert counts[60] == counts[120]
+    # Session and user (2); for staff their permissions (2) and who holds the permissions a
+    # holder stands for (1, the day's handovers with them); the keys of every process in
+    # order (1); the rows of each process with a record on the page (1: the oldest 50 all
+    # entered their state the same day, and ties go by process); their messages (1); the
+    # count per process once the queue is longer than the page (1); the navigation reuses
+    # the page's total.
+    assert counts[120] == (2 + 2 + 1 + 1 + 1 + 1 + 1 if who == "staff" else 2 + 1 + 1 + 1 + 1)
+    # Three rows: the page holds every item (they are the count), of both processes.
+    assert counts[3] == (2 + 2 + 1 + 1 + 2 + 1 if who == "staff" else 2 + 1 + 1 + 1)
 
 
 def test_an_outsider_has_an_empty_queue(client, workflows):
