@@ -53,7 +53,7 @@ from portal.accounts.roles import BUREAU_ROLES, Role  # noqa: E402
 from subsidies.models import AuditFirm, SubsidyClaim  # noqa: E402
 from tests.probe.urls import patterns  # noqa: E402
 
-RUNS = int(os.environ.get("BENCH_PAGE_RUNS", "3"))
+RUNS = int(os.environ.get("BENCH_PAGE_RUNS", "5"))
 DB_TARGET_MS = 20.0
 P95_TARGET_MS = 150.0
 LOAD_USERS = int(os.environ.get("BENCH_LOAD_USERS", "20"))
