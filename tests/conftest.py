@@ -5,6 +5,7 @@ import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -101,39 +102,74 @@ def official_calendar(request) -> None:
     calendar_seed_from_library()
 
 
+class _Demo:
+    """The demo seeded once for a run of consecutive tests that read it (the modules marked
+    `xdist_group("demo")` run on one worker, one after the other): a transaction opened when
+    the first of them needs it and rolled back after the last (`pytest_runtest_teardown`)."""
+
+    outer: Any = None  # the open transaction.atomic() holding the demo
+    output = ""  # what seed_demo printed
+    blocker: Any = None
+
+    @classmethod
+    def seed(cls, blocker: Any) -> str:
+        from io import StringIO
+
+        from django.core.cache import cache
+        from django.core.management import call_command
+        from django.db import transaction
+
+        from common.calendar import calendar_cache_clear, calendar_seed_from_library
+
+        if cls.outer is not None:
+            return cls.output
+        with blocker.unblock():
+            outer = transaction.atomic()
+            outer.__enter__()
+            cache.clear()
+            calendar_cache_clear()
+            calendar_seed_from_library()
+            out = StringIO()
+            try:
+                call_command("seed_demo", force=True, stdout=out)
+            except BaseException:
+                transaction.set_rollback(True)
+                outer.__exit__(None, None, None)
+                raise
+        cls.outer, cls.output, cls.blocker = outer, out.getvalue(), blocker
+        return cls.output
+
+    @classmethod
+    def drop(cls) -> None:
+        from django.db import transaction
+
+        from common.calendar import calendar_cache_clear
+
+        if cls.outer is None:
+            return
+        with cls.blocker.unblock():
+            transaction.set_rollback(True)
+            cls.outer.__exit__(None, None, None)
+        cls.outer = None
+        calendar_cache_clear()
+
+
 @pytest.fixture(scope="module")
-def seeded_demo(django_db_setup, django_db_blocker) -> Iterator[str]:
-    """`seed_demo` run once for a module (what it printed): inside a transaction opened here
-    and rolled back after the module's last test, so each test (`db`, in a savepoint of it)
-    sees the demo and leaves it as it was. Not for transactional tests, which would flush it."""
-    from io import StringIO
+def seeded_demo(django_db_setup, django_db_blocker) -> str:
+    """`seed_demo` run once for the consecutive tests that use it (what it printed), inside
+    a transaction rolled back after the last of them, so each test (`db`, in a savepoint of
+    it) sees the demo and leaves it as it was. Mark a module or test that uses it
+    `xdist_group("demo")`, so that it runs with the others and the seed is not made again.
+    Not for transactional tests, which would flush it."""
+    return _Demo.seed(django_db_blocker)
 
-    from django.core.cache import cache
-    from django.core.management import call_command
-    from django.db import transaction
 
-    from common.calendar import calendar_cache_clear, calendar_seed_from_library
-
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        cache.clear()
-        calendar_cache_clear()
-        calendar_seed_from_library()
-        out = StringIO()
-        try:
-            call_command("seed_demo", force=True, stdout=out)
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    try:
-        yield out.getvalue()
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-        calendar_cache_clear()
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the last of consecutive tests reading the demo, the demo is rolled back."""
+    yield
+    if nextitem is None or "seeded_demo" not in getattr(nextitem, "fixturenames", ()):
+        _Demo.drop()
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,8 @@ from loans.models import (
 from loans.workflows import LOAN
 from portal.accounts.models import User
 
-pytestmark = pytest.mark.django_db
+# Run with the other tests reading the demo, on one worker: the demo is seeded once for them.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 S = LoanStatus
 
 

@@ -27,7 +27,8 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 # Marked for the database so that pytest-django runs these tests with the ordinary database
 # tests, before any transactional test of this worker empties the tables that the copy below
 # is made from (the data migrations' rows: roles, the calendar, the credit model).
-pytestmark = pytest.mark.django_db
+# One worker builds the round trip for the module (two would each build it).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("backups")]
 
 
 @dataclass

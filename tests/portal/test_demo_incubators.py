@@ -11,7 +11,8 @@ from portal import demo
 from portal.accounts.models import User
 from tests.incubators.factories import ensure_thresholds
 
-pytestmark = pytest.mark.django_db
+# Run with the other tests reading the demo, on one worker: the demo is seeded once for them.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 
 
 def _seed() -> None:

@@ -3,17 +3,16 @@
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from enterprises.models import ProjectRecommendation, ServiceRequest, ServiceVisit
 from portal.accounts.models import User
 
-pytestmark = pytest.mark.django_db
+# Run with the other tests reading the demo, on one worker: the demo is seeded once for them.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 
 
-def test_demo_has_a_year_of_visits_and_requests_in_every_state():
-    call_command("seed_demo", force=True, verbosity=0)
+def test_demo_has_a_year_of_visits_and_requests_in_every_state(seeded_demo):
     today = timezone.localdate()
 
     visits = ServiceVisit.objects.all()

@@ -2,10 +2,8 @@
 
 import datetime as dt
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from incubators.models import Incubator, IncubatorKind, Level, Tenancy
@@ -332,8 +330,8 @@ def test_level_on_day_filter_ignores_a_malformed_value(staff_client, value):
     assert _result_count(staff_client, f"{url}?level_on_day={value}") == 2
 
 
-def test_the_demo_snapshots_hold_the_demo_carriers():
-    call_command("seed_demo", force=True, stdout=StringIO())
+@pytest.mark.xdist_group("demo")  # with the other tests reading the demo: seeded once
+def test_the_demo_snapshots_hold_the_demo_carriers(seeded_demo):
     latest = MonthlySummary.objects.order_by("-period").first()
     day = latest.as_of
     figures = latest.figures["incubators"]

@@ -10,7 +10,8 @@ from common.lib.money import format_yuan
 from portal import demo
 from subsidies.models import PaymentBatch, Programme, RDAudit, SubsidyClaim
 
-pytestmark = pytest.mark.django_db
+# Run with the other tests reading the demo, on one worker: the demo is seeded once for them.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 S = SubsidyClaim.Status
 
 

@@ -5,11 +5,9 @@ has no bank account."""
 import datetime as dt
 import io
 from decimal import Decimal
-from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -63,8 +61,8 @@ def _rows(content: bytes) -> tuple[list[list], object]:
     return [list(row) for row in sheet.iter_rows(values_only=True)], sheet
 
 
-def test_treasury_file_of_a_demo_batch_has_the_headers_yuan_amounts_and_total():
-    call_command("seed_demo", force=True, stdout=StringIO())
+@pytest.mark.xdist_group("demo")  # with the other tests reading the demo: seeded once
+def test_treasury_file_of_a_demo_batch_has_the_headers_yuan_amounts_and_total(seeded_demo):
     batch = PaymentBatch.objects.filter(status=PaymentBatch.Status.PAID).order_by("pk").first()
     claims = list(batch.claims.select_related("enterprise", "incubator__operator").order_by("pk"))
     assert claims
