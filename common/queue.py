@@ -8,11 +8,12 @@ the colleagues the holder handed the queue to today, as long as one of them hold
 permission (else, as for the notifications, for everyone who does). A `Relation` actor sees
 the records of its own organisation.
 
-The queue costs a bounded number of queries whatever the number of rows: per process the
-keys of the page's rows in the queue's order, then those rows (and a count when a process has
-more rows than the page lists), plus the day's handovers to name who holds what and, for
-staff, who holds the permissions a holder stands for. The count in the navigation is one
-query (two for staff).
+The queue costs a bounded number of queries whatever the number of rows: the keys of the
+page's records of every process in the queue's order (one query), the count per process when
+the page does not hold them all (one), then the rows of each process with a record on the
+page; for staff, one more naming who holds the permissions a holder stands for and the day's
+handovers (and the names of those a listed record is handed to, on a day with a handover).
+The count in the navigation is one query (two for staff).
 """
 
 from __future__ import annotations
