@@ -53,16 +53,25 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content)
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "kind"),
-    [
-        ("report.pdf", PDF, "pdf"),
-        ("list.xlsx", xlsx_bytes(), "xlsx"),
-        ("photo.png", PNG, "png"),
-        ("photo.jpg", JPEG, "jpeg"),
-        ("photo.JPEG", JPEG, "jpeg"),
-    ],
-)
+ACCEPTED = [
+    ("report.pdf", PDF, "pdf"),
+    ("list.xlsx", xlsx_bytes(), "xlsx"),
+    ("photo.png", PNG, "png"),
+    ("photo.jpg", JPEG, "jpeg"),
+    ("photo.JPEG", JPEG, "jpeg"),
+]
+REFUSED = [
+    ("virus.pdf", b"MZ\x90\x00" + b"\x00" * 64),  # a Windows executable named .pdf
+    ("page.pdf", b"<html><script>alert(1)</script></html>"),
+    ("letter.xlsx", docx_like_bytes()),  # a Word file renamed .xlsx
+    ("broken.xlsx", b"PK\x03\x04 not really a zip"),
+    ("notes.txt", b"plain text"),
+]
+
+
+# Each case is named by its file: a zip's bytes carry the second it was made, and the xdist
+# workers, which each build them at import, must collect the same test ids.
+@pytest.mark.parametrize(("name", "content", "kind"), ACCEPTED, ids=[c[0] for c in ACCEPTED])
 def test_accepted_files_pass_and_are_sniffed_by_content(name, content, kind):
     file = upload(name, content)
     PrivateFileValidator()(file)
@@ -70,16 +79,7 @@ def test_accepted_files_pass_and_are_sniffed_by_content(name, content, kind):
     assert file.tell() == 0  # left at the start for storage
 
 
-@pytest.mark.parametrize(
-    ("name", "content"),
-    [
-        ("virus.pdf", b"MZ\x90\x00" + b"\x00" * 64),  # a Windows executable named .pdf
-        ("page.pdf", b"<html><script>alert(1)</script></html>"),
-        ("letter.xlsx", docx_like_bytes()),  # a Word file renamed .xlsx
-        ("broken.xlsx", b"PK\x03\x04 not really a zip"),
-        ("notes.txt", b"plain text"),
-    ],
-)
+@pytest.mark.parametrize(("name", "content"), REFUSED, ids=[c[0] for c in REFUSED])
 def test_files_whose_content_is_not_accepted_are_refused(name, content):
     with pytest.raises(ValidationError) as excinfo:
         PrivateFileValidator()(upload(name, content))
