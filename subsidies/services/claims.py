@@ -82,7 +82,12 @@ def _new_claim(
         claimed_amount=claimed_amount,
         description=description.strip(),
     )
-    claim.full_clean(exclude=["eligible_amount"], validate_constraints=False)
+    # The policy, firm and carrier are rows just read (or the caller's own): asking the
+    # database whether they exist, as a foreign key's validation does, would cost a query
+    # each for every check (the claims page checks every open programme).
+    claim.full_clean(
+        exclude=["eligible_amount", "policy", "enterprise", "incubator"], validate_constraints=False
+    )
     # Paying twice for the same rent months is the more telling message, so it comes first.
     _check_not_paid_elsewhere(claim)
     _check_not_duplicate(claim)

@@ -79,3 +79,26 @@ def test_the_claims_page_query_count_does_not_grow_with_claims(client, actors):
     # duplicate and paid-elsewhere checks, the registry, the call windows): bounded by the
     # programmes open (eight in the seeded data), never by the claims
     assert counts[0] == counts[1] <= 70, counts
+
+
+def test_a_check_does_not_ask_whether_the_rows_it_was_given_exist(actors):
+    """The claims page checks every open programme: the policy and the firm are rows just
+    read, so no check asks the database for them again (a foreign key's validation would,
+    a query per row per programme)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rent_ready(actors)
+    rule = policy(Programme.RENT)
+    with CaptureQueriesContext(connection) as queries:
+        services.subsidy_claim_refusals(policy=rule, enterprise=actors.enterprise)
+    asked = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT 1 AS")
+        and (
+            'FROM "enterprises_enterprise"' in q["sql"]
+            or 'FROM "subsidies_subsidypolicy"' in q["sql"]
+        )
+    ]
+    assert asked == []
