@@ -53,7 +53,7 @@ from common.errors import put_on_form
 from common.lib.money import format_wan_grouped, format_yuan
 from common.models import CalendarDay, Notification, OutboxStatus, QueueHandover
 from common.outbox import outbox_release
-from common.pagination import EstimatedCountPaginator
+from common.pagination import EstimatedCountPaginator, page_number
 from common.queue import MANAGE_HANDOVERS, may_set_handover, queue_handover_save
 from common.workflow import REGISTRY, Workflow
 
@@ -163,12 +163,12 @@ class CountAheadMixin:
         orphans: int = 0,
         allow_empty_first_page: bool = True,
     ) -> Paginator:
-        try:
-            page = int(request.GET.get(PAGE_VAR, 1))
-        except ValueError:
-            page = 1
         return self.paginator(  # type: ignore[call-arg]
-            queryset, per_page, orphans, allow_empty_first_page, page=page
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            page=page_number(request.GET.get(PAGE_VAR)),
         )
 
 

@@ -7,6 +7,20 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
+# A page number past this is read as this one: the database is never asked for an offset
+# out of its range (a page past the list's end shows its last page, as Paginator.get_page does).
+MAX_PAGE = 100_000
+
+
+def page_number(value: str | None) -> int:
+    """The page a request asks for (?page=N): 1 when absent, not a number or below 1;
+    at most MAX_PAGE."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
 
 class EstimatedCountPaginator(Paginator):
     """Uses PostgreSQL's row estimate for an unfiltered table instead of COUNT(*), and counts

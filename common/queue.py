@@ -239,16 +239,30 @@ class _Part:
     # scoped to all records, no holder between) merged into one `status IN (…)`: an index
     # on the status answers that, where an OR of per-actor INs is read as a filter.
     condition: Q
-    # Per state the person acts in, the records of that state waiting for them: the state
-    # alone where every record of it waits (an open branch), else the branches acting in
-    # it (without the other states' branches, which the planner misjudges as a filter).
-    by_state: dict[str, Q]
-    # The same records grouped by who else may stand between them and the person: the
-    # states sharing a condition in one `status IN (…)` (to count them, not to order them).
-    by_scope: list[Q]
+    # Per state the person acts in, which of its records wait for them: Q() where every
+    # record of it does (an open branch), else the scopes of the branches acting in it.
+    scopes: dict[str, Q]
 
     def queryset(self) -> models.QuerySet[Any]:
         return self.workflow.model_class._default_manager.filter(self.condition)
+
+    @property
+    def by_state(self) -> list[Q]:
+        """The waiting records state by state (to read each state's oldest over its range of
+        the queue-order index; without the other states' branches, which the planner
+        misjudges as a filter)."""
+        status = self.workflow.status_field
+        return [Q(**{status: state}) & scope for state, scope in self.scopes.items()]
+
+    @property
+    def by_scope(self) -> list[Q]:
+        """The same records, the states sharing a scope in one `status IN (…)` (to count
+        them, not to order them)."""
+        states: dict[Q, list[str]] = {}
+        for state, scope in self.scopes.items():
+            states.setdefault(scope, []).append(state)
+        status = self.workflow.status_field
+        return [Q(**{f"{status}__in": names}) & scope for scope, names in states.items()]
 
     @property
     def held(self) -> bool:
@@ -285,7 +299,7 @@ def _parts(user: Any, day: dt.date) -> tuple[list[_Part], _Handed]:
         open_states: list[str] = []
         acted_in: list[str] = []
         condition = Q()
-        by_state: dict[str, Q] = {}
+        scopes: dict[str, Q] = {}
         for actor, actor_states in states.values():
             scope = actor.scope(user)
             if scope is None:
@@ -301,7 +315,7 @@ def _parts(user: Any, day: dt.date) -> tuple[list[_Part], _Handed]:
             else:
                 condition |= branch
             for state in actor_states:
-                by_state[state] = by_state[state] | scope if state in by_state else scope
+                scopes[state] = scopes[state] | scope if state in scopes else scope
         if open_states:
             condition |= Q(**{f"{wf.status_field}__in": open_states})
         if branches:
@@ -310,24 +324,16 @@ def _parts(user: Any, day: dt.date) -> tuple[list[_Part], _Handed]:
             # state and the holder) in the queue's order without the table; behind an OR
             # alone it cannot tell the indexes cover the rows, and sorts them all.
             for state in open_states:
-                by_state[state] = Q()  # every record of the state waits for the person
+                scopes[state] = Q()  # every record of the state waits for the person
             parts.append(
                 _Part(
                     wf,
                     branches,
                     Q(**{f"{wf.status_field}__in": acted_in}) & condition,
-                    {state: Q(**{wf.status_field: state}) & q for state, q in by_state.items()},
-                    _by_scope(wf, by_state),
+                    scopes,
                 )
             )
     return parts, handed
-
-
-def _by_scope(wf: Workflow, by_state: dict[str, Q]) -> list[Q]:
-    states: dict[Q, list[str]] = {}
-    for state, scope in by_state.items():
-        states.setdefault(scope, []).append(state)
-    return [Q(**{f"{wf.status_field}__in": names}) & scope for scope, names in states.items()]
 
 
 def _since(wf: Workflow) -> Any:
@@ -371,9 +377,6 @@ class _Key:
     pk: Any
     branch: int
     since: dt.datetime | None
-
-    def order(self) -> tuple[Any, ...]:
-        return _order(self.since, self.part.workflow.name, self.pk)
 
 
 def _order(since: dt.datetime | None, process: str, pk: Any) -> tuple[Any, ...]:
@@ -422,7 +425,7 @@ def _keys(parts: list[_Part], limit: int, offset: int = 0) -> list[_Key]:
         first, *rest = (
             _first_keys(i, part, part.workflow.model_class._default_manager.filter(q), end)
             for i, part in enumerate(parts)
-            for q in part.by_state.values()
+            for q in part.by_state
         )
         merged = first.union(*rest, all=True).order_by(*_ORDER) if rest else first
         rows = list(merged[offset:end])
@@ -441,12 +444,9 @@ def _counts(parts: list[_Part], keys: list[_Key], limit: int, offset: int) -> li
     """How many records wait in each process. When the first page holds fewer than `limit`,
     its keys are all of them; else one query: a count per process and condition over the
     states it covers (ranges of an index, read without the table)."""
-    counted = [0] * len(parts)
     if offset == 0 and len(keys) < limit:
-        index = {id(part): i for i, part in enumerate(parts)}
-        for key in keys:
-            counted[index[id(key.part)]] += 1
-        return counted
+        return [sum(1 for key in keys if key.part is part) for part in parts]
+    counted = [0] * len(parts)
     if connection.features.supports_slicing_ordering_in_compound:
         first, *rest = (
             part.workflow.model_class._default_manager.filter(q)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import messages_of, put_on_form
 from common.lib.money import format_wan_grouped, yuan_to_wan
-from common.pagination import EstimatedCountPaginator
+from common.pagination import EstimatedCountPaginator, page_number
 from common.uploads import serve_private_file
 from enterprises.selectors import enterprise_for_user
 from enterprises.views.registry import enterprise_member_required
@@ -236,7 +236,7 @@ def bank_desk(request: HttpRequest) -> HttpResponse:
     loans = selectors.loans_for_bank(bank=bank, status=status, search=query)
     number = request.GET.get("page")
     # Counted a few pages ahead, not to the last of a bank's tens of thousands of loans.
-    paginator = EstimatedCountPaginator(loans, BANK_DESK_PAGE_SIZE, page=_page_number(number))
+    paginator = EstimatedCountPaginator(loans, BANK_DESK_PAGE_SIZE, page=page_number(number))
     page = paginator.get_page(number)
     kept = urlencode({key: value for key, value in (("q", query), ("status", status)) if value})
     return render(
@@ -251,13 +251,6 @@ def bank_desk(request: HttpRequest) -> HttpResponse:
             "filtered": bool(status or query),
         },
     )
-
-
-def _page_number(value: str | None) -> int:
-    try:
-        return max(int(value or 1), 1)
-    except ValueError:
-        return 1
 
 
 BANK_FORMS: dict[str, type] = {

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from common.notifications import notifications_for_user
+from common.pagination import page_number
 from common.queue import QUEUE_PAGE_SIZE, queue_for_user
 from portal.accounts.models import User
 from portal.statistics.selectors import public_figures, summary_latest
@@ -34,9 +35,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 HOME_NOTICES = 5
-# A page number past this is read as this one (then as the last page): the database is never
-# asked for an offset out of its range.
-MAX_QUEUE_PAGE = 100_000
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -67,7 +65,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     linked = user.organisation_kind == "" or user.link_status == User.LinkStatus.APPROVED  # type: ignore[union-attr]
     if not linked and user.organisation_kind == User.OrganisationKind.ENTERPRISE:  # type: ignore[union-attr]
         return redirect("link_pending")
-    work = queue_for_user(user=user, limit=QUEUE_PAGE_SIZE, offset=_queue_offset(request))
+    offset = (page_number(request.GET.get("page")) - 1) * QUEUE_PAGE_SIZE
+    work = queue_for_user(user=user, limit=QUEUE_PAGE_SIZE, offset=offset)
     if not work.items and work.offset:  # past the last page (the queue shrank, or a made-up page)
         last = (work.pages - 1) * QUEUE_PAGE_SIZE
         work = queue_for_user(user=user, limit=QUEUE_PAGE_SIZE, offset=last)
@@ -81,15 +80,6 @@ def queue(request: HttpRequest) -> HttpResponse:
             "waiting_for_link": not linked,
         },
     )
-
-
-def _queue_offset(request: HttpRequest) -> int:
-    """Where the queue's page starts (?page=N, 1 when absent or not a page number)."""
-    try:
-        number = int(request.GET.get("page", "1"))
-    except ValueError:
-        number = 1
-    return (min(max(number, 1), MAX_QUEUE_PAGE) - 1) * QUEUE_PAGE_SIZE
 
 
 @never_cache
